@@ -1,0 +1,61 @@
+// The compiler driver below the frontend: tess IR in, serialized .tsm module out.
+//
+//   tess --(tess-to-linalg, elementwise fusion)--> linalg on tensors          phase "linalg"
+//        --(one-shot bufferize, out-params, memory plan, dispatch formation)--> phase "dispatch"
+//        --(loops, workgroup distribution, LLVM dialect)-->                     phase "llvm"
+//        --> LLVM IR --> x86-64 object --> shared object --> FlatBuffers module
+#ifndef TESSERA_CODEGEN_COMPILER_H
+#define TESSERA_CODEGEN_COMPILER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace tessera::codegen {
+
+struct CompileOptions {
+  /// LLVM CPU name for the CPU executable; empty picks the best x86-64 level of this machine
+  /// (x86-64-v4 with AVX-512, else v3, v2, baseline).
+  std::string targetCpu;
+  /// safetensors file binding parameters by name; empty means a seeded deterministic fill.
+  std::string weightsPath;
+  /// Seed of the deterministic fill; each parameter's own seed derives from it and its name.
+  uint64_t seed = 0x7e55e7a;
+
+  // Inspection (tessera opt / compile).
+  bool printIRAfterAll = false;
+  std::set<std::string> printIRBefore, printIRAfter; // pass arguments, e.g. "tess-to-linalg"
+  std::set<std::string> disabledPasses;              // optional passes only, see optionalPasses()
+  bool passStatistics = false;
+  bool timing = false;
+  /// Where IR dumps, statistics and timing go.
+  llvm::raw_ostream *diagnosticStream = &llvm::errs();
+};
+
+/// Passes that --disable-pass may name.
+std::vector<std::string> optionalPasses();
+
+/// Stops lowering after a phase and prints the IR (tessera opt --compile-to).
+enum class Phase { Tess, Linalg, Dispatch, LLVM };
+
+/// Runs the pipeline in place on `module` (a module from mlirGen) up to and including `phase`.
+llvm::Error lowerToPhase(mlir::ModuleOp module, Phase phase, const CompileOptions &options);
+
+/// Compiles `module` (from mlirGen; consumed) into the bytes of a .tsm file.
+llvm::Expected<std::vector<uint8_t>> compileToModule(mlir::ModuleOp module,
+                                                     const CompileOptions &options);
+
+/// Registers every dialect, interface and translation the pipeline needs.
+void registerCompilerDialects(mlir::DialectRegistry &registry);
+
+/// Registers the project's passes for textual pipelines (tessera-opt).
+void registerCompilerPasses();
+
+} // namespace tessera::codegen
+
+#endif // TESSERA_CODEGEN_COMPILER_H

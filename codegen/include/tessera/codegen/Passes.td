@@ -1,0 +1,69 @@
+//===- Passes.td - codegen passes (after bufferization) --------------------===//
+
+#ifndef TESSERA_CODEGEN_PASSES_TD
+#define TESSERA_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def FoldOutputCopies : Pass<"tessera-fold-output-copies", "mlir::func::FuncOp"> {
+  let summary = "Compute graph outputs in place instead of copying them to the out-params";
+  let description = [{
+    After buffer-results-to-out-params, each result is a `memref.copy %alloc, %out`. When
+    %alloc is a fresh allocation of the same type, uses of %alloc are redirected to %out and
+    the allocation and copy disappear.
+  }];
+  let statistics = [
+    Statistic<"numFolded", "folded-copies", "Number of output copies removed">,
+  ];
+}
+
+def PlanMemory : Pass<"tessera-plan-memory", "mlir::func::FuncOp"> {
+  let summary = "Assign every intermediate buffer an offset in one arena";
+  let description = [{
+    Computes the live range of every memref.alloc (through the views derived from it) over
+    the straight-line graph function and packs the buffers into one arena with a greedy
+    best-offset-first placement, 64-byte aligned. Buffers whose live ranges do not overlap
+    share memory. Each alloc gets `tess.arena_offset`; the function gets `tess.arena_size`.
+  }];
+  let statistics = [
+    Statistic<"numBuffers", "buffers", "Number of buffers placed in the arena">,
+    Statistic<"arenaBytes", "arena-bytes", "Arena size in bytes">,
+    Statistic<"unsharedBytes", "unshared-bytes", "Sum of all buffer sizes (no reuse)">,
+  ];
+}
+
+def FormDispatches : Pass<"tessera-form-dispatches", "mlir::ModuleOp"> {
+  let summary = "Outline each linalg op of the graph into a dispatch function";
+  let description = [{
+    Every linalg op (and memref.copy) in the graph function moves into its own function
+    `dN_<kind>` taking the op's memref operands as arguments, and is replaced by a func.call.
+    The graph function is then a straight-line program of dispatches over buffers: the
+    runtime's view of the model. Dispatch functions carry the unit attribute `tess.dispatch`.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::func::FuncDialect"];
+  let statistics = [
+    Statistic<"numDispatches", "dispatches", "Number of dispatches formed">,
+  ];
+}
+
+def DistributeWorkgroups : Pass<"tessera-distribute-workgroups", "mlir::func::FuncOp"> {
+  let summary = "Give each workgroup its slice of a dispatch's outermost parallel loop";
+  let description = [{
+    Adds (workgroup_id, workgroup_count) index arguments to every dispatch function. The first
+    dimension of the outermost scf.parallel with a trip count above one is split into
+    workgroup_count contiguous chunks, and workgroup workgroup_id runs one of them, so the
+    kernel is correct for any count. Dispatches without such a loop run on workgroup 0 only.
+    Sets `tess.workgroups` (the suggested count) on each dispatch.
+  }];
+  let options = [
+    Option<"maxWorkgroups", "max-workgroups", "int64_t", "64",
+           "Upper bound of the suggested workgroup count">,
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numDistributed", "distributed", "Dispatches split across workgroups">,
+    Statistic<"numSerial", "serial", "Dispatches that run on one workgroup">,
+  ];
+}
+
+#endif // TESSERA_CODEGEN_PASSES_TD

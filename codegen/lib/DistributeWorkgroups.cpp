@@ -1,0 +1,102 @@
+// Maps a dispatch's iteration space onto workgroups: the CPU runtime runs workgroups on its
+// thread pool, and the same (id, count) contract maps onto CUDA blocks later.
+#include "tessera/codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+
+namespace tessera {
+#define GEN_PASS_DEF_DISTRIBUTEWORKGROUPS
+#include "tessera/codegen/Passes.h.inc"
+} // namespace tessera
+
+using namespace mlir;
+
+namespace {
+
+std::optional<int64_t> constantIndex(Value v) {
+  if (auto c = v.getDefiningOp<arith::ConstantIndexOp>())
+    return c.value();
+  return std::nullopt;
+}
+
+struct DistributeWorkgroupsPass
+    : tessera::impl::DistributeWorkgroupsBase<DistributeWorkgroupsPass> {
+  using DistributeWorkgroupsBase::DistributeWorkgroupsBase;
+
+  void runOnOperation() override {
+    func::FuncOp fn = getOperation();
+    if (!fn->hasAttr(tessera::kDispatchAttr))
+      return;
+    Block &body = fn.getBody().front();
+    Type index = IndexType::get(&getContext());
+    Value wgId = body.addArgument(index, fn.getLoc());
+    Value wgCount = body.addArgument(index, fn.getLoc());
+    SmallVector<Type> inputs(body.getArgumentTypes());
+    fn.setFunctionType(FunctionType::get(&getContext(), inputs, {}));
+
+    // The loop nest must be the dispatch's only effect to be split safely.
+    scf::ParallelOp loop;
+    unsigned effects = 0;
+    for (Operation &op : body.without_terminator()) {
+      if (op.hasTrait<OpTrait::ConstantLike>())
+        continue;
+      ++effects;
+      if (auto p = dyn_cast<scf::ParallelOp>(op))
+        loop = p;
+    }
+    OpBuilder b(&getContext());
+    int64_t workgroups = 1;
+    std::optional<unsigned> dim;
+    int64_t trip = 1;
+    if (loop && effects == 1) {
+      for (unsigned d = 0; d < loop.getNumLoops(); ++d) {
+        auto lb = constantIndex(loop.getLowerBound()[d]);
+        auto ub = constantIndex(loop.getUpperBound()[d]);
+        auto step = constantIndex(loop.getStep()[d]);
+        if (!lb || !ub || !step || *step <= 0)
+          break;
+        int64_t t = (*ub - *lb + *step - 1) / *step;
+        if (t > 1) {
+          dim = d;
+          trip = t;
+          break;
+        }
+      }
+    }
+    if (dim) {
+      // chunk = ceil(trip / count); this workgroup runs iterations [id*chunk, (id+1)*chunk).
+      unsigned d = *dim;
+      b.setInsertionPoint(loop);
+      Location loc = loop.getLoc();
+      Value lb = loop.getLowerBound()[d], ub = loop.getUpperBound()[d], step = loop.getStep()[d];
+      Value tripV = b.create<arith::ConstantIndexOp>(loc, trip);
+      Value chunk = b.create<arith::CeilDivUIOp>(loc, tripV, wgCount);
+      Value span = b.create<arith::MulIOp>(loc, chunk, step);
+      Value newLb = b.create<arith::AddIOp>(loc, lb, b.create<arith::MulIOp>(loc, wgId, span));
+      Value newUb = b.create<arith::MinSIOp>(loc, ub, b.create<arith::AddIOp>(loc, newLb, span));
+      unsigned n = loop.getNumLoops();
+      loop->setOperand(d, newLb);
+      loop->setOperand(n + d, newUb);
+      workgroups = std::min<int64_t>(trip, maxWorkgroups);
+      ++numDistributed;
+    } else {
+      // Run everything on workgroup 0 so that any count is still correct.
+      SmallVector<Operation *> ops;
+      for (Operation &op : body.without_terminator())
+        if (!op.hasTrait<OpTrait::ConstantLike>())
+          ops.push_back(&op);
+      b.setInsertionPoint(body.getTerminator());
+      Location loc = fn.getLoc();
+      Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+      Value isFirst = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, wgId, zero);
+      auto guard = b.create<scf::IfOp>(loc, isFirst, /*withElseRegion=*/false);
+      Block *then = guard.thenBlock();
+      for (Operation *op : ops)
+        op->moveBefore(then->getTerminator());
+      ++numSerial;
+    }
+    fn->setAttr(tessera::kWorkgroupsAttr, b.getI64IntegerAttr(workgroups));
+  }
+};
+
+} // namespace

@@ -1,0 +1,108 @@
+// Dispatch formation: each compute op of the bufferized graph becomes a function of its
+// buffers, called from the graph. The graph is left as the host program: allocations, views
+// and calls, which the module writer turns into the runtime's dispatch list.
+#include "tessera/codegen/Passes.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/RegionUtils.h"
+
+namespace tessera {
+#define GEN_PASS_DEF_FORMDISPATCHES
+#include "tessera/codegen/Passes.h.inc"
+} // namespace tessera
+
+using namespace mlir;
+
+namespace {
+
+/// "generic", "fill", "copy", ... for dispatch names.
+std::string kindOf(Operation *op) {
+  if (isa<memref::CopyOp>(op))
+    return "copy";
+  StringRef name = op->getName().stripDialect();
+  return name.str();
+}
+
+struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    SmallVector<func::FuncOp> graphs;
+    for (auto f : module.getOps<func::FuncOp>())
+      if (!f->hasAttr(tessera::kDispatchAttr) && !f.isExternal())
+        graphs.push_back(f);
+    unsigned counter = 0;
+    for (func::FuncOp graph : graphs)
+      if (failed(outline(graph, symbols, counter)))
+        return signalPassFailure();
+  }
+
+  LogicalResult outline(func::FuncOp graph, SymbolTable &symbols, unsigned &counter) {
+    SmallVector<Operation *> compute;
+    for (Operation &op : graph.getBody().front()) {
+      if (isa<linalg::LinalgOp, memref::CopyOp>(op))
+        compute.push_back(&op);
+      else if (op.getNumRegions() != 0)
+        return op.emitError("cannot form dispatches around an op with regions");
+    }
+    OpBuilder builder(&getContext());
+    for (Operation *op : compute) {
+      SmallVector<Value> args;
+      SmallVector<Type> argTypes;
+      // Constants used inside the op's body (e.g. after elementwise fusion) travel with it.
+      llvm::SetVector<Value> captured;
+      getUsedValuesDefinedAbove(op->getRegions(), captured);
+      SmallVector<Value> scalars(captured.begin(), captured.end());
+      for (Value v : op->getOperands())
+        if (!isa<MemRefType>(v.getType()))
+          scalars.push_back(v);
+      for (Value v : scalars) {
+        Operation *def = v.getDefiningOp();
+        if (!def || !def->hasTrait<OpTrait::ConstantLike>())
+          return op->emitError("dispatch uses a value that is neither a buffer nor a constant");
+      }
+      for (Value v : op->getOperands()) {
+        if (isa<MemRefType>(v.getType()) && !llvm::is_contained(args, v)) {
+          args.push_back(v);
+          argTypes.push_back(v.getType());
+        }
+      }
+      // The function goes right before the graph so that dispatches read in program order.
+      builder.setInsertionPoint(graph);
+      std::string name = "d" + std::to_string(counter++) + "_" + kindOf(op);
+      auto fn = builder.create<func::FuncOp>(op->getLoc(), name,
+                                             builder.getFunctionType(argTypes, {}));
+      fn->setAttr(tessera::kDispatchAttr, builder.getUnitAttr());
+      symbols.insert(fn);
+      Block *entry = fn.addEntryBlock();
+      builder.setInsertionPointToStart(entry);
+      IRMapping mapping;
+      for (auto [i, v] : llvm::enumerate(args))
+        mapping.map(v, entry->getArgument(i));
+      for (Value v : scalars)
+        if (!mapping.contains(v))
+          mapping.map(v, builder.clone(*v.getDefiningOp())->getResult(0));
+      if (auto copy = dyn_cast<memref::CopyOp>(op))
+        // Strided copies become loops like every other linalg op instead of a runtime call.
+        builder.create<linalg::CopyOp>(op->getLoc(), mapping.lookup(copy.getSource()),
+                                       mapping.lookup(copy.getTarget()));
+      else
+        builder.clone(*op, mapping);
+      builder.create<func::ReturnOp>(op->getLoc());
+
+      builder.setInsertionPoint(op);
+      builder.create<func::CallOp>(op->getLoc(), fn, args);
+      op->erase();
+      ++numDispatches;
+    }
+    // Constants that only fed the outlined ops are now dead.
+    for (Operation &op : llvm::make_early_inc_range(graph.getBody().front()))
+      if (op.hasTrait<OpTrait::ConstantLike>() && op.use_empty())
+        op.erase();
+    return success();
+  }
+};
+
+} // namespace

@@ -1,0 +1,243 @@
+#include "ModuleWriter.h"
+
+#include "tessera/ModuleChecksum.h"
+#include "tessera/Safetensors.h"
+#include "tessera/SeededFill.h"
+#include "tessera/schema/module_generated.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+
+#include <cmath>
+
+namespace fbs = tessera::schema;
+
+namespace tessera::codegen {
+
+namespace {
+
+constexpr uint32_t kFormatVersion = 1;
+
+llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+llvm::Expected<fbs::DType> dtypeOf(mlir::Type t) {
+  if (t.isF32())
+    return fbs::DType::F32;
+  if (t.isInteger(32))
+    return fbs::DType::I32;
+  if (t.isInteger(64))
+    return fbs::DType::I64;
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << t;
+  return makeError("element type " + s + " cannot be stored in a module yet");
+}
+
+std::string typeString(const TensorInfo &t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << t.elementType << "[";
+  for (size_t i = 0; i < t.shape.size(); ++i)
+    os << (i ? ", " : "") << t.shape[i];
+  os << "]";
+  return s;
+}
+
+llvm::Expected<flatbuffers::Offset<fbs::TensorSpec>> spec(flatbuffers::FlatBufferBuilder &fb,
+                                                          const TensorInfo &t) {
+  auto dtype = dtypeOf(t.elementType);
+  if (!dtype)
+    return dtype.takeError();
+  return fbs::CreateTensorSpec(fb, fb.CreateString(t.name), *dtype, fb.CreateVector(t.shape));
+}
+
+flatbuffers::Offset<flatbuffers::Vector<uint8_t>> alignedBytes(flatbuffers::FlatBufferBuilder &fb,
+                                                               const uint8_t *data, size_t size) {
+  // 64-byte alignment lets the runtime use constants in place from the mapped file.
+  fb.ForceVectorAlignment(size, 1, 64);
+  return fb.CreateVector(data, size);
+}
+
+/// The parameter values from a safetensors file, checked against the graph: every missing,
+/// extra and mismatched name is reported at once.
+llvm::Expected<std::vector<runtime::Tensor>> loadWeights(const ProgramInfo &program,
+                                                         const std::string &path) {
+  auto file = runtime::SafetensorsFile::open(path);
+  if (!file)
+    return makeError(file.error().message());
+  std::vector<std::string> problems;
+  std::vector<runtime::Tensor> values;
+  std::set<std::string> used;
+  for (uint64_t i = 0; i < program.numParameters; ++i) {
+    const TensorInfo &p = program.constants[i].tensor;
+    used.insert(p.name);
+    const runtime::SafetensorsTensor *t = (*file)->find(p.name);
+    if (!t) {
+      problems.push_back("missing '" + p.name + "' " + typeString(p));
+      values.emplace_back();
+      continue;
+    }
+    if (runtime::Shape(p.shape) != t->shape) {
+      problems.push_back("'" + p.name + "': the model expects " + typeString(p) +
+                         ", the file has " + runtime::safetensorsDTypeName(t->dtype) +
+                         runtime::formatShape(t->shape));
+      values.emplace_back();
+      continue;
+    }
+    auto v = (*file)->readF32(p.name);
+    if (!v) {
+      problems.push_back("'" + p.name + "': " + v.error().message());
+      values.emplace_back();
+      continue;
+    }
+    values.push_back(v.takeValue());
+  }
+  for (const std::string &name : (*file)->names())
+    if (!used.count(name))
+      problems.push_back("unexpected '" + name + "' (no parameter of that name)");
+  if (!problems.empty()) {
+    std::string msg = path + ": weights do not match the model (" +
+                      std::to_string(problems.size()) + " problem" +
+                      (problems.size() > 1 ? "s" : "") + "):";
+    for (const std::string &p : problems)
+      msg += "\n  " + p;
+    return makeError(msg);
+  }
+  return values;
+}
+
+} // namespace
+
+void seededRange(const std::string &name, const std::vector<int64_t> &shape, float &low,
+                 float &high) {
+  auto endsWith = [&](const char *suffix) {
+    size_t n = strlen(suffix);
+    return name.size() >= n && name.compare(name.size() - n, n, suffix) == 0;
+  };
+  if (shape.size() >= 2) {
+    double fanIn = 1;
+    for (size_t i = 1; i < shape.size(); ++i)
+      fanIn *= double(shape[i]);
+    float bound = float(1.0 / std::sqrt(std::max(1.0, fanIn)));
+    low = -bound, high = bound;
+  } else if (shape.size() == 1 && endsWith("weight")) {
+    low = 0.9f, high = 1.1f; // normalization gains around one
+  } else {
+    low = -0.02f, high = 0.02f;
+  }
+}
+
+uint64_t parameterSeed(uint64_t moduleSeed, const std::string &name) {
+  uint64_t h = 0xcbf29ce484222325ull; // FNV-1a
+  for (unsigned char c : name)
+    h = (h ^ c) * 0x100000001b3ull;
+  return runtime::splitmix64(moduleSeed ^ h);
+}
+
+llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
+                                                 const ExecutableInfo &executable,
+                                                 const WeightsOptions &weights) {
+  std::vector<runtime::Tensor> paramValues;
+  if (!weights.path.empty()) {
+    auto loaded = loadWeights(program, weights.path);
+    if (!loaded)
+      return loaded.takeError();
+    paramValues = std::move(*loaded);
+  }
+
+  flatbuffers::FlatBufferBuilder fb(1 << 16);
+  std::vector<flatbuffers::Offset<fbs::TensorSpec>> inputs, outputs;
+  for (const TensorInfo &t : program.inputs) {
+    auto s = spec(fb, t);
+    if (!s)
+      return s.takeError();
+    inputs.push_back(*s);
+  }
+  for (const TensorInfo &t : program.outputs) {
+    auto s = spec(fb, t);
+    if (!s)
+      return s.takeError();
+    outputs.push_back(*s);
+  }
+
+  std::vector<flatbuffers::Offset<fbs::Constant>> constants;
+  for (size_t i = 0; i < program.constants.size(); ++i) {
+    const ConstantInfo &c = program.constants[i];
+    auto s = spec(fb, c.tensor);
+    if (!s)
+      return s.takeError();
+    if (i < program.numParameters && paramValues.empty()) {
+      float low, high;
+      seededRange(c.tensor.name, c.tensor.shape, low, high);
+      constants.push_back(fbs::CreateConstant(fb, *s, fbs::ConstantStorage::SeededUniform, 0,
+                                              parameterSeed(weights.seed, c.tensor.name), low,
+                                              high));
+      continue;
+    }
+    std::vector<uint8_t> bytes;
+    const uint8_t *data;
+    size_t size;
+    if (i < program.numParameters) {
+      data = static_cast<const uint8_t *>(paramValues[i].data());
+      size = paramValues[i].byteSize();
+    } else {
+      if (!c.value.getElementType().isF32())
+        return makeError("folded constant '" + c.tensor.name + "' is not f32");
+      for (float v : c.value.getValues<float>()) {
+        const auto *p = reinterpret_cast<const uint8_t *>(&v);
+        bytes.insert(bytes.end(), p, p + sizeof(float));
+      }
+      data = bytes.data();
+      size = bytes.size();
+    }
+    auto vec = alignedBytes(fb, data, size);
+    constants.push_back(fbs::CreateConstant(fb, *s, fbs::ConstantStorage::Embedded, vec));
+  }
+
+  std::vector<flatbuffers::Offset<flatbuffers::String>> entries;
+  for (const DispatchInfo &d : program.dispatches)
+    entries.push_back(fb.CreateString("tsr_" + d.name));
+  auto code = alignedBytes(fb, executable.object.data(), executable.object.size());
+  auto exe = fbs::CreateExecutable(fb, fbs::ExecutableFormat::ElfSharedObject,
+                                   fb.CreateString(executable.target), code,
+                                   fb.CreateVector(entries));
+
+  std::vector<flatbuffers::Offset<fbs::Dispatch>> dispatches;
+  for (size_t i = 0; i < program.dispatches.size(); ++i) {
+    const DispatchInfo &d = program.dispatches[i];
+    std::vector<fbs::Binding> bindings;
+    for (const BindingInfo &b : d.bindings)
+      bindings.emplace_back(static_cast<fbs::BindingKind>(b.kind), b.index, b.offset, b.length);
+    dispatches.push_back(fbs::CreateDispatch(fb, fb.CreateString(d.name), 0, uint32_t(i),
+                                             d.workgroups, 1, 1,
+                                             fb.CreateVectorOfStructs(bindings)));
+  }
+
+  auto name = fb.CreateString(program.name);
+  auto producer = fb.CreateString("tessera 0.1 (LLVM/MLIR 19)");
+  auto inputsVec = fb.CreateVector(inputs);
+  auto outputsVec = fb.CreateVector(outputs);
+  auto constantsVec = fb.CreateVector(constants);
+  auto exesVec = fb.CreateVector(std::vector<flatbuffers::Offset<fbs::Executable>>{exe});
+  auto dispatchVec = fb.CreateVector(dispatches);
+  fbs::ModuleBuilder mb(fb);
+  mb.add_format_version(kFormatVersion);
+  mb.add_name(name);
+  mb.add_producer(producer);
+  mb.add_inputs(inputsVec);
+  mb.add_outputs(outputsVec);
+  mb.add_constants(constantsVec);
+  mb.add_executables(exesVec);
+  mb.add_arena_size(program.arenaSize);
+  mb.add_dispatches(dispatchVec);
+  mb.add_checksum(0xffffffffu); // placeholder so the field is present; sealed below
+  fbs::FinishModuleBuffer(fb, mb.Finish());
+
+  std::vector<uint8_t> bytes(fb.GetBufferPointer(), fb.GetBufferPointer() + fb.GetSize());
+  if (runtime::Error err = runtime::sealModuleChecksum(bytes.data(), bytes.size()))
+    return makeError("internal error sealing the module: " + err.message());
+  return bytes;
+}
+
+} // namespace tessera::codegen

@@ -1,0 +1,39 @@
+// Serializes a compiled program into the FlatBuffers module format (runtime/schema/module.fbs)
+// and seals its checksum. Parameters are embedded from a weights file, or recorded as a seeded
+// deterministic fill so that full-size models need no checkpoint.
+#ifndef TESSERA_CODEGEN_MODULEWRITER_H
+#define TESSERA_CODEGEN_MODULEWRITER_H
+
+#include "Program.h"
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace tessera::codegen {
+
+struct ExecutableInfo {
+  std::string target;          // LLVM CPU name
+  std::vector<uint8_t> object; // shared object bytes
+};
+
+struct WeightsOptions {
+  std::string path; // safetensors; empty selects the seeded fill
+  uint64_t seed = 0;
+};
+
+/// The seeded fill's range for a parameter: biases and other vectors small, norm gains one,
+/// matrices uniform in +-1/sqrt(fan_in) with fan_in = prod(shape[1:]).
+void seededRange(const std::string &name, const std::vector<int64_t> &shape, float &low,
+                 float &high);
+/// The seed of one parameter: derived from the module seed and the parameter's name.
+uint64_t parameterSeed(uint64_t moduleSeed, const std::string &name);
+
+llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
+                                                 const ExecutableInfo &executable,
+                                                 const WeightsOptions &weights);
+
+} // namespace tessera::codegen
+
+#endif // TESSERA_CODEGEN_MODULEWRITER_H

@@ -1,0 +1,152 @@
+#include "Program.h"
+
+#include "tessera/codegen/Passes.h"
+#include "tessera/ir/GraphAttributes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+using namespace mlir;
+
+namespace tessera::codegen {
+
+uint64_t elementBytes(Type type) {
+  unsigned bits = type.getIntOrFloatBitWidth();
+  return bits <= 8 ? 1 : bits / 8;
+}
+
+namespace {
+
+/// Bytes from a memref's base pointer up to one past the last element it can address.
+FailureOr<uint64_t> extentBytes(MemRefType type) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(getStridesAndOffset(type, strides, offset)) || ShapedType::isDynamic(offset))
+    return failure();
+  int64_t last = offset;
+  for (auto [size, stride] : llvm::zip(type.getShape(), strides)) {
+    if (ShapedType::isDynamic(stride) || ShapedType::isDynamic(size) || stride < 0)
+      return failure();
+    if (size == 0)
+      return uint64_t(0);
+    last += (size - 1) * stride;
+  }
+  return uint64_t(last + 1) * elementBytes(type.getElementType());
+}
+
+/// Follows views back to the buffer they alias.
+Value rootOf(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
+            memref::TransposeOp, memref::CastOp, memref::ReinterpretCastOp>(def))
+      v = def->getOperand(0);
+    else
+      break;
+  }
+  return v;
+}
+
+TensorInfo tensorInfo(std::string name, Type type) {
+  auto shaped = cast<ShapedType>(type);
+  return TensorInfo{std::move(name), shaped.getElementType(),
+                    std::vector<int64_t>(shaped.getShape().begin(), shaped.getShape().end())};
+}
+
+} // namespace
+
+FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::string> &outputNames) {
+  func::FuncOp graph;
+  for (auto f : module.getOps<func::FuncOp>())
+    if (!f->hasAttr(kDispatchAttr) && !f.isExternal()) {
+      if (graph)
+        return module.emitError("expected one graph function"), failure();
+      graph = f;
+    }
+  if (!graph)
+    return module.emitError("no graph function"), failure();
+
+  ProgramInfo program;
+  program.name = graph.getName().str();
+  if (auto size = graph->getAttrOfType<IntegerAttr>(kArenaSizeAttr))
+    program.arenaSize = size.getInt();
+
+  // Arguments: inputs, then parameters (tagged by mlirGen), then out-params.
+  struct Root {
+    BufferKind kind;
+    uint32_t index;
+  };
+  DenseMap<Value, Root> roots;
+  unsigned numOut = 0;
+  for (BlockArgument arg : graph.getArguments()) {
+    if (auto name = graph.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kInputAttr)) {
+      roots[arg] = {BufferKind::Input, uint32_t(program.inputs.size())};
+      program.inputs.push_back(tensorInfo(name.str(), arg.getType()));
+    } else if (auto name = graph.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                              kParamAttr)) {
+      roots[arg] = {BufferKind::Constant, uint32_t(program.constants.size())};
+      program.constants.push_back({tensorInfo(name.str(), arg.getType()), {}});
+    } else {
+      if (numOut >= outputNames.size())
+        return graph.emitError("unexpected graph argument"), failure();
+      roots[arg] = {BufferKind::Output, uint32_t(program.outputs.size())};
+      program.outputs.push_back(tensorInfo(outputNames[numOut++], arg.getType()));
+    }
+  }
+  program.numParameters = program.constants.size();
+  if (numOut != outputNames.size())
+    return graph.emitError("graph has ") << numOut << " out-params for " << outputNames.size()
+                                         << " outputs",
+           failure();
+
+  SymbolTable symbols(module);
+  DenseMap<Operation *, uint32_t> globals;
+  for (Operation &op : graph.getBody().front()) {
+    if (auto get = dyn_cast<memref::GetGlobalOp>(op)) {
+      auto global = symbols.lookup<memref::GlobalOp>(get.getName());
+      auto value = global ? dyn_cast_or_null<DenseElementsAttr>(global.getConstantInitValue())
+                          : DenseElementsAttr();
+      if (!value)
+        return get.emitError("global without a constant initializer"), failure();
+      if (!globals.count(global)) {
+        globals[global] = program.constants.size();
+        program.constants.push_back(
+            {tensorInfo("const." + get.getName().str(), get.getType()), value});
+      }
+      roots[get.getResult()] = {BufferKind::Constant, globals[global]};
+      continue;
+    }
+    if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+      if (!alloc->hasAttr(kArenaOffsetAttr))
+        return alloc.emitError("allocation without an arena offset"), failure();
+      roots[alloc.getResult()] = {BufferKind::Arena, 0};
+      continue;
+    }
+    auto call = dyn_cast<func::CallOp>(op);
+    if (!call)
+      continue;
+    DispatchInfo d;
+    d.name = call.getCallee().str();
+    for (Value v : call.getOperands()) {
+      Value root = rootOf(v);
+      auto it = roots.find(root);
+      if (it == roots.end())
+        return call.emitError("cannot trace dispatch operand to a buffer"), failure();
+      FailureOr<uint64_t> extent = extentBytes(cast<MemRefType>(v.getType()));
+      if (failed(extent))
+        return call.emitError("dispatch operand has a non-static layout"), failure();
+      uint64_t base = 0;
+      if (it->second.kind == BufferKind::Arena)
+        base = root.getDefiningOp()->getAttrOfType<IntegerAttr>(kArenaOffsetAttr).getInt();
+      d.bindings.push_back({it->second.kind, it->second.index, base, *extent});
+    }
+    program.dispatches.push_back(std::move(d));
+  }
+
+  graph.erase();
+  for (auto [global, index] : globals)
+    global->erase();
+  return program;
+}
+
+} // namespace tessera::codegen

@@ -1,0 +1,64 @@
+// The host-side program of a compiled graph, read off the graph function after dispatch
+// formation: which buffers each dispatch binds, in what order dispatches run, and what the
+// module's inputs, outputs and constants are. The module writer serializes it.
+#ifndef TESSERA_CODEGEN_PROGRAM_H
+#define TESSERA_CODEGEN_PROGRAM_H
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tessera::codegen {
+
+enum class BufferKind : uint8_t { Input = 0, Output = 1, Constant = 2, Arena = 3 };
+
+struct TensorInfo {
+  std::string name;
+  mlir::Type elementType;
+  std::vector<int64_t> shape;
+};
+
+struct ConstantInfo {
+  TensorInfo tensor;
+  /// Set for constants folded into the graph (memref.global); parameters have none and are
+  /// bound from the weights file or the seeded fill.
+  mlir::DenseElementsAttr value;
+};
+
+struct BindingInfo {
+  BufferKind kind;
+  uint32_t index;
+  uint64_t offset; // bytes from the buffer start to the pointer the kernel receives
+  uint64_t length; // bytes the kernel may touch from there
+};
+
+struct DispatchInfo {
+  std::string name; // also the dispatch function's symbol
+  std::vector<BindingInfo> bindings;
+  uint32_t workgroups = 1;
+};
+
+struct ProgramInfo {
+  std::string name;
+  std::vector<TensorInfo> inputs, outputs;
+  std::vector<ConstantInfo> constants; // parameters first, then folded constants
+  uint64_t numParameters = 0;
+  uint64_t arenaSize = 0;
+  std::vector<DispatchInfo> dispatches;
+};
+
+/// Reads the program off the graph function (the only func without tess.dispatch), then
+/// erases the graph function and the globals it used, leaving only dispatch functions.
+/// `outputNames` come from the tess-level function (bufferization drops result attributes).
+mlir::FailureOr<ProgramInfo> extractProgram(mlir::ModuleOp module,
+                                            const std::vector<std::string> &outputNames);
+
+/// Bytes per element of a buffer of this element type.
+uint64_t elementBytes(mlir::Type type);
+
+} // namespace tessera::codegen
+
+#endif // TESSERA_CODEGEN_PROGRAM_H

@@ -1,0 +1,158 @@
+// The abstract syntax tree of a Tessera graph file (.tg). Produced by the Parser, consumed by
+// MLIRGen, which elaborates it (evaluates config arithmetic, inlines fns, unrolls fors) into the
+// tess dialect. The AST knows nothing about MLIR.
+#ifndef TESSERA_FRONTEND_AST_H
+#define TESSERA_FRONTEND_AST_H
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tessera::frontend {
+
+/// 1-based line and column of the first character of a construct.
+struct SourceLoc {
+  uint32_t line = 0;
+  uint32_t col = 0;
+};
+
+struct Expr;
+using ExprPtr = std::unique_ptr<Expr>;
+
+/// One subscript of an index expression: either a plain expression (`x[0]`, `blocks[i]`) or a
+/// python-style slice `start:stop:step` whose parts may each be absent (`x[:, 1:]`).
+struct Subscript {
+  SourceLoc loc;
+  bool isSlice = false;
+  ExprPtr index;             // when !isSlice
+  ExprPtr start, stop, step; // when isSlice; each may be null
+};
+
+/// A keyword argument `name = value` in a call.
+struct KeywordArg {
+  SourceLoc loc;
+  std::string name;
+  ExprPtr value;
+};
+
+struct Expr {
+  enum class Kind {
+    Integer, // 42
+    Float,   // 1e-6, 0.5
+    String,  // "tanh"
+    Bool,    // true / false
+    Name,    // x
+    Member,  // base.name        (parameter paths: p.norm1.weight)
+    Index,   // base[subscripts] (slicing tensors, indexing parameter lists: blocks[i])
+    Call,    // callee(args, name = value)
+    Unary,   // -operand
+    Binary,  // lhs op rhs, op one of + - * / %
+    List,    // [a, b, c]
+  };
+
+  Kind kind;
+  SourceLoc loc;
+
+  int64_t intValue = 0;    // Integer
+  double floatValue = 0.0; // Float
+  bool boolValue = false;  // Bool
+  std::string text;        // String contents, Name, Member's member name, Call's callee name
+  char op = 0;             // Unary ('-') and Binary ('+', '-', '*', '/', '%')
+
+  ExprPtr base;                     // Member, Index
+  ExprPtr lhs, rhs;                 // Binary (lhs, rhs); Unary (lhs only)
+  std::vector<Subscript> subscripts; // Index
+  std::vector<ExprPtr> args;        // Call positional args; List elements
+  std::vector<KeywordArg> kwargs;   // Call keyword args
+
+  Expr(Kind kind, SourceLoc loc) : kind(kind), loc(loc) {}
+};
+
+/// `f32[B, T, D / H]`: an element type and a static shape of config expressions.
+struct TensorTypeExpr {
+  SourceLoc loc;
+  std::string dtype; // "f32", "i32", "i64"
+  std::vector<ExprPtr> dims;
+};
+
+struct Stmt;
+using StmtPtr = std::unique_ptr<Stmt>;
+
+struct Stmt {
+  enum class Kind {
+    Assign, // name = value
+    Return, // return v1, v2
+    For,    // for var in start .. stop { body }
+    Param,  // param path: type
+  };
+
+  Kind kind;
+  SourceLoc loc;
+
+  std::string name;            // Assign target; For loop variable
+  ExprPtr value;               // Assign value
+  std::vector<ExprPtr> values; // Return values
+  ExprPtr start, stop;         // For range [start, stop)
+  std::vector<StmtPtr> body;   // For body
+  ExprPtr path;                // Param: a Name / Member / Index chain, e.g. blocks[i].norm1.weight
+  TensorTypeExpr type;         // Param
+
+  Stmt(Kind kind, SourceLoc loc) : kind(kind), loc(loc) {}
+};
+
+/// `config a = 1, b = a * 2`: constants usable in shapes, overridable with -D.
+struct ConfigEntry {
+  SourceLoc loc;
+  std::string name;
+  ExprPtr value;
+};
+
+/// `fn name(a, b) { ... }`: a reusable block, inlined at every call.
+struct FnDecl {
+  SourceLoc loc;
+  std::string name;
+  std::vector<std::string> params;
+  std::vector<SourceLoc> paramLocs;
+  std::vector<StmtPtr> body;
+};
+
+/// One named, typed graph input or output.
+struct GraphArg {
+  SourceLoc loc;
+  std::string name;
+  TensorTypeExpr type;
+};
+
+/// `graph name(inputs) -> (outputs) { ... }`: the entry point that becomes the compiled module.
+struct GraphDecl {
+  SourceLoc loc;
+  std::string name;
+  std::vector<GraphArg> inputs;
+  std::vector<GraphArg> outputs;
+  std::vector<StmtPtr> body;
+};
+
+/// A whole .tg file, declarations in source order.
+struct Program {
+  std::vector<ConfigEntry> configs;
+  std::vector<StmtPtr> params; // top-level `param` statements
+  std::vector<FnDecl> fns;
+  std::vector<GraphDecl> graphs;
+};
+
+/// Renders an expression as source text. Unary and binary operations are always parenthesized,
+/// so the result shows the tree's shape (`((-2) * x)`) and parses back to the same tree.
+/// String contents are written as they are (only `"`, `\` and newline escaped), so a caller that
+/// quotes the result in a message should replace non-printable bytes.
+std::string formatExpr(const Expr &expr);
+
+/// Renders a program as source text, one construct per line, indented by two spaces per block:
+/// configs first, then params, fns and graphs, each group in source order. Parses back to an
+/// equal program; used in tests and AST dumps.
+std::string formatProgram(const Program &program);
+
+} // namespace tessera::frontend
+
+#endif // TESSERA_FRONTEND_AST_H

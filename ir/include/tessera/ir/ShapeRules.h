@@ -1,0 +1,46 @@
+// Shape rules of the tess ops, shared by the ops' type inference and by MLIRGen, which checks
+// them first so that a bad DSL program gets a located diagnostic instead of a failed build.
+// Each function returns an empty string on success and a human-readable reason otherwise.
+#ifndef TESSERA_IR_SHAPERULES_H
+#define TESSERA_IR_SHAPERULES_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <cstdint>
+#include <string>
+
+namespace tessera::tess {
+
+using Shape = llvm::SmallVector<int64_t, 6>;
+
+/// "[2, 3, 4]"
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
+
+std::string broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs,
+                            Shape &result);
+std::string matmulShape(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs,
+                        bool transposeLhs, bool transposeRhs, Shape &result);
+/// `bias` may be null.
+std::string linearShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
+                        const llvm::ArrayRef<int64_t> *bias, Shape &result);
+std::string reduceShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> axes,
+                        bool keepdims, Shape &result);
+/// `weight` and `bias` may be null.
+std::string layerNormShape(llvm::ArrayRef<int64_t> input, const llvm::ArrayRef<int64_t> *weight,
+                           const llvm::ArrayRef<int64_t> *bias, Shape &result);
+std::string transposeShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> permutation,
+                           Shape &result);
+std::string sliceShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> starts,
+                       llvm::ArrayRef<int64_t> limits, llvm::ArrayRef<int64_t> strides,
+                       Shape &result);
+std::string concatShape(llvm::ArrayRef<llvm::SmallVector<int64_t, 6>> inputs, int64_t axis,
+                        Shape &result);
+std::string reshapeCheck(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> result);
+
+/// Number of elements, or -1 on overflow of int64.
+int64_t numElements(llvm::ArrayRef<int64_t> shape);
+
+} // namespace tessera::tess
+
+#endif // TESSERA_IR_SHAPERULES_H

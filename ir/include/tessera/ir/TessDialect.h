@@ -1,0 +1,17 @@
+// The tess dialect: Tessera's statically shaped tensor graph operations.
+#ifndef TESSERA_IR_TESSDIALECT_H
+#define TESSERA_IR_TESSDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "tessera/ir/TessDialect.h.inc"
+
+#define GET_OP_CLASSES
+#include "tessera/ir/TessOps.h.inc"
+
+#endif // TESSERA_IR_TESSDIALECT_H

@@ -1,0 +1,186 @@
+#include "tessera/ir/ShapeRules.h"
+
+#include <algorithm>
+
+namespace tessera::tess {
+
+std::string formatShape(llvm::ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i)
+      s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+int64_t numElements(llvm::ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || (d != 0 && n > INT64_MAX / d))
+      return -1;
+    n *= d;
+  }
+  return n;
+}
+
+std::string broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs,
+                            Shape &result) {
+  size_t rank = std::max(lhs.size(), rhs.size());
+  result.assign(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t a = i < rank - lhs.size() ? 1 : lhs[i - (rank - lhs.size())];
+    int64_t b = i < rank - rhs.size() ? 1 : rhs[i - (rank - rhs.size())];
+    if (a != b && a != 1 && b != 1)
+      return "shapes " + formatShape(lhs) + " and " + formatShape(rhs) +
+             " do not broadcast (dimension " + std::to_string(i) + ": " + std::to_string(a) +
+             " vs " + std::to_string(b) + ")";
+    result[i] = a == 1 ? b : a;
+  }
+  return "";
+}
+
+std::string matmulShape(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs,
+                        bool transposeLhs, bool transposeRhs, Shape &result) {
+  if (lhs.size() < 2 || rhs.size() < 2)
+    return "matmul operands need rank >= 2, got " + formatShape(lhs) + " and " +
+           formatShape(rhs);
+  size_t lr = lhs.size(), rr = rhs.size();
+  int64_t m = transposeLhs ? lhs[lr - 1] : lhs[lr - 2];
+  int64_t kl = transposeLhs ? lhs[lr - 2] : lhs[lr - 1];
+  int64_t kr = transposeRhs ? rhs[rr - 1] : rhs[rr - 2];
+  int64_t n = transposeRhs ? rhs[rr - 2] : rhs[rr - 1];
+  if (kl != kr)
+    return "matmul contraction sizes differ: " + formatShape(lhs) +
+           (transposeLhs ? " (transposed)" : "") + " x " + formatShape(rhs) +
+           (transposeRhs ? " (transposed)" : "") + " contracts " + std::to_string(kl) +
+           " with " + std::to_string(kr);
+  Shape batch;
+  std::string err = broadcastShapes(lhs.drop_back(2), rhs.drop_back(2), batch);
+  if (!err.empty())
+    return "matmul batch dimensions: " + err;
+  result = batch;
+  result.push_back(m);
+  result.push_back(n);
+  return "";
+}
+
+std::string linearShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
+                        const llvm::ArrayRef<int64_t> *bias, Shape &result) {
+  if (input.empty())
+    return "linear input must have rank >= 1";
+  if (weight.size() != 2)
+    return "linear weight must be [out, in], got " + formatShape(weight);
+  if (weight[1] != input.back())
+    return "linear weight " + formatShape(weight) + " expects " + std::to_string(weight[1]) +
+           " input features, input " + formatShape(input) + " has " +
+           std::to_string(input.back());
+  if (bias && (bias->size() != 1 || (*bias)[0] != weight[0]))
+    return "linear bias must be [" + std::to_string(weight[0]) + "], got " +
+           formatShape(*bias);
+  result.assign(input.begin(), input.end());
+  result.back() = weight[0];
+  return "";
+}
+
+std::string reduceShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> axes,
+                        bool keepdims, Shape &result) {
+  llvm::SmallVector<bool, 6> reduced(input.size(), false);
+  for (int64_t a : axes) {
+    if (a < 0 || a >= (int64_t)input.size())
+      return "axis " + std::to_string(a) + " is out of range for rank " +
+             std::to_string(input.size());
+    if (reduced[a])
+      return "axis " + std::to_string(a) + " is repeated";
+    reduced[a] = true;
+  }
+  result.clear();
+  for (size_t i = 0; i < input.size(); ++i) {
+    if (!reduced[i])
+      result.push_back(input[i]);
+    else if (keepdims)
+      result.push_back(1);
+  }
+  return "";
+}
+
+std::string layerNormShape(llvm::ArrayRef<int64_t> input, const llvm::ArrayRef<int64_t> *weight,
+                           const llvm::ArrayRef<int64_t> *bias, Shape &result) {
+  if (input.empty())
+    return "layer_norm input must have rank >= 1";
+  for (auto [p, what] : {std::pair{weight, "weight"}, std::pair{bias, "bias"}}) {
+    if (p && (p->size() != 1 || (*p)[0] != input.back()))
+      return std::string("layer_norm ") + what + " must be [" + std::to_string(input.back()) +
+             "], got " + formatShape(*p);
+  }
+  result.assign(input.begin(), input.end());
+  return "";
+}
+
+std::string transposeShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> permutation,
+                           Shape &result) {
+  if (permutation.size() != input.size())
+    return "permutation has " + std::to_string(permutation.size()) +
+           " entries for a tensor of rank " + std::to_string(input.size());
+  llvm::SmallVector<bool, 6> seen(input.size(), false);
+  result.clear();
+  for (int64_t p : permutation) {
+    if (p < 0 || p >= (int64_t)input.size() || seen[p])
+      return "invalid permutation " + formatShape(permutation);
+    seen[p] = true;
+    result.push_back(input[p]);
+  }
+  return "";
+}
+
+std::string sliceShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> starts,
+                       llvm::ArrayRef<int64_t> limits, llvm::ArrayRef<int64_t> strides,
+                       Shape &result) {
+  if (starts.size() != input.size() || limits.size() != input.size() ||
+      strides.size() != input.size())
+    return "slice needs one start, limit and stride per dimension";
+  result.clear();
+  for (size_t d = 0; d < input.size(); ++d) {
+    if (strides[d] < 1)
+      return "slice stride must be >= 1, got " + std::to_string(strides[d]);
+    if (starts[d] < 0 || starts[d] > limits[d] || limits[d] > input[d])
+      return "slice [" + std::to_string(starts[d]) + ":" + std::to_string(limits[d]) +
+             "] is out of range for dimension " + std::to_string(d) + " of size " +
+             std::to_string(input[d]);
+    result.push_back((limits[d] - starts[d] + strides[d] - 1) / strides[d]);
+  }
+  return "";
+}
+
+std::string concatShape(llvm::ArrayRef<llvm::SmallVector<int64_t, 6>> inputs, int64_t axis,
+                        Shape &result) {
+  if (inputs.empty())
+    return "concat needs at least one input";
+  const auto &first = inputs.front();
+  if (axis < 0 || axis >= (int64_t)first.size())
+    return "concat axis " + std::to_string(axis) + " is out of range for rank " +
+           std::to_string(first.size());
+  result.assign(first.begin(), first.end());
+  for (size_t i = 1; i < inputs.size(); ++i) {
+    const auto &s = inputs[i];
+    if (s.size() != first.size())
+      return "concat inputs have different ranks: " + formatShape(first) + " and " +
+             formatShape(s);
+    for (size_t d = 0; d < s.size(); ++d)
+      if ((int64_t)d != axis && s[d] != first[d])
+        return "concat inputs differ outside axis " + std::to_string(axis) + ": " +
+               formatShape(first) + " and " + formatShape(s);
+    result[axis] += s[axis];
+  }
+  return "";
+}
+
+std::string reshapeCheck(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> result) {
+  int64_t a = numElements(input), b = numElements(result);
+  if (a < 0 || b < 0 || a != b)
+    return "cannot reshape " + formatShape(input) + " (" + std::to_string(a) +
+           " elements) to " + formatShape(result) + " (" + std::to_string(b) + " elements)";
+  return "";
+}
+
+} // namespace tessera::tess

@@ -1,0 +1,187 @@
+// Dialect registration, type inference and verifiers of the tess ops. The shape rules
+// themselves live in ShapeRules.cpp so that MLIRGen can check them with located diagnostics.
+#include "tessera/ir/TessDialect.h"
+#include "tessera/ir/ShapeRules.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace tessera::tess;
+
+#include "tessera/ir/TessDialect.cpp.inc"
+
+void TessDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "tessera/ir/TessOps.cpp.inc"
+      >();
+}
+
+namespace {
+
+ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
+Type elementOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
+
+/// Turns a shape-rule result into inferReturnTypes' contract.
+LogicalResult finish(std::optional<Location> loc, const std::string &error, const Shape &shape,
+                     Type elementType, SmallVectorImpl<Type> &inferred) {
+  if (!error.empty())
+    return emitOptionalError(loc, error);
+  inferred.push_back(RankedTensorType::get(shape, elementType));
+  return success();
+}
+
+LogicalResult inferBinary(std::optional<Location> loc, ValueRange operands,
+                          SmallVectorImpl<Type> &inferred) {
+  if (operands.size() != 2)
+    return emitOptionalError(loc, "expected two operands");
+  if (elementOf(operands[0]) != elementOf(operands[1]))
+    return emitOptionalError(loc, "operand element types differ");
+  Shape shape;
+  std::string err = broadcastShapes(shapeOf(operands[0]), shapeOf(operands[1]), shape);
+  return finish(loc, err, shape, elementOf(operands[0]), inferred);
+}
+
+} // namespace
+
+#define TESS_BINARY_INFER(OP)                                                                  \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc,              \
+                                     ValueRange operands, DictionaryAttr, OpaqueProperties,    \
+                                     RegionRange, SmallVectorImpl<Type> &inferred) {           \
+    return inferBinary(loc, operands, inferred);                                               \
+  }
+TESS_BINARY_INFER(AddOp)
+TESS_BINARY_INFER(SubOp)
+TESS_BINARY_INFER(MulOp)
+TESS_BINARY_INFER(DivOp)
+TESS_BINARY_INFER(MaxOp)
+TESS_BINARY_INFER(MinOp)
+#undef TESS_BINARY_INFER
+
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr attrs,
+                                         OpaqueProperties props, RegionRange regions,
+                                         SmallVectorImpl<Type> &inferred) {
+  Adaptor adaptor(operands, attrs, props, regions);
+  Shape shape;
+  std::string err = matmulShape(shapeOf(adaptor.getLhs()), shapeOf(adaptor.getRhs()),
+                                adaptor.getTransposeLhs(), adaptor.getTransposeRhs(), shape);
+  return finish(loc, err, shape, elementOf(adaptor.getLhs()), inferred);
+}
+
+LogicalResult LinearOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr attrs,
+                                         OpaqueProperties props, RegionRange regions,
+                                         SmallVectorImpl<Type> &inferred) {
+  Adaptor adaptor(operands, attrs, props, regions);
+  ArrayRef<int64_t> biasShape;
+  if (adaptor.getBias())
+    biasShape = shapeOf(adaptor.getBias());
+  Shape shape;
+  std::string err = linearShape(shapeOf(adaptor.getInput()), shapeOf(adaptor.getWeight()),
+                                adaptor.getBias() ? &biasShape : nullptr, shape);
+  return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);
+}
+
+#define TESS_REDUCE_INFER(OP)                                                                  \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc,              \
+                                     ValueRange operands, DictionaryAttr attrs,                \
+                                     OpaqueProperties props, RegionRange regions,              \
+                                     SmallVectorImpl<Type> &inferred) {                        \
+    Adaptor adaptor(operands, attrs, props, regions);                                          \
+    Shape shape;                                                                               \
+    std::string err = reduceShape(shapeOf(adaptor.getInput()), adaptor.getAxes(),             \
+                                  adaptor.getKeepdims(), shape);                               \
+    return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);                  \
+  }
+TESS_REDUCE_INFER(ReduceSumOp)
+TESS_REDUCE_INFER(ReduceMeanOp)
+TESS_REDUCE_INFER(ReduceMaxOp)
+#undef TESS_REDUCE_INFER
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            ValueRange operands, DictionaryAttr attrs,
+                                            OpaqueProperties props, RegionRange regions,
+                                            SmallVectorImpl<Type> &inferred) {
+  Adaptor adaptor(operands, attrs, props, regions);
+  ArrayRef<int64_t> w, b;
+  if (adaptor.getWeight())
+    w = shapeOf(adaptor.getWeight());
+  if (adaptor.getBias())
+    b = shapeOf(adaptor.getBias());
+  Shape shape;
+  std::string err = layerNormShape(shapeOf(adaptor.getInput()),
+                                   adaptor.getWeight() ? &w : nullptr,
+                                   adaptor.getBias() ? &b : nullptr, shape);
+  return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);
+}
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            ValueRange operands, DictionaryAttr attrs,
+                                            OpaqueProperties props, RegionRange regions,
+                                            SmallVectorImpl<Type> &inferred) {
+  Adaptor adaptor(operands, attrs, props, regions);
+  Shape shape;
+  std::string err = transposeShape(shapeOf(adaptor.getInput()), adaptor.getPermutation(), shape);
+  return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);
+}
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                        ValueRange operands, DictionaryAttr attrs,
+                                        OpaqueProperties props, RegionRange regions,
+                                        SmallVectorImpl<Type> &inferred) {
+  Adaptor adaptor(operands, attrs, props, regions);
+  Shape shape;
+  std::string err = sliceShape(shapeOf(adaptor.getInput()), adaptor.getStarts(),
+                               adaptor.getLimits(), adaptor.getStrides(), shape);
+  return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr attrs,
+                                         OpaqueProperties props, RegionRange regions,
+                                         SmallVectorImpl<Type> &inferred) {
+  Adaptor adaptor(operands, attrs, props, regions);
+  SmallVector<SmallVector<int64_t, 6>> shapes;
+  for (Value v : adaptor.getInputs()) {
+    if (elementOf(v) != elementOf(adaptor.getInputs().front()))
+      return emitOptionalError(loc, "concat inputs have different element types");
+    shapes.emplace_back(shapeOf(v));
+  }
+  Shape shape;
+  std::string err = concatShape(shapes, adaptor.getAxis(), shape);
+  if (!err.empty())
+    return emitOptionalError(loc, err);
+  return finish(loc, err, shape, elementOf(adaptor.getInputs().front()), inferred);
+}
+
+LogicalResult GeluOp::verify() {
+  StringRef a = getApproximate();
+  if (a != "none" && a != "tanh" && a != "sigmoid")
+    return emitOpError("approximate must be \"none\", \"tanh\" or \"sigmoid\", got \"") << a
+                                                                                         << "\"";
+  return success();
+}
+
+LogicalResult SoftmaxOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  if (getAxis() < 0 || getAxis() >= rank)
+    return emitOpError("axis ") << getAxis() << " is out of range for rank " << rank;
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  if (getInput().getType().getElementType() != getResult().getType().getElementType())
+    return emitOpError("cannot change the element type");
+  std::string err = reshapeCheck(getInput().getType().getShape(), getResult().getType().getShape());
+  if (!err.empty())
+    return emitOpError(err);
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+#define GET_OP_CLASSES
+#include "tessera/ir/TessOps.cpp.inc"

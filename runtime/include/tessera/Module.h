@@ -1,0 +1,141 @@
+// A loaded, fully validated .tsm module.
+//
+// Loading checks, in order: size, file identifier "TSM0", the FlatBuffers verifier, the CRC-32
+// checksum, then every semantic rule (versions, dtypes, shapes, sizes, indices, binding ranges).
+// Only after all of that is the content copied into the plain structs below; nothing else in
+// the runtime reads the FlatBuffer, so nothing else has to re-check it.
+#ifndef TESSERA_RUNTIME_MODULE_H
+#define TESSERA_RUNTIME_MODULE_H
+
+#include "tessera/AlignedBuffer.h"
+#include "tessera/DType.h"
+#include "tessera/Error.h"
+#include "tessera/MappedFile.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tessera::runtime {
+
+// Values match the schema enums of the same names.
+enum class ConstantStorage : uint8_t { Embedded = 0, SeededUniform = 1 };
+enum class ExecutableFormat : uint8_t { ElfSharedObject = 0, Ptx = 1 };
+enum class BindingKind : uint8_t { Input = 0, Output = 1, Constant = 2, Arena = 3 };
+
+const char *constantStorageName(ConstantStorage storage); // "embedded", "seeded-uniform"
+const char *executableFormatName(ExecutableFormat format); // "elf-shared-object", "ptx"
+const char *bindingKindName(BindingKind kind);             // "input", "output", ...
+
+struct TensorSpec {
+  std::string name;
+  DType dtype = DType::F32;
+  Shape shape;
+  uint64_t numElements = 0;
+  uint64_t byteSize = 0;
+
+  std::string typeString() const { return formatTensorType(dtype, shape); }
+};
+
+struct ConstantInfo {
+  TensorSpec spec;
+  ConstantStorage storage = ConstantStorage::Embedded;
+  // Embedded: spec.byteSize bytes inside the module buffer, 64-byte aligned. Null otherwise.
+  const uint8_t *data = nullptr;
+  // SeededUniform parameters (see tessera/SeededFill.h).
+  uint64_t seed = 0;
+  float low = 0.0f;
+  float high = 0.0f;
+};
+
+struct ExecutableInfo {
+  ExecutableFormat format = ExecutableFormat::ElfSharedObject;
+  std::string target;
+  const uint8_t *data = nullptr; // Inside the module buffer.
+  size_t size = 0;
+  std::vector<std::string> entryPoints;
+};
+
+struct BindingInfo {
+  BindingKind kind = BindingKind::Input;
+  uint32_t index = 0;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+struct DispatchInfo {
+  std::string name;
+  uint32_t executable = 0;
+  uint32_t entryPoint = 0;
+  uint32_t workgroupCount[3] = {1, 1, 1};
+  std::vector<BindingInfo> bindings;
+};
+
+// Everything the runtime uses from a module, already validated.
+struct ModuleInfo {
+  uint32_t formatVersion = 0;
+  std::string name;
+  std::string producer;
+  uint32_t checksum = 0;
+  std::vector<TensorSpec> inputs;
+  std::vector<TensorSpec> outputs;
+  std::vector<ConstantInfo> constants;
+  std::vector<ExecutableInfo> executables;
+  uint64_t arenaSize = 0;
+  std::vector<DispatchInfo> dispatches;
+};
+
+class Module {
+public:
+  static constexpr uint32_t kFormatVersion = 1;
+  static constexpr size_t kMaxRank = 8;
+  // Larger arenas are far more likely a corrupt or hostile file than a real model.
+  static constexpr uint64_t kMaxArenaSize = uint64_t(64) << 30;
+
+  Module(const Module &) = delete;
+  Module &operator=(const Module &) = delete;
+
+  // Maps `path` read-only and validates it; the module keeps the mapping (embedded constants
+  // and executables point into it). Errors are prefixed with the path.
+  static Expected<std::shared_ptr<Module>> loadFile(const std::string &path);
+  // Copies `size` bytes into a 64-byte aligned buffer and validates them. Errors are prefixed
+  // with `sourceName`.
+  static Expected<std::shared_ptr<Module>> loadBytes(const void *data, size_t size,
+                                                     const std::string &sourceName = "<memory>");
+
+  // Where the module came from (the path, or loadBytes' sourceName), for messages.
+  const std::string &sourceName() const { return sourceName_; }
+  const ModuleInfo &info() const { return info_; }
+  const std::string &name() const { return info_.name; }
+  const std::vector<TensorSpec> &inputs() const { return info_.inputs; }
+  const std::vector<TensorSpec> &outputs() const { return info_.outputs; }
+  const std::vector<ConstantInfo> &constants() const { return info_.constants; }
+  const std::vector<ExecutableInfo> &executables() const { return info_.executables; }
+  const std::vector<DispatchInfo> &dispatches() const { return info_.dispatches; }
+  uint64_t arenaSize() const { return info_.arenaSize; }
+
+  // The raw module bytes.
+  const uint8_t *bufferData() const { return data_; }
+  size_t bufferSize() const { return size_; }
+
+  // Index of the input/output called `name`, or -1.
+  int findInput(const std::string &name) const;
+  int findOutput(const std::string &name) const;
+
+private:
+  Module() = default;
+  static Expected<std::shared_ptr<Module>> finishLoad(std::shared_ptr<Module> module);
+
+  std::string sourceName_;
+  std::unique_ptr<MappedFile> mapping_; // loadFile
+  AlignedBuffer copy_;                  // loadBytes
+  const uint8_t *data_ = nullptr;
+  size_t size_ = 0;
+  ModuleInfo info_;
+};
+
+} // namespace tessera::runtime
+
+#endif // TESSERA_RUNTIME_MODULE_H

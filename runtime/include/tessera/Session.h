@@ -1,0 +1,73 @@
+// Runs a module on the CPU.
+//
+// A Session binds a Module to resources: its executables loaded and kernels resolved, its
+// constants materialised (embedded ones used in place from the module buffer, seeded ones
+// generated into owned memory), an arena of arena_size bytes and a thread pool. run() then
+// executes the dispatches in order, spreading each one's workgroups over the pool.
+#ifndef TESSERA_RUNTIME_SESSION_H
+#define TESSERA_RUNTIME_SESSION_H
+
+#include "tessera/AlignedBuffer.h"
+#include "tessera/Error.h"
+#include "tessera/Module.h"
+#include "tessera/SharedObject.h"
+#include "tessera/Tensor.h"
+#include "tessera/ThreadPool.h"
+#include "tessera/kernel_abi.h"
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace tessera::runtime {
+
+struct SessionOptions {
+  // Threads running workgroups, the caller included; 0 = hardware concurrency, 1 = inline.
+  unsigned threads = 0;
+};
+
+class Session {
+public:
+  // Upper bound on the workgroups one CPU dispatch is split into; larger counts in the module
+  // are treated as hints and clamped (kernels are correct for any count >= 1).
+  static constexpr int64_t kMaxCpuWorkgroups = 1 << 16;
+
+  Session(const Session &) = delete;
+  Session &operator=(const Session &) = delete;
+  ~Session();
+
+  // Fails if an executable cannot be loaded (e.g. PTX on this CPU-only runtime, a bad ELF, a
+  // missing entry point) or memory for constants/arena is not available.
+  static Expected<std::unique_ptr<Session>> create(std::shared_ptr<const Module> module,
+                                                   const SessionOptions &options = {});
+
+  const Module &module() const { return *module_; }
+  unsigned numThreads() const { return pool_.numThreads(); }
+
+  // inputs[i] is module input i; each must match its spec's dtype and shape exactly. Returns
+  // freshly allocated outputs in module order.
+  Expected<std::vector<Tensor>> run(const std::vector<TensorRef> &inputs);
+
+  // Same, writing into caller memory. Buffers need no particular alignment (misaligned ones
+  // are staged through aligned copies), but must not overlap each other.
+  Error run(const std::vector<TensorRef> &inputs, const std::vector<MutableTensorRef> &outputs);
+
+private:
+  explicit Session(std::shared_ptr<const Module> module, unsigned threads);
+  Error loadExecutables();
+  Error materializeConstants();
+
+  std::shared_ptr<const Module> module_;
+  ThreadPool pool_;
+  std::vector<std::unique_ptr<SharedObject>> objects_;
+  std::vector<tsr_kernel_fn> kernels_;        // One per dispatch.
+  std::vector<AlignedBuffer> generated_;      // Seeded constants.
+  std::vector<uint8_t *> constantBases_;      // One per constant.
+  AlignedBuffer arena_;
+  AlignedBuffer empty_;                       // Stands in for zero-sized buffers.
+  std::mutex runMutex_;                       // The arena is shared: one run at a time.
+};
+
+} // namespace tessera::runtime
+
+#endif // TESSERA_RUNTIME_SESSION_H

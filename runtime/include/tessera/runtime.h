@@ -1,0 +1,67 @@
+/* The Tessera runtime C API: load a module, inspect its inputs and outputs, run it.
+ *
+ * Every function that can fail returns a tsr_status; on failure tsr_last_error() returns a
+ * message describing it (per thread, valid until the next failing call on that thread).
+ * Handles are opaque; a session keeps its module alive, so the module handle may be destroyed
+ * while sessions created from it are still in use. */
+#ifndef TESSERA_RUNTIME_H
+#define TESSERA_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum tsr_status {
+  TSR_OK = 0,
+  TSR_ERROR = 1,            /* The operation failed; see tsr_last_error(). */
+  TSR_INVALID_ARGUMENT = 2, /* A null handle, out-of-range index or similar caller mistake. */
+} tsr_status;
+
+/* Values match the module format's DType. */
+typedef enum tsr_dtype { TSR_F32 = 0, TSR_I32 = 1, TSR_I64 = 2 } tsr_dtype;
+
+typedef struct tsr_module tsr_module;
+typedef struct tsr_session tsr_session;
+
+/* Describes one input or output. `name` and `shape` stay valid while the module handle (or a
+ * session created from it) lives. */
+typedef struct tsr_tensor_info {
+  const char *name;
+  tsr_dtype dtype;
+  int32_t rank;
+  const int64_t *shape;
+  uint64_t num_elements;
+} tsr_tensor_info;
+
+const char *tsr_last_error(void);
+
+tsr_status tsr_module_load_file(const char *path, tsr_module **out_module);
+tsr_status tsr_module_load_bytes(const void *data, size_t size, tsr_module **out_module);
+void tsr_module_destroy(tsr_module *module);
+
+size_t tsr_module_num_inputs(const tsr_module *module);
+size_t tsr_module_num_outputs(const tsr_module *module);
+tsr_status tsr_module_input_info(const tsr_module *module, size_t index, tsr_tensor_info *out);
+tsr_status tsr_module_output_info(const tsr_module *module, size_t index, tsr_tensor_info *out);
+
+/* num_threads: threads running workgroups including the caller; 0 = all cores, 1 = inline. */
+tsr_status tsr_session_create(const tsr_module *module, int32_t num_threads,
+                              tsr_session **out_session);
+void tsr_session_destroy(tsr_session *session);
+
+/* Runs the module once. inputs[i] / outputs[i] point at the data of module input / output i
+ * with exactly the shape and dtype its info reports, in C order. Counts must match. */
+tsr_status tsr_session_run(tsr_session *session, const void *const *inputs, size_t num_inputs,
+                           void *const *outputs, size_t num_outputs);
+/* Same, but fails unless every input and output is f32. */
+tsr_status tsr_session_run_f32(tsr_session *session, const float *const *inputs,
+                               size_t num_inputs, float *const *outputs, size_t num_outputs);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TESSERA_RUNTIME_H */

@@ -1,0 +1,260 @@
+// Every rule here protects a later step that trusts the module: sizes protect allocation and
+// memcpy, indices protect table lookups, binding ranges protect what kernels may touch.
+#include "ModuleValidator.h"
+
+#include "tessera/schema/module_generated.h"
+
+#include <cmath>
+#include <unordered_set>
+
+namespace tessera::runtime {
+namespace {
+
+std::string quoted(const std::string &name) { return "'" + name + "'"; }
+
+std::string toString(const flatbuffers::String *s) { return s ? s->str() : std::string(); }
+
+Error validateSpec(const schema::TensorSpec *fb, const std::string &what, TensorSpec &out) {
+  out.name = toString(fb->name());
+  std::string where = what + " " + quoted(out.name);
+  int rawDType = static_cast<int>(fb->dtype());
+  if (!isValidDType(rawDType))
+    return makeError(where, ": unknown dtype ", rawDType);
+  out.dtype = static_cast<DType>(rawDType);
+  const flatbuffers::Vector<int64_t> *shape = fb->shape();
+  if (shape->size() > Module::kMaxRank)
+    return makeError(where, ": rank ", shape->size(), " exceeds the maximum of ",
+                     Module::kMaxRank);
+  out.shape.assign(shape->begin(), shape->end());
+  for (size_t i = 0; i < out.shape.size(); ++i)
+    if (out.shape[i] < 0)
+      return makeError(where, ": dimension ", i, " is negative (", formatShape(out.shape), ")");
+  Expected<uint64_t> bytes = checkedByteSize(out.dtype, out.shape);
+  if (!bytes)
+    return bytes.takeError().withContext(where);
+  out.byteSize = *bytes;
+  out.numElements = *bytes / dtypeSize(out.dtype);
+  return Error::success();
+}
+
+Error validateSpecList(const flatbuffers::Vector<flatbuffers::Offset<schema::TensorSpec>> *list,
+                       const char *what, std::vector<TensorSpec> &out) {
+  std::unordered_set<std::string> seen;
+  out.resize(list->size());
+  for (uint32_t i = 0; i < list->size(); ++i) {
+    if (Error err = validateSpec(list->Get(i), concat(what, " ", i), out[i]))
+      return err;
+    if (out[i].name.empty())
+      return makeError(what, " ", i, ": empty name");
+    if (!seen.insert(out[i].name).second)
+      return makeError(what, " ", i, ": duplicate name ", quoted(out[i].name));
+  }
+  return Error::success();
+}
+
+Error validateConstant(const schema::Constant *fb, uint32_t index, const uint8_t *buffer,
+                       ConstantInfo &out) {
+  if (Error err = validateSpec(fb->spec(), concat("constant ", index), out.spec))
+    return err;
+  std::string where = concat("constant ", index, " ", quoted(out.spec.name));
+  const flatbuffers::Vector<uint8_t> *data = fb->data();
+  switch (static_cast<int>(fb->storage())) {
+  case static_cast<int>(schema::ConstantStorage::Embedded): {
+    out.storage = ConstantStorage::Embedded;
+    if (!data)
+      return makeError(where, ": embedded constant has no data");
+    if (data->size() != out.spec.byteSize)
+      return makeError(where, ": embedded data is ", data->size(), " bytes, but ",
+                       out.spec.typeString(), " needs ", out.spec.byteSize);
+    size_t offset = static_cast<size_t>(data->data() - buffer);
+    if (out.spec.byteSize > 0 && offset % 64 != 0)
+      return makeError(where, ": embedded data at byte ", offset,
+                       " is not 64-byte aligned (write it with ForceVectorAlignment(64))");
+    out.data = data->data();
+    return Error::success();
+  }
+  case static_cast<int>(schema::ConstantStorage::SeededUniform):
+    out.storage = ConstantStorage::SeededUniform;
+    if (out.spec.dtype != DType::F32)
+      return makeError(where, ": seeded constants must be f32, not ", dtypeName(out.spec.dtype));
+    out.seed = fb->seed();
+    out.low = fb->low();
+    out.high = fb->high();
+    if (!std::isfinite(out.low) || !std::isfinite(out.high))
+      return makeError(where, ": seeded range [", out.low, ", ", out.high, "] is not finite");
+    if (!(out.low <= out.high))
+      return makeError(where, ": seeded range has low ", out.low, " > high ", out.high);
+    if (data && data->size() != 0)
+      return makeError(where, ": seeded constant must not carry data (", data->size(),
+                       " bytes)");
+    return Error::success();
+  default:
+    return makeError(where, ": unknown storage ", static_cast<int>(fb->storage()));
+  }
+}
+
+Error validateExecutable(const schema::Executable *fb, uint32_t index, ExecutableInfo &out) {
+  std::string where = concat("executable ", index);
+  int rawFormat = static_cast<int>(fb->format());
+  if (rawFormat != static_cast<int>(schema::ExecutableFormat::ElfSharedObject) &&
+      rawFormat != static_cast<int>(schema::ExecutableFormat::Ptx))
+    return makeError(where, ": unknown format ", rawFormat);
+  out.format = static_cast<ExecutableFormat>(rawFormat);
+  out.target = toString(fb->target());
+  if (fb->data()->size() == 0)
+    return makeError(where, ": empty data");
+  out.data = fb->data()->data();
+  out.size = fb->data()->size();
+  const auto *entries = fb->entry_points();
+  out.entryPoints.resize(entries->size());
+  for (uint32_t i = 0; i < entries->size(); ++i) {
+    out.entryPoints[i] = toString(entries->Get(i));
+    if (out.entryPoints[i].empty())
+      return makeError(where, ": entry point ", i, " has an empty name");
+  }
+  return Error::success();
+}
+
+// Describes the buffer a binding names, e.g. "constant 2 'fc1.weight' (4096 bytes)".
+std::string describeBuffer(BindingKind kind, uint32_t index, const std::string &name,
+                           uint64_t size) {
+  std::string text = bindingKindName(kind);
+  if (kind != BindingKind::Arena)
+    text += concat(" ", index, " ", quoted(name));
+  return text + concat(" (", size, " bytes)");
+}
+
+Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleInfo &info,
+                       DispatchInfo &out) {
+  std::string where = concat("dispatch ", index);
+  out.name = toString(fb->name());
+  out.executable = fb->executable();
+  out.entryPoint = fb->entry_point();
+  if (out.executable >= info.executables.size())
+    return makeError(where, ": executable index ", out.executable, " out of range (module has ",
+                     info.executables.size(), " executables)");
+  const ExecutableInfo &exe = info.executables[out.executable];
+  if (out.entryPoint >= exe.entryPoints.size())
+    return makeError(where, ": entry point index ", out.entryPoint,
+                     " out of range (executable ", out.executable, " has ",
+                     exe.entryPoints.size(), " entry points)");
+  out.workgroupCount[0] = fb->workgroup_count_x();
+  out.workgroupCount[1] = fb->workgroup_count_y();
+  out.workgroupCount[2] = fb->workgroup_count_z();
+  for (int d = 0; d < 3; ++d)
+    if (out.workgroupCount[d] < 1)
+      return makeError(where, ": workgroup count ", "xyz"[d], " is 0");
+  if (exe.format == ExecutableFormat::ElfSharedObject &&
+      (out.workgroupCount[1] != 1 || out.workgroupCount[2] != 1))
+    return makeError(where, ": workgroup counts [", out.workgroupCount[0], ", ",
+                     out.workgroupCount[1], ", ", out.workgroupCount[2],
+                     "]: CPU executables take a 1-D grid (y and z must be 1)");
+
+  const auto *bindings = fb->bindings();
+  out.bindings.resize(bindings->size());
+  for (uint32_t i = 0; i < bindings->size(); ++i) {
+    const schema::Binding *b = bindings->Get(i);
+    std::string bwhere = concat(where, " binding ", i);
+    BindingInfo &bi = out.bindings[i];
+    int rawKind = static_cast<int>(b->kind());
+    if (rawKind < 0 || rawKind > static_cast<int>(BindingKind::Arena))
+      return makeError(bwhere, ": unknown binding kind ", rawKind);
+    bi.kind = static_cast<BindingKind>(rawKind);
+    bi.index = b->index();
+    bi.offset = b->offset();
+    bi.length = b->length();
+
+    uint64_t size = 0;
+    std::string name;
+    size_t count = 0;
+    switch (bi.kind) {
+    case BindingKind::Input:
+      count = info.inputs.size();
+      break;
+    case BindingKind::Output:
+      count = info.outputs.size();
+      break;
+    case BindingKind::Constant:
+      count = info.constants.size();
+      break;
+    case BindingKind::Arena:
+      count = 1;
+      break;
+    }
+    if (bi.index >= count) {
+      if (bi.kind == BindingKind::Arena)
+        return makeError(bwhere, ": arena index must be 0, not ", bi.index);
+      return makeError(bwhere, ": ", bindingKindName(bi.kind), " index ", bi.index,
+                       " out of range (module has ", count, ")");
+    }
+    switch (bi.kind) {
+    case BindingKind::Input:
+      size = info.inputs[bi.index].byteSize;
+      name = info.inputs[bi.index].name;
+      break;
+    case BindingKind::Output:
+      size = info.outputs[bi.index].byteSize;
+      name = info.outputs[bi.index].name;
+      break;
+    case BindingKind::Constant:
+      size = info.constants[bi.index].spec.byteSize;
+      name = info.constants[bi.index].spec.name;
+      break;
+    case BindingKind::Arena:
+      size = info.arenaSize;
+      break;
+    }
+    uint64_t end;
+    if (!checkedAdd(bi.offset, bi.length, &end))
+      return makeError(bwhere, ": offset ", bi.offset, " + length ", bi.length, " overflows");
+    if (end > size)
+      return makeError(bwhere, ": range [", bi.offset, ", ", end, ") exceeds ",
+                       describeBuffer(bi.kind, bi.index, name, size));
+  }
+  return Error::success();
+}
+
+} // namespace
+
+Expected<ModuleInfo> validateModule(const uint8_t *buffer, size_t /*size*/) {
+  const schema::Module *fb = schema::GetModule(buffer);
+  ModuleInfo info;
+  info.formatVersion = fb->format_version();
+  if (info.formatVersion != Module::kFormatVersion)
+    return makeError("unsupported format version ", info.formatVersion, " (this runtime reads ",
+                     Module::kFormatVersion, ")");
+  info.name = toString(fb->name());
+  info.producer = toString(fb->producer());
+  info.checksum = fb->checksum();
+
+  if (Error err = validateSpecList(fb->inputs(), "input", info.inputs))
+    return err;
+  if (Error err = validateSpecList(fb->outputs(), "output", info.outputs))
+    return err;
+
+  const auto *constants = fb->constants();
+  info.constants.resize(constants->size());
+  for (uint32_t i = 0; i < constants->size(); ++i)
+    if (Error err = validateConstant(constants->Get(i), i, buffer, info.constants[i]))
+      return err;
+
+  const auto *executables = fb->executables();
+  info.executables.resize(executables->size());
+  for (uint32_t i = 0; i < executables->size(); ++i)
+    if (Error err = validateExecutable(executables->Get(i), i, info.executables[i]))
+      return err;
+
+  info.arenaSize = fb->arena_size();
+  if (info.arenaSize > Module::kMaxArenaSize)
+    return makeError("arena_size ", info.arenaSize, " bytes exceeds the limit of ",
+                     Module::kMaxArenaSize >> 30, " GiB");
+
+  const auto *dispatches = fb->dispatches();
+  info.dispatches.resize(dispatches->size());
+  for (uint32_t i = 0; i < dispatches->size(); ++i)
+    if (Error err = validateDispatch(dispatches->Get(i), i, info, info.dispatches[i]))
+      return err;
+  return info;
+}
+
+} // namespace tessera::runtime

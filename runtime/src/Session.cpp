@@ -1,0 +1,276 @@
+#include "tessera/Session.h"
+
+#include "tessera/SeededFill.h"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <system_error>
+
+namespace tessera::runtime {
+namespace {
+
+// Refuses executables built for an x86-64 level this CPU lacks: running them would die with
+// SIGILL in the middle of a run instead of failing at load. Other target names (specific CPU
+// models) are not checked.
+Error checkCpuTarget(const std::string &target) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  bool supported = true;
+  if (target == "x86-64-v2")
+    supported = __builtin_cpu_supports("x86-64-v2");
+  else if (target == "x86-64-v3")
+    supported = __builtin_cpu_supports("x86-64-v3");
+  else if (target == "x86-64-v4")
+    supported = __builtin_cpu_supports("x86-64-v4");
+  if (!supported)
+    return makeError("target ", target, " is not supported by this CPU");
+#else
+  (void)target;
+#endif
+  return Error::success();
+}
+
+bool isAligned(const void *p) {
+  return reinterpret_cast<uintptr_t>(p) % AlignedBuffer::kAlignment == 0;
+}
+
+Error checkTensor(const char *what, const TensorSpec &spec, DType dtype, const Shape &shape,
+                  const void *data) {
+  if (dtype != spec.dtype || shape != spec.shape)
+    return makeError(what, " '", spec.name, "': expected ", spec.typeString(), ", got ",
+                     formatTensorType(dtype, shape));
+  if (!data && spec.byteSize != 0)
+    return makeError(what, " '", spec.name, "': data pointer is null");
+  return Error::success();
+}
+
+} // namespace
+
+Session::Session(std::shared_ptr<const Module> module, unsigned threads)
+    : module_(std::move(module)), pool_(threads) {}
+
+Session::~Session() = default;
+
+Expected<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Module> module,
+                                                   const SessionOptions &options) {
+  if (!module)
+    return makeError("cannot create a session without a module");
+  const std::string &source = module->sourceName();
+  try {
+    std::unique_ptr<Session> session(new Session(std::move(module), options.threads));
+    if (Error err = session->loadExecutables())
+      return err.withContext(source);
+    if (Error err = session->materializeConstants())
+      return err.withContext(source);
+    Expected<AlignedBuffer> arena = AlignedBuffer::allocate(session->module_->arenaSize());
+    if (!arena)
+      return arena.takeError().withContext(source + ": arena");
+    session->arena_ = arena.takeValue();
+    Expected<AlignedBuffer> empty = AlignedBuffer::allocate(0);
+    if (!empty)
+      return empty.takeError();
+    session->empty_ = empty.takeValue();
+    return session;
+  } catch (const std::bad_alloc &) {
+    return makeError(source, ": out of memory creating a session");
+  } catch (const std::system_error &e) {
+    // std::thread throws this when no more threads can be started.
+    return makeError(source, ": cannot start worker threads: ", e.what());
+  }
+}
+
+Error Session::loadExecutables() {
+  const Module &module = *module_;
+  // Only executables some dispatch uses are loaded, so a module may also carry code for other
+  // devices (e.g. PTX) without failing here.
+  std::vector<bool> used(module.executables().size(), false);
+  for (const DispatchInfo &dispatch : module.dispatches())
+    used[dispatch.executable] = true;
+
+  objects_.resize(module.executables().size());
+  std::vector<std::vector<tsr_kernel_fn>> entries(module.executables().size());
+  for (size_t i = 0; i < module.executables().size(); ++i) {
+    if (!used[i])
+      continue;
+    const ExecutableInfo &exe = module.executables()[i];
+    std::string where = concat("executable ", i);
+    if (exe.format != ExecutableFormat::ElfSharedObject)
+      return makeError(where, ": format ", executableFormatName(exe.format), " (target '",
+                       exe.target, "') is not supported by the CPU runtime");
+    if (Error err = checkCpuTarget(exe.target))
+      return err.withContext(where);
+    Expected<std::unique_ptr<SharedObject>> object = SharedObject::load(exe.data, exe.size);
+    if (!object)
+      return object.takeError().withContext(where);
+    objects_[i] = object.takeValue();
+    for (const std::string &name : exe.entryPoints) {
+      Expected<tsr_kernel_fn> kernel = objects_[i]->lookupKernel(name);
+      if (!kernel)
+        return kernel.takeError().withContext(where);
+      entries[i].push_back(*kernel);
+    }
+  }
+  for (const DispatchInfo &dispatch : module.dispatches())
+    kernels_.push_back(entries[dispatch.executable][dispatch.entryPoint]);
+  return Error::success();
+}
+
+Error Session::materializeConstants() {
+  const std::vector<ConstantInfo> &constants = module_->constants();
+  generated_.resize(constants.size());
+  constantBases_.resize(constants.size());
+  for (size_t i = 0; i < constants.size(); ++i) {
+    const ConstantInfo &c = constants[i];
+    if (c.storage == ConstantStorage::Embedded) {
+      // Kernels get non-const pointers by the ABI but never write constants, and the mapping
+      // is read-only anyway.
+      constantBases_[i] = const_cast<uint8_t *>(c.data);
+      continue;
+    }
+    Expected<AlignedBuffer> buffer = AlignedBuffer::allocate(c.spec.byteSize);
+    if (!buffer)
+      return buffer.takeError().withContext(concat("constant ", i, " '", c.spec.name, "'"));
+    generated_[i] = buffer.takeValue();
+    auto *out = reinterpret_cast<float *>(generated_[i].data());
+    // Large constants are generated in parallel chunks; the values do not depend on chunking.
+    constexpr uint64_t kChunk = 1 << 16;
+    uint64_t count = c.spec.numElements;
+    int64_t chunks = static_cast<int64_t>((count + kChunk - 1) / kChunk);
+    pool_.parallelFor(chunks, [&](int64_t chunk) {
+      uint64_t first = static_cast<uint64_t>(chunk) * kChunk;
+      uint64_t n = std::min(kChunk, count - first);
+      fillSeededUniformF32(out + first, n, c.seed, c.low, c.high, first);
+    });
+    constantBases_[i] = generated_[i].data();
+  }
+  return Error::success();
+}
+
+Error Session::run(const std::vector<TensorRef> &inputs,
+                   const std::vector<MutableTensorRef> &outputs) {
+  const Module &module = *module_;
+  if (inputs.size() != module.inputs().size())
+    return makeError("expected ", module.inputs().size(), " inputs, got ", inputs.size());
+  if (outputs.size() != module.outputs().size())
+    return makeError("expected ", module.outputs().size(), " outputs, got ", outputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (Error err = checkTensor("input", module.inputs()[i], inputs[i].dtype, inputs[i].shape,
+                                inputs[i].data))
+      return err;
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (Error err = checkTensor("output", module.outputs()[i], outputs[i].dtype,
+                                outputs[i].shape, outputs[i].data))
+      return err;
+
+  std::lock_guard<std::mutex> lock(runMutex_);
+  try {
+    // Base pointer of every input and output. Kernels may rely on 64-byte alignment (the
+    // format guarantees it for everything else), so misaligned caller memory is staged.
+    std::vector<AlignedBuffer> staging;
+    std::vector<uint8_t *> inputBases(inputs.size()), outputBases(outputs.size());
+    std::vector<std::pair<size_t, size_t>> stagedOutputs; // (output, staging index)
+    auto stage = [&](uint64_t bytes) -> Expected<uint8_t *> {
+      Expected<AlignedBuffer> buffer = AlignedBuffer::allocate(bytes);
+      if (!buffer)
+        return buffer.takeError();
+      staging.push_back(buffer.takeValue());
+      return staging.back().data();
+    };
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      uint64_t bytes = module.inputs()[i].byteSize;
+      if (bytes == 0) {
+        inputBases[i] = empty_.data();
+      } else if (isAligned(inputs[i].data)) {
+        inputBases[i] = static_cast<uint8_t *>(const_cast<void *>(inputs[i].data));
+      } else {
+        Expected<uint8_t *> copy = stage(bytes);
+        if (!copy)
+          return copy.takeError();
+        std::memcpy(*copy, inputs[i].data, bytes);
+        inputBases[i] = *copy;
+      }
+    }
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      uint64_t bytes = module.outputs()[i].byteSize;
+      if (bytes == 0) {
+        outputBases[i] = empty_.data();
+      } else if (isAligned(outputs[i].data)) {
+        outputBases[i] = static_cast<uint8_t *>(outputs[i].data);
+      } else {
+        Expected<uint8_t *> copy = stage(bytes);
+        if (!copy)
+          return copy.takeError();
+        // Outputs a kernel does not fully overwrite keep the caller's contents.
+        std::memcpy(*copy, outputs[i].data, bytes);
+        outputBases[i] = *copy;
+        stagedOutputs.emplace_back(i, staging.size() - 1);
+      }
+    }
+
+    std::vector<void *> bindings;
+    for (size_t d = 0; d < module.dispatches().size(); ++d) {
+      const DispatchInfo &dispatch = module.dispatches()[d];
+      bindings.assign(dispatch.bindings.size(), nullptr);
+      for (size_t b = 0; b < dispatch.bindings.size(); ++b) {
+        const BindingInfo &binding = dispatch.bindings[b];
+        uint8_t *base = nullptr;
+        uint64_t size = 0;
+        switch (binding.kind) {
+        case BindingKind::Input:
+          base = inputBases[binding.index];
+          size = module.inputs()[binding.index].byteSize;
+          break;
+        case BindingKind::Output:
+          base = outputBases[binding.index];
+          size = module.outputs()[binding.index].byteSize;
+          break;
+        case BindingKind::Constant:
+          base = constantBases_[binding.index];
+          size = module.constants()[binding.index].spec.byteSize;
+          break;
+        case BindingKind::Arena:
+          base = arena_.data();
+          size = module.arenaSize();
+          break;
+        }
+        // Zero-sized buffers have no storage of their own; give kernels a valid pointer.
+        bindings[b] = size == 0 ? empty_.data() : base + binding.offset;
+      }
+      tsr_kernel_fn kernel = kernels_[d];
+      // The ABI lets the runtime pick any count >= 1. Beyond a few per thread, more
+      // workgroups only add call overhead, and a corrupt count of billions would stall.
+      int64_t count = std::min<int64_t>(dispatch.workgroupCount[0], kMaxCpuWorkgroups);
+      void *const *args = bindings.data();
+      pool_.parallelFor(count, [&](int64_t id) { kernel(args, id, count); });
+    }
+
+    for (const auto &[output, index] : stagedOutputs)
+      std::memcpy(outputs[output].data, staging[index].data(), module.outputs()[output].byteSize);
+  } catch (const std::bad_alloc &) {
+    return makeError("out of memory during run");
+  }
+  return Error::success();
+}
+
+Expected<std::vector<Tensor>> Session::run(const std::vector<TensorRef> &inputs) {
+  std::vector<Tensor> outputs;
+  std::vector<MutableTensorRef> refs;
+  try {
+    for (const TensorSpec &spec : module_->outputs()) {
+      Expected<Tensor> tensor = Tensor::zeros(spec.dtype, spec.shape);
+      if (!tensor)
+        return tensor.takeError().withContext(concat("output '", spec.name, "'"));
+      outputs.push_back(tensor.takeValue());
+    }
+    for (Tensor &tensor : outputs)
+      refs.push_back(tensor.mutableRef());
+  } catch (const std::bad_alloc &) {
+    return makeError("out of memory allocating outputs");
+  }
+  if (Error err = run(inputs, refs))
+    return err;
+  return outputs;
+}
+
+} // namespace tessera::runtime

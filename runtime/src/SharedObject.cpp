@@ -1,0 +1,120 @@
+#include "tessera/SharedObject.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace tessera::runtime {
+namespace {
+
+#if defined(__x86_64__)
+constexpr uint16_t kHostMachine = EM_X86_64;
+constexpr const char *kHostMachineName = "x86-64";
+#elif defined(__aarch64__)
+constexpr uint16_t kHostMachine = EM_AARCH64;
+constexpr const char *kHostMachineName = "aarch64";
+#else
+#error "unsupported host architecture"
+#endif
+
+Error checkElfHeader(const uint8_t *data, size_t size) {
+  Elf64_Ehdr header;
+  if (size < sizeof(header))
+    return makeError("not an ELF shared object (", size, " bytes)");
+  std::memcpy(&header, data, sizeof(header));
+  if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0)
+    return makeError("not an ELF shared object (bad magic)");
+  if (header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_ident[EI_DATA] != ELFDATA2LSB)
+    return makeError("not a 64-bit little-endian ELF object");
+  if (header.e_type != ET_DYN)
+    return makeError("ELF object is not a shared object (e_type ", header.e_type, ")");
+  if (header.e_machine != kHostMachine)
+    return makeError("ELF object is for machine ", header.e_machine, ", this host is ",
+                     kHostMachineName);
+  return Error::success();
+}
+
+Error writeAll(int fd, const uint8_t *data, size_t size) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return makeError("cannot write executable: ", std::strerror(errno));
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return Error::success();
+}
+
+} // namespace
+
+SharedObject::~SharedObject() {
+  if (handle_)
+    dlclose(handle_);
+}
+
+Expected<std::unique_ptr<SharedObject>> SharedObject::load(const uint8_t *data, size_t size) {
+  if (Error err = checkElfHeader(data, size))
+    return err;
+
+  // dlopen needs a path; /proc/self/fd/N names the memfd without touching the file system.
+  std::string path;
+  std::string tempPath;
+  int fd = memfd_create("tessera-executable", MFD_CLOEXEC);
+  if (fd >= 0) {
+    path = "/proc/self/fd/" + std::to_string(fd);
+  } else {
+    const char *dir = std::getenv("TMPDIR");
+    tempPath = std::string(dir && *dir ? dir : "/tmp") + "/tessera-executable-XXXXXX";
+    fd = mkstemp(tempPath.data());
+    if (fd < 0)
+      return makeError("cannot create a temporary file for an executable: ",
+                       std::strerror(errno));
+    path = tempPath;
+  }
+  Error err = writeAll(fd, data, size);
+  void *handle = nullptr;
+  if (!err) {
+    handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+      const char *message = dlerror();
+      err = makeError("dlopen failed: ", message ? message : "unknown error");
+    }
+  }
+  // Once loaded the object no longer needs its file.
+  ::close(fd);
+  if (!tempPath.empty())
+    ::unlink(tempPath.c_str());
+  if (err)
+    return err;
+
+  std::unique_ptr<SharedObject> object(new SharedObject());
+  object->handle_ = handle;
+  return object;
+}
+
+Expected<tsr_kernel_fn> SharedObject::lookupKernel(const std::string &name) const {
+  dlerror(); // Clear any stale error.
+  void *symbol = dlsym(handle_, name.c_str());
+  if (!symbol)
+    return makeError("entry point '", name, "' not found in the executable");
+  // dlsym also searches the object's dependencies (libc, libm...); a kernel name that only
+  // matches a library function must not silently call that function.
+  struct link_map *own = nullptr;
+  struct link_map *found = nullptr;
+  Dl_info info;
+  if (dlinfo(handle_, RTLD_DI_LINKMAP, &own) != 0 ||
+      !dladdr1(symbol, &info, reinterpret_cast<void **>(&found), RTLD_DL_LINKMAP) ||
+      found != own)
+    return makeError("entry point '", name, "' is not defined by the executable itself");
+  return reinterpret_cast<tsr_kernel_fn>(symbol);
+}
+
+} // namespace tessera::runtime

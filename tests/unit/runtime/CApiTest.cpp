@@ -1,0 +1,85 @@
+// Exercises the runtime through tessera/runtime.h only (the module file is written with the
+// test builder, as the compiler would).
+#include "TestModuleBuilder.h"
+
+#include "tessera/runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+using namespace tessera::test;
+
+namespace {
+
+TEST(CApi, LoadQueryRun) {
+  TempDir dir;
+  std::string path = dir.path("m.tsm");
+  writeFile(path, buildModule(makeReferenceModule()));
+
+  tsr_module *module = nullptr;
+  ASSERT_EQ(tsr_module_load_file(path.c_str(), &module), TSR_OK) << tsr_last_error();
+  ASSERT_EQ(tsr_module_num_inputs(module), 1u);
+  ASSERT_EQ(tsr_module_num_outputs(module), 1u);
+  tsr_tensor_info info;
+  ASSERT_EQ(tsr_module_input_info(module, 0, &info), TSR_OK);
+  EXPECT_STREQ(info.name, "x");
+  EXPECT_EQ(info.dtype, TSR_F32);
+  ASSERT_EQ(info.rank, 2);
+  EXPECT_EQ(info.shape[0], 2);
+  EXPECT_EQ(info.shape[1], 16);
+  EXPECT_EQ(info.num_elements, 32u);
+  ASSERT_EQ(tsr_module_output_info(module, 0, &info), TSR_OK);
+  EXPECT_STREQ(info.name, "y");
+  EXPECT_EQ(tsr_module_output_info(module, 1, &info), TSR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tsr_last_error()).find("out of range"), std::string::npos);
+
+  tsr_session *session = nullptr;
+  ASSERT_EQ(tsr_session_create(module, 2, &session), TSR_OK) << tsr_last_error();
+  // The session keeps the module alive.
+  tsr_module_destroy(module);
+
+  std::vector<float> x = referenceInput(), y(32, 0.0f);
+  const float *inputs[] = {x.data()};
+  float *outputs[] = {y.data()};
+  ASSERT_EQ(tsr_session_run_f32(session, inputs, 1, outputs, 1), TSR_OK) << tsr_last_error();
+  EXPECT_EQ(y, referenceOutput(x));
+
+  std::vector<float> y2(32, 0.0f);
+  const void *rawInputs[] = {x.data()};
+  void *rawOutputs[] = {y2.data()};
+  ASSERT_EQ(tsr_session_run(session, rawInputs, 1, rawOutputs, 1), TSR_OK);
+  EXPECT_EQ(y2, y);
+
+  EXPECT_EQ(tsr_session_run_f32(session, inputs, 2, outputs, 1), TSR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tsr_last_error()).find("takes 1 inputs and 1 outputs"), std::string::npos);
+  const float *nullInput[] = {nullptr};
+  EXPECT_EQ(tsr_session_run_f32(session, nullInput, 1, outputs, 1), TSR_ERROR);
+  EXPECT_EQ(std::string(tsr_last_error()), "input 'x': data pointer is null");
+  tsr_session_destroy(session);
+}
+
+TEST(CApi, Errors) {
+  tsr_module *module = reinterpret_cast<tsr_module *>(1);
+  EXPECT_EQ(tsr_module_load_file("/nonexistent/m.tsm", &module), TSR_ERROR);
+  EXPECT_EQ(module, nullptr);
+  EXPECT_NE(std::string(tsr_last_error()).find("cannot open"), std::string::npos);
+  EXPECT_EQ(tsr_module_load_file(nullptr, &module), TSR_INVALID_ARGUMENT);
+  const char garbage[] = "definitely not a module";
+  EXPECT_EQ(tsr_module_load_bytes(garbage, sizeof(garbage), &module), TSR_ERROR);
+  EXPECT_NE(std::string(tsr_last_error()).find("not a Tessera module"), std::string::npos);
+  EXPECT_EQ(tsr_module_num_inputs(nullptr), 0u);
+  tsr_session *session = nullptr;
+  EXPECT_EQ(tsr_session_create(nullptr, 1, &session), TSR_INVALID_ARGUMENT);
+  EXPECT_EQ(tsr_session_run(nullptr, nullptr, 0, nullptr, 0), TSR_INVALID_ARGUMENT);
+  tsr_module_destroy(nullptr);
+  tsr_session_destroy(nullptr);
+
+  std::vector<uint8_t> bytes = buildModule(makeReferenceModule());
+  ASSERT_EQ(tsr_module_load_bytes(bytes.data(), bytes.size(), &module), TSR_OK);
+  EXPECT_EQ(tsr_session_create(module, -1, &session), TSR_INVALID_ARGUMENT);
+  tsr_module_destroy(module);
+}
+
+} // namespace

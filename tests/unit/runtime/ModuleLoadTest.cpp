@@ -1,0 +1,263 @@
+// Module loading: the happy path and every semantic rule, each with a deliberately bad (but
+// sealed, so the checksum passes) module and the message it must produce.
+#include "TestModuleBuilder.h"
+
+#include "tessera/ModuleChecksum.h"
+#include "tessera/Module.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+
+using namespace tessera::runtime;
+using namespace tessera::test;
+
+namespace {
+
+Expected<std::shared_ptr<Module>> load(const TestModule &m) {
+  std::vector<uint8_t> bytes = buildModule(m);
+  return Module::loadBytes(bytes.data(), bytes.size(), "module.tsm");
+}
+
+// Loads the reference module after `mutate` and expects an error containing `expected`.
+void expectLoadError(const std::function<void(TestModule &)> &mutate,
+                     const std::string &expected) {
+  TestModule m = makeReferenceModule();
+  mutate(m);
+  Expected<std::shared_ptr<Module>> module = load(m);
+  ASSERT_FALSE(module) << "expected failure containing: " << expected;
+  EXPECT_NE(module.error().message().find(expected), std::string::npos)
+      << "message: " << module.error().message() << "\nexpected to contain: " << expected;
+  EXPECT_EQ(module.error().message().rfind("module.tsm: ", 0), 0u) << module.error().message();
+}
+
+TEST(ModuleLoad, ReferenceModule) {
+  Expected<std::shared_ptr<Module>> module = load(makeReferenceModule());
+  ASSERT_TRUE(module) << module.error().message();
+  const Module &m = **module;
+  EXPECT_EQ(m.name(), "reference");
+  EXPECT_EQ(m.info().producer, "runtime-unit-tests");
+  EXPECT_EQ(m.info().formatVersion, 1u);
+  ASSERT_EQ(m.inputs().size(), 1u);
+  EXPECT_EQ(m.inputs()[0].name, "x");
+  EXPECT_EQ(m.inputs()[0].typeString(), "f32[2, 16]");
+  EXPECT_EQ(m.inputs()[0].byteSize, 128u);
+  ASSERT_EQ(m.constants().size(), 2u);
+  EXPECT_EQ(m.constants()[0].storage, ConstantStorage::Embedded);
+  ASSERT_NE(m.constants()[0].data, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(m.constants()[0].data) % 64, 0u);
+  // Used in place: the pointer lies inside the module buffer.
+  EXPECT_GE(m.constants()[0].data, m.bufferData());
+  EXPECT_LT(m.constants()[0].data, m.bufferData() + m.bufferSize());
+  EXPECT_EQ(m.constants()[1].storage, ConstantStorage::SeededUniform);
+  EXPECT_EQ(m.constants()[1].seed, kReferenceSeed);
+  ASSERT_EQ(m.executables().size(), 1u);
+  EXPECT_EQ(m.executables()[0].entryPoints.size(), 3u);
+  EXPECT_EQ(m.arenaSize(), 256u);
+  ASSERT_EQ(m.dispatches().size(), 2u);
+  EXPECT_EQ(m.dispatches()[1].name, "d1_mul");
+  EXPECT_EQ(m.dispatches()[1].bindings[0].kind, BindingKind::Arena);
+  EXPECT_EQ(m.dispatches()[1].bindings[0].offset, 64u);
+  EXPECT_EQ(m.findInput("x"), 0);
+  EXPECT_EQ(m.findInput("y"), -1);
+  EXPECT_EQ(m.findOutput("y"), 0);
+}
+
+TEST(ModuleLoad, LoadFileMapsAndValidates) {
+  TempDir dir;
+  writeFile(dir.path("m.tsm"), buildModule(makeReferenceModule()));
+  Expected<std::shared_ptr<Module>> module = Module::loadFile(dir.path("m.tsm"));
+  ASSERT_TRUE(module) << module.error().message();
+  EXPECT_EQ((*module)->sourceName(), dir.path("m.tsm"));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>((*module)->bufferData()) % 4096, 0u);
+}
+
+TEST(ModuleLoad, FileErrors) {
+  TempDir dir;
+  Expected<std::shared_ptr<Module>> missing = Module::loadFile(dir.path("nope.tsm"));
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("cannot open"), std::string::npos);
+
+  Expected<std::shared_ptr<Module>> directory = Module::loadFile(dir.path(""));
+  ASSERT_FALSE(directory);
+  EXPECT_NE(directory.error().message().find("not a regular file"), std::string::npos);
+
+  writeFile(dir.path("empty.tsm"), {});
+  Expected<std::shared_ptr<Module>> empty = Module::loadFile(dir.path("empty.tsm"));
+  ASSERT_FALSE(empty);
+  EXPECT_NE(empty.error().message().find("empty"), std::string::npos);
+}
+
+TEST(ModuleLoad, WrongIdentifier) {
+  std::vector<uint8_t> bytes = buildModule(makeReferenceModule());
+  bytes[4] = 'X';
+  Expected<std::shared_ptr<Module>> module = Module::loadBytes(bytes.data(), bytes.size(), "m");
+  ASSERT_FALSE(module);
+  EXPECT_EQ(module.error().message(),
+            "m: not a Tessera module (file identifier \"XSM0\", expected \"TSM0\")");
+}
+
+TEST(ModuleLoad, ChecksumMismatch) {
+  TestModule m = makeReferenceModule();
+  m.seal = false;
+  Expected<std::shared_ptr<Module>> module = load(m);
+  ASSERT_FALSE(module);
+  EXPECT_NE(module.error().message().find("checksum mismatch"), std::string::npos)
+      << module.error().message();
+}
+
+TEST(ModuleLoad, MissingChecksumField) {
+  TestModule m = makeReferenceModule();
+  m.writeChecksum = false; // checksum == default 0 is then omitted from the buffer.
+  std::vector<uint8_t> bytes = buildModule(m);
+  Error seal = sealModuleChecksum(bytes.data(), bytes.size());
+  ASSERT_TRUE(seal);
+  EXPECT_NE(seal.message().find("no checksum field"), std::string::npos) << seal.message();
+  Expected<std::shared_ptr<Module>> module = Module::loadBytes(bytes.data(), bytes.size());
+  ASSERT_FALSE(module);
+  EXPECT_NE(module.error().message().find("no checksum field"), std::string::npos);
+}
+
+TEST(ModuleLoad, SealRejectsGarbage) {
+  std::vector<uint8_t> garbage(64, 0xAB);
+  EXPECT_TRUE(sealModuleChecksum(garbage.data(), garbage.size()));
+  EXPECT_TRUE(sealModuleChecksum(garbage.data(), 3));
+  EXPECT_TRUE(sealModuleChecksum(nullptr, 0));
+}
+
+TEST(ModuleLoad, ChecksumIsStable) {
+  std::vector<uint8_t> bytes = buildModule(makeReferenceModule());
+  Expected<uint32_t> crc = computeModuleChecksum(bytes.data(), bytes.size());
+  ASSERT_TRUE(crc);
+  EXPECT_FALSE(checkModuleChecksum(bytes.data(), bytes.size()));
+  // Sealing twice changes nothing: the field itself is excluded from the sum.
+  std::vector<uint8_t> again = bytes;
+  ASSERT_FALSE(sealModuleChecksum(again.data(), again.size()));
+  EXPECT_EQ(again, bytes);
+}
+
+TEST(ModuleLoad, FormatVersion) {
+  expectLoadError([](TestModule &m) { m.formatVersion = 2; },
+                  "unsupported format version 2 (this runtime reads 1)");
+}
+
+TEST(ModuleLoad, TensorSpecRules) {
+  expectLoadError([](TestModule &m) { m.inputs[0].dtype = 7; }, "input 0 'x': unknown dtype 7");
+  expectLoadError([](TestModule &m) { m.outputs[0].shape = {2, -16}; },
+                  "output 0 'y': dimension 1 is negative");
+  expectLoadError([](TestModule &m) { m.inputs[0].shape = {1, 1, 1, 1, 1, 1, 1, 1, 1}; },
+                  "input 0 'x': rank 9 exceeds the maximum of 8");
+  expectLoadError([](TestModule &m) { m.inputs[0].shape = {int64_t(1) << 40, int64_t(1) << 40}; },
+                  "input 0 'x': shape [1099511627776, 1099511627776] has too many elements");
+  expectLoadError([](TestModule &m) { m.inputs[0].shape = {int64_t(1) << 62}; },
+                  "is too large for f32");
+  expectLoadError([](TestModule &m) { m.inputs.push_back(m.inputs[0]); },
+                  "input 1: duplicate name 'x'");
+  expectLoadError([](TestModule &m) { m.outputs[0].name = ""; }, "output 0: empty name");
+  expectLoadError([](TestModule &m) { m.constants[0].spec.dtype = -3; },
+                  "constant 0 'bias': unknown dtype -3");
+}
+
+TEST(ModuleLoad, ConstantRules) {
+  expectLoadError([](TestModule &m) { m.constants[0].data.resize(124); },
+                  "constant 0 'bias': embedded data is 124 bytes, but f32[2, 16] needs 128");
+  expectLoadError([](TestModule &m) { m.constants[0].hasData = false; },
+                  "constant 0 'bias': embedded constant has no data");
+  expectLoadError([](TestModule &m) { m.constants[0].misalign = 8; },
+                  "is not 64-byte aligned");
+  expectLoadError([](TestModule &m) { m.constants[0].storage = 5; },
+                  "constant 0 'bias': unknown storage 5");
+  expectLoadError([](TestModule &m) { m.constants[1].high = std::nanf(""); },
+                  "constant 1 'scale': seeded range");
+  expectLoadError([](TestModule &m) { m.constants[1].low = -INFINITY; }, "is not finite");
+  expectLoadError([](TestModule &m) { m.constants[1].low = 2.0f; },
+                  "constant 1 'scale': seeded range has low 2 > high 1");
+  expectLoadError([](TestModule &m) { m.constants[1].spec.dtype = 1; },
+                  "constant 1 'scale': seeded constants must be f32, not i32");
+  expectLoadError(
+      [](TestModule &m) {
+        m.constants[1].hasData = true;
+        m.constants[1].data.resize(128);
+      },
+      "seeded constant must not carry data");
+}
+
+TEST(ModuleLoad, ExecutableRules) {
+  expectLoadError([](TestModule &m) { m.executables[0].format = 9; },
+                  "executable 0: unknown format 9");
+  expectLoadError([](TestModule &m) { m.executables[0].data.clear(); },
+                  "executable 0: empty data");
+  expectLoadError([](TestModule &m) { m.executables[0].entryPoints[1] = ""; },
+                  "executable 0: entry point 1 has an empty name");
+}
+
+TEST(ModuleLoad, ArenaLimit) {
+  expectLoadError([](TestModule &m) { m.arenaSize = (uint64_t(64) << 30) + 1; },
+                  "arena_size 68719476737 bytes exceeds the limit of 64 GiB");
+}
+
+TEST(ModuleLoad, DispatchRules) {
+  expectLoadError([](TestModule &m) { m.dispatches[1].executable = 1; },
+                  "dispatch 1: executable index 1 out of range (module has 1 executables)");
+  expectLoadError([](TestModule &m) { m.dispatches[0].entryPoint = 3; },
+                  "dispatch 0: entry point index 3 out of range (executable 0 has 3 entry points)");
+  expectLoadError([](TestModule &m) { m.dispatches[0].workgroups[0] = 0; },
+                  "dispatch 0: workgroup count x is 0");
+  expectLoadError([](TestModule &m) { m.dispatches[0].workgroups[2] = 0; },
+                  "dispatch 0: workgroup count z is 0");
+  expectLoadError([](TestModule &m) { m.dispatches[0].workgroups[1] = 2; },
+                  "dispatch 0: workgroup counts [4, 2, 1]: CPU executables take a 1-D grid");
+}
+
+TEST(ModuleLoad, BindingRules) {
+  expectLoadError([](TestModule &m) { m.dispatches[1].bindings[1] = {2, 1, 64, 128}; },
+                  "module.tsm: dispatch 1 binding 1: range [64, 192) exceeds constant 1 "
+                  "'scale' (128 bytes)");
+  expectLoadError([](TestModule &m) { m.dispatches[0].bindings[0] = {0, 0, 4, 128}; },
+                  "dispatch 0 binding 0: range [4, 132) exceeds input 0 'x' (128 bytes)");
+  expectLoadError([](TestModule &m) { m.dispatches[1].bindings[2].length = 132; },
+                  "dispatch 1 binding 2: range [0, 132) exceeds output 0 'y' (128 bytes)");
+  expectLoadError([](TestModule &m) { m.dispatches[0].bindings[2].offset = 200; },
+                  "dispatch 0 binding 2: range [200, 328) exceeds arena (256 bytes)");
+  expectLoadError(
+      [](TestModule &m) { m.dispatches[0].bindings[2] = {3, 0, ~uint64_t(0) - 10, 128}; },
+      "dispatch 0 binding 2: offset 18446744073709551605 + length 128 overflows");
+  expectLoadError([](TestModule &m) { m.dispatches[0].bindings[0].index = 1; },
+                  "dispatch 0 binding 0: input index 1 out of range (module has 1)");
+  expectLoadError([](TestModule &m) { m.dispatches[1].bindings[2].index = 5; },
+                  "dispatch 1 binding 2: output index 5 out of range (module has 1)");
+  expectLoadError([](TestModule &m) { m.dispatches[0].bindings[1].index = 2; },
+                  "dispatch 0 binding 1: constant index 2 out of range (module has 2)");
+  expectLoadError([](TestModule &m) { m.dispatches[0].bindings[2].index = 1; },
+                  "dispatch 0 binding 2: arena index must be 0, not 1");
+  expectLoadError([](TestModule &m) { m.dispatches[0].bindings[2].kind = 4; },
+                  "dispatch 0 binding 2: unknown binding kind 4");
+  expectLoadError([](TestModule &m) { m.dispatches[0].bindings[2].kind = -1; },
+                  "dispatch 0 binding 2: unknown binding kind -1");
+}
+
+TEST(ModuleLoad, ZeroSizedEverything) {
+  TestModule m;
+  m.inputs = {{"x", 0, {0, 4}}};
+  m.outputs = {{"y", 0, {0}}};
+  TConstant empty;
+  empty.spec = {"empty", 0, {0}};
+  TConstant seeded;
+  seeded.spec = {"seeded", 0, {3, 0}};
+  seeded.storage = 1;
+  seeded.hasData = false;
+  m.constants = {empty, seeded};
+  TExecutable exe;
+  exe.data = testKernelLibrary();
+  exe.entryPoints = {"noop"};
+  m.executables = {exe};
+  TDispatch d;
+  d.bindings = {{0, 0, 0, 0}, {1, 0, 0, 0}, {2, 0, 0, 0}, {2, 1, 0, 0}, {3, 0, 0, 0}};
+  m.dispatches = {d};
+  Expected<std::shared_ptr<Module>> module = load(m);
+  ASSERT_TRUE(module) << module.error().message();
+  EXPECT_EQ((*module)->inputs()[0].byteSize, 0u);
+}
+
+} // namespace

@@ -1,0 +1,40 @@
+#include "ArgParsing.h"
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace tessera::tools {
+
+bool ArgCursor::matchValue(const std::string &arg, const std::string &flag, std::string &value,
+                           bool &missingValue) {
+  missingValue = false;
+  if (arg == flag) {
+    if (done()) {
+      missingValue = true;
+      return true;
+    }
+    value = next();
+    return true;
+  }
+  if (arg.size() > flag.size() && arg.compare(0, flag.size(), flag) == 0 &&
+      arg[flag.size()] == '=') {
+    value = arg.substr(flag.size() + 1);
+    return true;
+  }
+  return false;
+}
+
+std::optional<int64_t> parseInteger(const std::string &text, int64_t min, int64_t max) {
+  if (text.empty() || text.size() > 19)
+    return std::nullopt;
+  for (char c : text)
+    if (c < '0' || c > '9')
+      return std::nullopt;
+  errno = 0;
+  long long value = std::strtoll(text.c_str(), nullptr, 10);
+  if (errno != 0 || value < min || value > max)
+    return std::nullopt;
+  return static_cast<int64_t>(value);
+}
+
+} // namespace tessera::tools

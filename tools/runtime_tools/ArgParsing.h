@@ -1,0 +1,36 @@
+// Minimal command-line helpers for the runtime commands: `--flag VALUE` / `--flag=VALUE`
+// options and strict integer parsing.
+#ifndef TESSERA_TOOLS_ARGPARSING_H
+#define TESSERA_TOOLS_ARGPARSING_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tessera::tools {
+
+// Walks argv one argument at a time.
+class ArgCursor {
+public:
+  ArgCursor(int argc, char **argv) : argc_(argc), argv_(argv) {}
+
+  bool done() const { return index_ >= argc_; }
+  std::string next() { return argv_[index_++]; }
+
+  // If `arg` is `flag` or `flag=...`, stores its value (taking the next argument for the
+  // first form) and returns true. Sets `missingValue` when the value is absent.
+  bool matchValue(const std::string &arg, const std::string &flag, std::string &value,
+                  bool &missingValue);
+
+private:
+  int argc_;
+  char **argv_;
+  int index_ = 0;
+};
+
+// Parses a decimal integer in [min, max] with nothing else around it.
+std::optional<int64_t> parseInteger(const std::string &text, int64_t min, int64_t max);
+
+} // namespace tessera::tools
+
+#endif // TESSERA_TOOLS_ARGPARSING_H

@@ -1,0 +1,120 @@
+// `dump`: a human-readable listing of a module, after the same validation as loading it.
+#include "ArgParsing.h"
+#include "Commands.h"
+
+#include "tessera/Module.h"
+
+#include <cstdio>
+#include <string>
+
+namespace tessera::tools {
+using namespace tessera::runtime;
+
+namespace {
+
+void printUsage(FILE *out, const char *progName) {
+  std::fprintf(out,
+               "usage: %s MODULE.tsm\n"
+               "\n"
+               "Prints a Tessera module: interface, constants, executables, arena and\n"
+               "dispatches. The module is fully validated first.\n"
+               "\n"
+               "options:\n"
+               "  -h, --help   show this help\n",
+               progName);
+}
+
+void printSpecs(const char *title, const std::vector<TensorSpec> &specs) {
+  std::printf("%s: %zu\n", title, specs.size());
+  for (size_t i = 0; i < specs.size(); ++i)
+    std::printf("  %zu: %s %s\n", i, specs[i].name.c_str(), specs[i].typeString().c_str());
+}
+
+} // namespace
+
+int dumpCommand(int argc, char **argv, const char *progName) {
+  std::string path;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      printUsage(stdout, progName);
+      return kExitSuccess;
+    }
+    if (arg.size() > 1 && arg[0] == '-') {
+      std::fprintf(stderr, "%s: unknown option '%s'\nTry '%s --help' for more information.\n",
+                   progName, arg.c_str(), progName);
+      return kExitUsage;
+    }
+    if (!path.empty()) {
+      std::fprintf(stderr, "%s: unexpected argument '%s' (only one module may be given)\n",
+                   progName, arg.c_str());
+      return kExitUsage;
+    }
+    path = arg;
+  }
+  if (path.empty()) {
+    std::fprintf(stderr, "%s: no module given\nTry '%s --help' for more information.\n",
+                 progName, progName);
+    return kExitUsage;
+  }
+
+  Expected<std::shared_ptr<Module>> loaded = Module::loadFile(path);
+  if (!loaded) {
+    std::fprintf(stderr, "%s: error: %s\n", progName, loaded.error().message().c_str());
+    return kExitFailure;
+  }
+  const Module &module = **loaded;
+  const ModuleInfo &info = module.info();
+  std::printf("module: %s\n", info.name.c_str());
+  std::printf("producer: %s\n", info.producer.empty() ? "(none)" : info.producer.c_str());
+  std::printf("format version: %u\n", info.formatVersion);
+  std::printf("size: %zu bytes, checksum 0x%08x\n", module.bufferSize(), info.checksum);
+  printSpecs("inputs", info.inputs);
+  printSpecs("outputs", info.outputs);
+
+  std::printf("constants: %zu\n", info.constants.size());
+  for (size_t i = 0; i < info.constants.size(); ++i) {
+    const ConstantInfo &c = info.constants[i];
+    std::printf("  %zu: %s %s %s", i, c.spec.name.c_str(), c.spec.typeString().c_str(),
+                constantStorageName(c.storage));
+    if (c.storage == ConstantStorage::SeededUniform)
+      std::printf("(seed=%llu, low=%g, high=%g)", static_cast<unsigned long long>(c.seed),
+                  c.low, c.high);
+    std::printf(" %llu bytes\n", static_cast<unsigned long long>(c.spec.byteSize));
+  }
+
+  std::printf("executables: %zu\n", info.executables.size());
+  for (size_t i = 0; i < info.executables.size(); ++i) {
+    const ExecutableInfo &e = info.executables[i];
+    std::printf("  %zu: %s target=%s %zu bytes, %zu entry points:", i,
+                executableFormatName(e.format), e.target.empty() ? "(none)" : e.target.c_str(),
+                e.size, e.entryPoints.size());
+    for (const std::string &name : e.entryPoints)
+      std::printf(" %s", name.c_str());
+    std::printf("\n");
+  }
+
+  std::printf("arena: %llu bytes\n", static_cast<unsigned long long>(info.arenaSize));
+
+  std::printf("dispatches: %zu\n", info.dispatches.size());
+  for (size_t i = 0; i < info.dispatches.size(); ++i) {
+    const DispatchInfo &d = info.dispatches[i];
+    const ExecutableInfo &e = info.executables[d.executable];
+    std::printf("  %zu: %s executable %u entry %u (%s) workgroups [%u, %u, %u]\n", i,
+                d.name.empty() ? "(unnamed)" : d.name.c_str(), d.executable, d.entryPoint,
+                e.entryPoints[d.entryPoint].c_str(), d.workgroupCount[0], d.workgroupCount[1],
+                d.workgroupCount[2]);
+    std::printf("     bindings:");
+    if (d.bindings.empty())
+      std::printf(" (none)");
+    for (const BindingInfo &b : d.bindings)
+      std::printf(" %s[%u]+%llu:%llu", bindingKindName(b.kind), b.index,
+                  static_cast<unsigned long long>(b.offset),
+                  static_cast<unsigned long long>(b.length));
+    std::printf("\n");
+  }
+  std::fflush(stdout);
+  return kExitSuccess;
+}
+
+} // namespace tessera::tools

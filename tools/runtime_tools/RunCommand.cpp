@@ -1,0 +1,220 @@
+// `run`: loads a module, binds .npy inputs by name, runs it and writes or summarises outputs.
+#include "ArgParsing.h"
+#include "Commands.h"
+#include "TensorSummary.h"
+
+#include "tessera/Module.h"
+#include "tessera/Npy.h"
+#include "tessera/Session.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tessera::tools {
+using namespace tessera::runtime;
+
+namespace {
+
+void printUsage(FILE *out, const char *progName) {
+  std::fprintf(out,
+               "usage: %s MODULE.tsm --input NAME=FILE.npy [--input ...] [options]\n"
+               "\n"
+               "Runs a compiled Tessera module on the CPU.\n"
+               "\n"
+               "options:\n"
+               "  --input NAME=FILE.npy    value of input NAME; every input exactly once\n"
+               "  --output NAME=FILE.npy   write output NAME to FILE.npy; outputs not named\n"
+               "                           are summarised on stdout\n"
+               "  --threads N              threads running workgroups, the caller included\n"
+               "                           (default: all cores; 1 runs inline)\n"
+               "  --iterations N           run N times and report the time per run (default 1)\n"
+               "  -h, --help               show this help\n",
+               progName);
+}
+
+int usageError(const char *progName, const std::string &message) {
+  std::fprintf(stderr, "%s: %s\n", progName, message.c_str());
+  std::fprintf(stderr, "Try '%s --help' for more information.\n", progName);
+  return kExitUsage;
+}
+
+int failure(const char *progName, const std::string &message) {
+  std::fprintf(stderr, "%s: error: %s\n", progName, message.c_str());
+  return kExitFailure;
+}
+
+std::string listSpecs(const char *what, const std::vector<TensorSpec> &specs) {
+  std::string text = concat("expected ", what, "s:");
+  if (specs.empty())
+    text += " (none)";
+  for (const TensorSpec &spec : specs)
+    text += "\n  " + spec.name + ": " + spec.typeString();
+  return text;
+}
+
+struct Options {
+  std::string modulePath;
+  std::vector<std::pair<std::string, std::string>> inputs;  // (name, path) in flag order
+  std::vector<std::pair<std::string, std::string>> outputs;
+  unsigned threads = 0;
+  int64_t iterations = 1;
+};
+
+// Splits NAME=PATH; both parts must be non-empty.
+bool splitBinding(const std::string &text, std::pair<std::string, std::string> &out) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    return false;
+  out = {text.substr(0, eq), text.substr(eq + 1)};
+  return true;
+}
+
+// Returns -1 when parsing succeeded, else the exit code to return (0 after --help).
+int parseOptions(int argc, char **argv, const char *progName, Options &options) {
+  ArgCursor args(argc, argv);
+  bool sawModule = false;
+  while (!args.done()) {
+    std::string arg = args.next();
+    std::string value;
+    bool missing = false;
+    if (arg == "-h" || arg == "--help") {
+      printUsage(stdout, progName);
+      return kExitSuccess;
+    }
+    if (args.matchValue(arg, "--input", value, missing) ||
+        args.matchValue(arg, "--output", value, missing)) {
+      bool isInput = arg.rfind("--input", 0) == 0;
+      const char *flag = isInput ? "--input" : "--output";
+      if (missing)
+        return usageError(progName, concat(flag, " needs a value NAME=FILE.npy"));
+      std::pair<std::string, std::string> binding;
+      if (!splitBinding(value, binding))
+        return usageError(progName, concat(flag, " expects NAME=FILE.npy, got '", value, "'"));
+      (isInput ? options.inputs : options.outputs).push_back(binding);
+    } else if (args.matchValue(arg, "--threads", value, missing)) {
+      std::optional<int64_t> n = missing ? std::nullopt : parseInteger(value, 1, 4096);
+      if (!n)
+        return usageError(progName, "--threads expects an integer between 1 and 4096");
+      options.threads = static_cast<unsigned>(*n);
+    } else if (args.matchValue(arg, "--iterations", value, missing)) {
+      std::optional<int64_t> n = missing ? std::nullopt : parseInteger(value, 1, 1000000000);
+      if (!n)
+        return usageError(progName, "--iterations expects a positive integer");
+      options.iterations = *n;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      return usageError(progName, concat("unknown option '", arg, "'"));
+    } else {
+      if (sawModule)
+        return usageError(progName, concat("unexpected argument '", arg,
+                                           "' (only one module may be given)"));
+      sawModule = true;
+      options.modulePath = arg;
+    }
+  }
+  if (!sawModule)
+    return usageError(progName, "no module given");
+  return -1;
+}
+
+} // namespace
+
+int runCommand(int argc, char **argv, const char *progName) {
+  Options options;
+  if (int code = parseOptions(argc, argv, progName, options); code >= 0)
+    return code;
+
+  Expected<std::shared_ptr<Module>> module = Module::loadFile(options.modulePath);
+  if (!module)
+    return failure(progName, module.error().message());
+  const std::vector<TensorSpec> &inputSpecs = (*module)->inputs();
+  const std::vector<TensorSpec> &outputSpecs = (*module)->outputs();
+
+  // Bind --input flags to module inputs by name: each exactly once.
+  std::vector<std::string> inputPaths(inputSpecs.size());
+  for (const auto &[name, path] : options.inputs) {
+    int index = (*module)->findInput(name);
+    if (index < 0)
+      return usageError(progName, concat("unknown input '", name, "'; ",
+                                         listSpecs("input", inputSpecs)));
+    if (!inputPaths[index].empty())
+      return usageError(progName, concat("input '", name, "' given more than once"));
+    inputPaths[index] = path;
+  }
+  std::string missing;
+  for (size_t i = 0; i < inputSpecs.size(); ++i)
+    if (inputPaths[i].empty())
+      missing += (missing.empty() ? "'" : ", '") + inputSpecs[i].name + "'";
+  if (!missing.empty())
+    return usageError(progName, concat("missing input ", missing, "; ",
+                                       listSpecs("input", inputSpecs)));
+  std::map<size_t, std::string> outputPaths;
+  for (const auto &[name, path] : options.outputs) {
+    int index = (*module)->findOutput(name);
+    if (index < 0)
+      return usageError(progName, concat("unknown output '", name, "'; ",
+                                         listSpecs("output", outputSpecs)));
+    if (!outputPaths.emplace(index, path).second)
+      return usageError(progName, concat("output '", name, "' given more than once"));
+  }
+
+  std::vector<Tensor> inputs;
+  std::vector<TensorRef> inputRefs;
+  for (size_t i = 0; i < inputSpecs.size(); ++i) {
+    Expected<Tensor> tensor = readNpyFile(inputPaths[i]);
+    if (!tensor)
+      return failure(progName, tensor.error().message());
+    const TensorSpec &spec = inputSpecs[i];
+    if (tensor->dtype() != spec.dtype || tensor->shape() != spec.shape)
+      return failure(progName, concat(inputPaths[i], ": input '", spec.name, "': expected ",
+                                      spec.typeString(), ", got ",
+                                      formatTensorType(tensor->dtype(), tensor->shape())));
+    inputs.push_back(tensor.takeValue());
+  }
+  for (const Tensor &tensor : inputs)
+    inputRefs.push_back(tensor.ref());
+
+  SessionOptions sessionOptions;
+  sessionOptions.threads = options.threads;
+  Expected<std::unique_ptr<Session>> session = Session::create(*module, sessionOptions);
+  if (!session)
+    return failure(progName, session.error().message());
+
+  std::vector<Tensor> outputs;
+  std::vector<double> millis;
+  for (int64_t iteration = 0; iteration < options.iterations; ++iteration) {
+    auto start = std::chrono::steady_clock::now();
+    Expected<std::vector<Tensor>> result = (*session)->run(inputRefs);
+    auto stop = std::chrono::steady_clock::now();
+    if (!result)
+      return failure(progName, result.error().message());
+    millis.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
+    outputs = result.takeValue();
+  }
+
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    auto path = outputPaths.find(i);
+    if (path == outputPaths.end()) {
+      std::printf("%s\n", summarizeTensor(outputSpecs[i].name, outputs[i]).c_str());
+      continue;
+    }
+    if (Error err = writeNpyFile(path->second, outputs[i]))
+      return failure(progName, err.message());
+  }
+  if (options.iterations > 1) {
+    double total = 0;
+    for (double ms : millis)
+      total += ms;
+    std::printf("timing: %lld iterations on %u threads: mean %.3f ms, min %.3f ms, max %.3f ms\n",
+                static_cast<long long>(options.iterations), (*session)->numThreads(),
+                total / millis.size(), *std::min_element(millis.begin(), millis.end()),
+                *std::max_element(millis.begin(), millis.end()));
+  }
+  std::fflush(stdout);
+  return kExitSuccess;
+}
+
+} // namespace tessera::tools

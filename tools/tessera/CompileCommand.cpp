@@ -1,0 +1,144 @@
+#include "CompileCommand.h"
+
+#include "Commands.h"
+#include "Options.h"
+
+#include "tessera/codegen/Compiler.h"
+#include "tessera/frontend/MLIRGen.h"
+#include "tessera/frontend/Parser.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include <fstream>
+#include <iostream>
+
+namespace tessera::tools {
+
+namespace {
+
+constexpr uint64_t kMaxSourceBytes = 64u << 20;
+
+/// Reads, parses and elaborates the input; diagnostics go to stderr.
+mlir::OwningOpRef<mlir::ModuleOp> frontEnd(mlir::MLIRContext &context, const DriverOptions &o,
+                                           const char *progName) {
+  if (llvm::sys::fs::is_directory(o.input)) {
+    std::cerr << progName << ": " << o.input << ": is a directory\n";
+    return nullptr;
+  }
+  auto buffer = llvm::MemoryBuffer::getFile(o.input, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer) {
+    std::cerr << progName << ": cannot read " << o.input << ": " << buffer.getError().message()
+              << "\n";
+    return nullptr;
+  }
+  if ((*buffer)->getBufferSize() > kMaxSourceBytes) {
+    std::cerr << progName << ": " << o.input << ": file is larger than 64 MiB\n";
+    return nullptr;
+  }
+  frontend::SourceFile file(o.input, (*buffer)->getBuffer().str());
+  frontend::DiagnosticEngine diags(file);
+  std::optional<frontend::Program> program = frontend::parseProgram(file, diags);
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (program) {
+    // Any MLIR diagnostic here would be an internal error; keep it with the others.
+    mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+      diags.error(frontend::SourceLoc{}, "internal: " + d.str());
+      return mlir::success();
+    });
+    module = frontend::mlirGen(context, *program, file, diags, o.gen);
+  }
+  if (diags.hasErrors() || !module) {
+    std::cerr << diags.str();
+    if (!diags.hasErrors())
+      std::cerr << o.input << ": error: compilation failed\n";
+    return nullptr;
+  }
+  return module;
+}
+
+std::unique_ptr<mlir::MLIRContext> makeContext() {
+  mlir::DialectRegistry registry;
+  codegen::registerCompilerDialects(registry);
+  auto context = std::make_unique<mlir::MLIRContext>(registry);
+  context->loadAllAvailableDialects();
+  return context;
+}
+
+} // namespace
+
+int compileCommand(int argc, char **argv, const char *progName) {
+  std::optional<DriverOptions> o = parseDriverOptions(argc, argv, progName, /*forOpt=*/false);
+  if (!o)
+    return kExitUsage;
+  if (o->help) {
+    std::cout << "usage: " << progName << " FILE.tg -o OUT.tsm [options]\n\n"
+              << "Compiles a graph written in the Tessera DSL into a module that tessera run and\n"
+              << "tessera-run execute.\n\noptions:\n"
+              << driverFlagsHelp(false);
+    return kExitSuccess;
+  }
+  auto context = makeContext();
+  mlir::OwningOpRef<mlir::ModuleOp> module = frontEnd(*context, *o, progName);
+  if (!module)
+    return kExitFailure;
+  llvm::Expected<std::vector<uint8_t>> bytes = codegen::compileToModule(*module, o->compile);
+  if (!bytes) {
+    std::cerr << progName << ": " << o->input << ": " << llvm::toString(bytes.takeError())
+              << "\n";
+    return kExitFailure;
+  }
+  std::error_code ec;
+  llvm::ToolOutputFile out(o->output, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    std::cerr << progName << ": cannot write " << o->output << ": " << ec.message() << "\n";
+    return kExitFailure;
+  }
+  out.os().write(reinterpret_cast<const char *>(bytes->data()), bytes->size());
+  out.os().flush();
+  if (out.os().has_error()) {
+    std::cerr << progName << ": error writing " << o->output << "\n";
+    out.os().clear_error();
+    return kExitFailure;
+  }
+  out.keep();
+  return kExitSuccess;
+}
+
+int optCommand(int argc, char **argv, const char *progName) {
+  std::optional<DriverOptions> o = parseDriverOptions(argc, argv, progName, /*forOpt=*/true);
+  if (!o)
+    return kExitUsage;
+  if (o->help) {
+    std::cout << "usage: " << progName << " FILE.tg [options]\n\n"
+              << "Runs the compiler's pass pipeline up to a phase and prints the IR, for\n"
+              << "inspecting and tuning passes.\n\noptions:\n"
+              << driverFlagsHelp(true);
+    return kExitSuccess;
+  }
+  auto context = makeContext();
+  mlir::OwningOpRef<mlir::ModuleOp> module = frontEnd(*context, *o, progName);
+  if (!module)
+    return kExitFailure;
+  if (llvm::Error err = codegen::lowerToPhase(*module, o->compileTo, o->compile)) {
+    std::cerr << progName << ": " << o->input << ": " << llvm::toString(std::move(err)) << "\n";
+    return kExitFailure;
+  }
+  std::string outPath = o->output.empty() ? "-" : o->output;
+  std::error_code ec;
+  llvm::ToolOutputFile out(outPath, ec, llvm::sys::fs::OF_Text);
+  if (ec) {
+    std::cerr << progName << ": cannot write " << outPath << ": " << ec.message() << "\n";
+    return kExitFailure;
+  }
+  module->print(out.os());
+  out.os() << "\n";
+  out.keep();
+  return kExitSuccess;
+}
+
+} // namespace tessera::tools

@@ -1,0 +1,194 @@
+#include "Options.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <iostream>
+
+namespace tessera::tools {
+
+namespace {
+
+bool startsWith(const std::string &s, const char *prefix) { return s.rfind(prefix, 0) == 0; }
+
+bool usage(const char *progName, const std::string &message) {
+  std::cerr << progName << ": " << message << "\n(see " << progName << " --help)\n";
+  return false;
+}
+
+} // namespace
+
+std::string driverFlagsHelp(bool forOpt) {
+  std::string passes;
+  for (const std::string &p : codegen::optionalPasses())
+    passes += (passes.empty() ? "" : ", ") + p;
+  std::string s =
+      "  -D NAME=VALUE            override a config constant of the file (repeatable)\n"
+      "  --graph NAME             graph to build when the file has several\n";
+  if (forOpt)
+    s += "  --compile-to PHASE       stop after PHASE and print its IR: tess, linalg, dispatch,\n"
+         "                           llvm (default llvm)\n"
+         "  -o FILE                  write the IR to FILE instead of stdout\n";
+  else
+    s += "  -o FILE                  the module to write (required)\n"
+         "  --weights FILE           bind parameters by name from a .safetensors file; without\n"
+         "                           it parameters get a seeded deterministic fill\n"
+         "  --seed N                 seed of the deterministic fill (default 132470394)\n"
+         "  --target cpu             target (cpu only for now)\n"
+         "  --target-cpu NAME        LLVM CPU name (default: best x86-64 level of this machine)\n";
+  s += "  --disable-pass NAME      skip an optional pass: " + passes + "\n"
+       "  --print-ir-after-all     print the IR after every pass (to stderr)\n"
+       "  --print-ir-before NAME   print the IR before pass NAME (repeatable)\n"
+       "  --print-ir-after NAME    print the IR after pass NAME (repeatable)\n"
+       "  --pass-statistics        print pass statistics\n"
+       "  --timing                 print pass timing\n"
+       "  -h, --help               show this help\n";
+  return s;
+}
+
+std::optional<DriverOptions> parseDriverOptions(int argc, char **argv, const char *progName,
+                                                bool forOpt) {
+  DriverOptions o;
+  std::vector<std::string> args(argv, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    // --flag=value and --flag value are both accepted; -DNAME=V and -D NAME=V too.
+    std::string value;
+    bool hasInlineValue = false;
+    if (startsWith(a, "--")) {
+      size_t eq = a.find('=');
+      if (eq != std::string::npos) {
+        value = a.substr(eq + 1);
+        a = a.substr(0, eq);
+        hasInlineValue = true;
+      }
+    }
+    auto takeValue = [&](const std::string &flag) -> std::optional<std::string> {
+      if (hasInlineValue)
+        return value;
+      if (i + 1 >= args.size()) {
+        usage(progName, flag + " needs a value");
+        return std::nullopt;
+      }
+      return args[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      o.help = true;
+      return o;
+    }
+    if (startsWith(a, "-D")) {
+      std::string kv = a.size() > 2 ? a.substr(2) : "";
+      if (kv.empty()) {
+        if (i + 1 >= args.size()) {
+          usage(progName, "-D needs NAME=VALUE");
+          return std::nullopt;
+        }
+        kv = args[++i];
+      }
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        usage(progName, "-D needs NAME=VALUE, got '" + kv + "'");
+        return std::nullopt;
+      }
+      o.gen.configOverrides[kv.substr(0, eq)] = kv.substr(eq + 1);
+    } else if (a == "-o") {
+      if (i + 1 >= args.size()) {
+        usage(progName, "-o needs a file name");
+        return std::nullopt;
+      }
+      o.output = args[++i];
+    } else if (a == "--graph") {
+      auto v = takeValue(a);
+      if (!v)
+        return std::nullopt;
+      o.gen.graphName = *v;
+    } else if (!forOpt && a == "--weights") {
+      auto v = takeValue(a);
+      if (!v)
+        return std::nullopt;
+      o.compile.weightsPath = *v;
+    } else if (!forOpt && a == "--seed") {
+      auto v = takeValue(a);
+      if (!v)
+        return std::nullopt;
+      char *end = nullptr;
+      errno = 0;
+      unsigned long long seed = std::strtoull(v->c_str(), &end, 0);
+      if (v->empty() || *end || errno || (*v)[0] == '-') {
+        usage(progName, "--seed needs a non-negative integer, got '" + *v + "'");
+        return std::nullopt;
+      }
+      o.compile.seed = seed;
+    } else if (!forOpt && a == "--target") {
+      auto v = takeValue(a);
+      if (!v)
+        return std::nullopt;
+      if (*v != "cpu") {
+        usage(progName, "--target " + *v + " is not supported yet (only cpu)");
+        return std::nullopt;
+      }
+    } else if (!forOpt && a == "--target-cpu") {
+      auto v = takeValue(a);
+      if (!v)
+        return std::nullopt;
+      o.compile.targetCpu = *v;
+    } else if (forOpt && a == "--compile-to") {
+      auto v = takeValue(a);
+      if (!v)
+        return std::nullopt;
+      if (*v == "tess")
+        o.compileTo = codegen::Phase::Tess;
+      else if (*v == "linalg")
+        o.compileTo = codegen::Phase::Linalg;
+      else if (*v == "dispatch")
+        o.compileTo = codegen::Phase::Dispatch;
+      else if (*v == "llvm")
+        o.compileTo = codegen::Phase::LLVM;
+      else {
+        usage(progName, "--compile-to must be tess, linalg, dispatch or llvm, got '" + *v + "'");
+        return std::nullopt;
+      }
+    } else if (a == "--disable-pass") {
+      auto v = takeValue(a);
+      if (!v)
+        return std::nullopt;
+      bool known = false;
+      for (const std::string &p : codegen::optionalPasses())
+        known |= p == *v;
+      if (!known) {
+        usage(progName, "--disable-pass: '" + *v + "' is not an optional pass");
+        return std::nullopt;
+      }
+      o.compile.disabledPasses.insert(*v);
+    } else if (a == "--print-ir-after-all" && !hasInlineValue) {
+      o.compile.printIRAfterAll = true;
+    } else if (a == "--print-ir-before" || a == "--print-ir-after") {
+      auto v = takeValue(a);
+      if (!v)
+        return std::nullopt;
+      (a == "--print-ir-before" ? o.compile.printIRBefore : o.compile.printIRAfter).insert(*v);
+    } else if (a == "--pass-statistics" && !hasInlineValue) {
+      o.compile.passStatistics = true;
+    } else if (a == "--timing" && !hasInlineValue) {
+      o.compile.timing = true;
+    } else if (startsWith(a, "-") && a != "-") {
+      usage(progName, "unknown option '" + args[i] + "'");
+      return std::nullopt;
+    } else if (o.input.empty()) {
+      o.input = a;
+    } else {
+      usage(progName, "more than one input file ('" + o.input + "' and '" + a + "')");
+      return std::nullopt;
+    }
+  }
+  if (o.input.empty()) {
+    usage(progName, "no input file");
+    return std::nullopt;
+  }
+  if (!forOpt && o.output.empty()) {
+    usage(progName, "no output file: pass -o FILE.tsm");
+    return std::nullopt;
+  }
+  return o;
+}
+
+} // namespace tessera::tools

@@ -1,0 +1,48 @@
+// The `tessera` driver: one binary, one subcommand per stage of the workflow.
+#include "CompileCommand.h"
+#include "Commands.h"
+
+#include <cstring>
+#include <iostream>
+#include <string>
+
+namespace {
+
+void printHelp(std::ostream &os) {
+  os << "usage: tessera COMMAND [ARGS]\n\n"
+        "commands:\n"
+        "  compile FILE.tg -o OUT.tsm   compile a graph into a module\n"
+        "  opt FILE.tg                  print the IR after a lowering phase; inspect passes\n"
+        "  run M.tsm --input N=F.npy    run a module on .npy inputs\n"
+        "  dump M.tsm                   show what a module contains\n\n"
+        "`tessera COMMAND --help` describes each command.\n";
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  using namespace tessera::tools;
+  if (argc < 2) {
+    printHelp(std::cerr);
+    return kExitUsage;
+  }
+  std::string command = argv[1];
+  if (command == "-h" || command == "--help" || command == "help") {
+    printHelp(std::cout);
+    return kExitSuccess;
+  }
+  std::string progName = "tessera " + command;
+  int subArgc = argc - 2;
+  char **subArgv = argv + 2;
+  if (command == "compile")
+    return compileCommand(subArgc, subArgv, progName.c_str());
+  if (command == "opt")
+    return optCommand(subArgc, subArgv, progName.c_str());
+  if (command == "run")
+    return runCommand(subArgc, subArgv, progName.c_str());
+  if (command == "dump")
+    return dumpCommand(subArgc, subArgv, progName.c_str());
+  std::cerr << "tessera: unknown command '" << command << "'\n";
+  printHelp(std::cerr);
+  return kExitUsage;
+}
