@@ -555,8 +555,8 @@ std::optional<Val> callBuiltin(Elaborator &el, const Builtin &builtin, const Exp
   } else if (args.size() > n) {
     std::string sig = builtinSignatures()[&builtin - builtins().data()];
     el.error(argLocs[n], std::string(builtin.name) + " takes at most " + std::to_string(n) +
-                             " arguments, got " + std::to_string(args.size()) + "; usage: " +
-                             sig);
+                             (n == 1 ? " argument" : " arguments") + ", got " +
+                             std::to_string(args.size()) + "; usage: " + sig);
     return std::nullopt;
   }
   for (size_t i = 0; !builtin.variadic && i < args.size(); ++i)

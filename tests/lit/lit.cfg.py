@@ -1,0 +1,18 @@
+# lit configuration for Tessera's FileCheck tests: dialect round trips and verifier errors,
+# one file per pass, DSL diagnostics and command-line behaviour.
+import os
+import lit.formats
+
+config.name = "Tessera"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".mlir", ".tg", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.tessera_obj_root, "tests", "lit")
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py.in"]
+
+# Tools: the project's binaries first, then FileCheck & co. from LLVM 19.
+config.environment["PATH"] = os.pathsep.join(
+    [config.tessera_bin_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+config.substitutions.append(("%models", os.path.join(config.tessera_src_root, "models")))
+config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+config.substitutions.append(("%python", config.python_executable))
