@@ -1,0 +1,257 @@
+#include "E2EHarness.h"
+
+#include "ModuleWriter.h" // codegen's seededRange / parameterSeed (private header)
+
+#include "tessera/Module.h"
+#include "tessera/Safetensors.h"
+#include "tessera/SeededFill.h"
+#include "tessera/Session.h"
+#include "tessera/codegen/Compiler.h"
+#include "tessera/frontend/MLIRGen.h"
+#include "tessera/frontend/Parser.h"
+#include "tessera/ir/GraphAttributes.h"
+#include "tessera/ir/Interpreter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+
+#include <unistd.h>
+
+using namespace mlir;
+
+namespace tessera::e2e {
+
+namespace {
+
+std::string shapeStr(const std::vector<int64_t> &s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i)
+    r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+bool verbose() { return std::getenv("TESSERA_E2E_VERBOSE") != nullptr; }
+
+/// Our own weight ranges for the safetensors path: matrices +-1/sqrt(fan_in), norm gains
+/// around one, other vectors and scalars modest.
+std::pair<float, float> weightRange(const std::string &name, const std::vector<int64_t> &shape) {
+  if (shape.size() >= 2) {
+    double fanIn = 1;
+    for (size_t i = 1; i < shape.size(); ++i)
+      fanIn *= double(shape[i]);
+    float b = float(1 / std::sqrt(std::max(1.0, fanIn)));
+    return {-b, b};
+  }
+  if (shape.size() == 1 && name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0)
+    return {0.5f, 1.5f};
+  return {-0.5f, 0.5f};
+}
+
+} // namespace
+
+void E2ETest::SetUp() {
+  DialectRegistry registry;
+  codegen::registerCompilerDialects(registry);
+  context_ = std::make_unique<MLIRContext>(registry);
+  frontend::loadFrontendDialects(*context_);
+  context_->loadAllAvailableDialects();
+}
+
+OwningOpRef<ModuleOp> E2ETest::fromDSL(const std::string &path, const std::string &text,
+                                       const std::map<std::string, std::string> &overrides) {
+  frontend::SourceFile file(path, text);
+  frontend::DiagnosticEngine diags(file);
+  std::optional<frontend::Program> program = frontend::parseProgram(file, diags);
+  OwningOpRef<ModuleOp> module;
+  if (program) {
+    ScopedDiagnosticHandler handler(context_.get(), [&](Diagnostic &d) {
+      diags.error(frontend::SourceLoc{}, "internal: " + d.str());
+      return success();
+    });
+    frontend::MLIRGenOptions options;
+    options.configOverrides = overrides;
+    module = frontend::mlirGen(*context_, *program, file, diags, options);
+  }
+  if (diags.hasErrors() || !module) {
+    ADD_FAILURE() << "front end failed for " << path << ":\n" << diags.str();
+    return nullptr;
+  }
+  return module;
+}
+
+OwningOpRef<ModuleOp> E2ETest::fromFile(const std::string &path,
+                                        const std::map<std::string, std::string> &overrides) {
+  std::string full = path;
+  if (!full.empty() && full[0] != '/')
+    full = std::string(TESSERA_SOURCE_DIR) + "/" + path;
+  auto buffer = llvm::MemoryBuffer::getFile(full);
+  if (!buffer) {
+    ADD_FAILURE() << "cannot read " << full << ": " << buffer.getError().message();
+    return nullptr;
+  }
+  return fromDSL(full, (*buffer)->getBuffer().str(), overrides);
+}
+
+OwningOpRef<ModuleOp> E2ETest::fromMLIR(const std::string &text) {
+  std::string errors;
+  ScopedDiagnosticHandler handler(context_.get(), [&](Diagnostic &d) {
+    errors += d.str() + "\n";
+    return success();
+  });
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, context_.get());
+  if (!module)
+    ADD_FAILURE() << "cannot parse tess IR:\n" << errors;
+  return module;
+}
+
+void E2ETest::checkDSL(const std::string &text, const CheckOptions &options) {
+  OwningOpRef<ModuleOp> module = fromDSL("<inline>.tg", text);
+  if (!module)
+    return;
+  check(std::move(module), options);
+}
+
+void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
+  ASSERT_TRUE(module);
+  // The interpreter works on a clone: compileToModule consumes the module.
+  OwningOpRef<ModuleOp> clone = module->clone();
+  auto funcs = clone->getOps<func::FuncOp>();
+  ASSERT_FALSE(funcs.empty()) << "no graph function";
+  func::FuncOp graph = *funcs.begin();
+
+  // Inputs and parameters: f32 values, kept both as floats (for the runtime / weights file)
+  // and as doubles (for the interpreter), so both see identical numbers.
+  std::mt19937_64 rng(o.seed);
+  std::map<std::string, std::vector<float>> f32;
+  std::map<std::string, tess::NDArray> values;
+  std::vector<std::string> paramNames;
+  for (unsigned i = 0; i < graph.getNumArguments(); ++i) {
+    auto type = cast<RankedTensorType>(graph.getArgument(i).getType());
+    ASSERT_TRUE(type.getElementType().isF32()) << "argument #" << i << " is not f32";
+    std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+    size_t n = size_t(type.getNumElements());
+    std::vector<float> data(n);
+    std::string name;
+    if (auto in = graph.getArgAttrOfType<StringAttr>(i, kInputAttr)) {
+      name = in.str();
+      auto it = o.inputRanges.find(name);
+      auto [lo, hi] = it == o.inputRanges.end() ? std::pair<float, float>{-1.0f, 1.0f}
+                                                 : it->second;
+      std::uniform_real_distribution<float> dist(lo, hi);
+      for (float &v : data)
+        v = dist(rng);
+    } else {
+      auto p = graph.getArgAttrOfType<StringAttr>(i, kParamAttr);
+      ASSERT_TRUE(p) << "argument #" << i << " has no name";
+      name = p.str();
+      paramNames.push_back(name);
+      if (o.seededWeights) {
+        float lo, hi;
+        codegen::seededRange(name, shape, lo, hi);
+        runtime::fillSeededUniformF32(data.data(), n, codegen::parameterSeed(o.moduleSeed, name),
+                                      lo, hi);
+      } else {
+        auto [lo, hi] = weightRange(name, shape);
+        std::uniform_real_distribution<float> dist(lo, hi);
+        for (float &v : data)
+          v = dist(rng);
+      }
+    }
+    values[name] = tess::NDArray(shape, std::vector<double>(data.begin(), data.end()));
+    f32[name] = std::move(data);
+  }
+
+  std::vector<std::string> outputNames;
+  for (unsigned i = 0; i < graph.getNumResults(); ++i) {
+    auto name = graph.getResultAttrOfType<StringAttr>(i, kOutputAttr);
+    outputNames.push_back(name ? name.str() : "#" + std::to_string(i));
+  }
+
+  llvm::Expected<std::vector<tess::NDArray>> ref = tess::interpretGraph(graph, values);
+  ASSERT_TRUE(bool(ref)) << "interpreter: " << llvm::toString(ref.takeError());
+  ASSERT_EQ(ref->size(), outputNames.size());
+  for (size_t k = 0; k < ref->size(); ++k)
+    for (double v : (*ref)[k].data)
+      ASSERT_TRUE(std::isfinite(v)) << "reference output '" << outputNames[k]
+                                    << "' is not finite: fix the test's input ranges";
+
+  // Weights file for the parameters (unless the seeded fill is under test).
+  codegen::CompileOptions copts;
+  copts.seed = o.moduleSeed;
+  llvm::SmallString<128> weightsPath;
+  if (!o.seededWeights && !paramNames.empty()) {
+    int fd;
+    ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("tessera-e2e", "safetensors", fd,
+                                                     weightsPath));
+    ::close(fd);
+    std::vector<runtime::SafetensorsF32Entry> entries;
+    for (const std::string &name : paramNames)
+      entries.push_back({name, values[name].shape, f32[name].data()});
+    runtime::Error err = runtime::writeSafetensorsF32(weightsPath.str().str(), entries);
+    ASSERT_FALSE(err) << err.message();
+    copts.weightsPath = weightsPath.str().str();
+  }
+  llvm::Expected<std::vector<uint8_t>> bytes = codegen::compileToModule(*module, copts);
+  if (!weightsPath.empty())
+    llvm::sys::fs::remove(weightsPath);
+  ASSERT_TRUE(bool(bytes)) << "compile: " << llvm::toString(bytes.takeError());
+
+  auto loaded = runtime::Module::loadBytes(bytes->data(), bytes->size(), "<e2e>");
+  ASSERT_TRUE(bool(loaded)) << loaded.error().message();
+  std::shared_ptr<runtime::Module> tsm = *loaded;
+  ASSERT_EQ(tsm->outputs().size(), outputNames.size());
+
+  std::vector<runtime::TensorRef> inputs;
+  for (const runtime::TensorSpec &spec : tsm->inputs()) {
+    auto it = f32.find(spec.name);
+    ASSERT_NE(it, f32.end()) << "module input '" << spec.name << "' is not a graph input";
+    inputs.push_back({runtime::DType::F32, spec.shape, it->second.data()});
+  }
+
+  for (unsigned threads : {1u, 2u}) {
+    runtime::SessionOptions sopts;
+    sopts.threads = threads;
+    auto session = runtime::Session::create(tsm, sopts);
+    ASSERT_TRUE(bool(session)) << session.error().message();
+    auto outs = (*session)->run(inputs);
+    ASSERT_TRUE(bool(outs)) << "run (" << threads << " threads): " << outs.error().message();
+    ASSERT_EQ(outs->size(), ref->size());
+    for (size_t k = 0; k < ref->size(); ++k) {
+      const tess::NDArray &r = (*ref)[k];
+      const runtime::Tensor &got = (*outs)[k];
+      EXPECT_EQ(tsm->outputs()[k].name, outputNames[k]);
+      ASSERT_EQ(got.shape(), r.shape) << "output '" << outputNames[k] << "'";
+      ASSERT_EQ(got.dtype(), runtime::DType::F32);
+      const float *g = got.dataAs<float>();
+      double num = 0, den = 0, maxAbs = 0;
+      bool finite = true;
+      for (size_t i = 0; i < r.data.size(); ++i) {
+        double d = double(g[i]) - r.data[i];
+        finite &= std::isfinite(g[i]);
+        num += d * d;
+        den += r.data[i] * r.data[i];
+        maxAbs = std::max(maxAbs, std::fabs(d));
+      }
+      double rel = den > 0 ? std::sqrt(num) / std::sqrt(den) : std::sqrt(num);
+      if (verbose())
+        std::cout << "  [" << ::testing::UnitTest::GetInstance()->current_test_info()->name()
+                  << "] output '" << outputNames[k] << "' " << shapeStr(r.shape) << " threads "
+                  << threads << ": rel L2 " << rel << ", max abs " << maxAbs << "\n";
+      EXPECT_TRUE(finite) << "output '" << outputNames[k] << "' has non-finite values ("
+                          << threads << " threads)";
+      EXPECT_LE(rel, kRelTol) << "output '" << outputNames[k] << "' " << shapeStr(r.shape)
+                              << " with " << threads << " threads: relative L2 error " << rel
+                              << ", max abs error " << maxAbs;
+    }
+  }
+}
+
+} // namespace tessera::e2e
