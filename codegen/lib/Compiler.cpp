@@ -230,6 +230,7 @@ llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &opt
   auto program = extractProgram(module, outputs);
   if (failed(program))
     return makeError("program extraction failed");
+  annotateNoAlias(module, *program);
   return lowerDispatches(module, &*program, options, /*toLLVM=*/true);
 }
 
@@ -249,6 +250,7 @@ llvm::Expected<std::vector<uint8_t>> compileToModule(ModuleOp module,
   FailureOr<ProgramInfo> program = extractProgram(module, outputs);
   if (failed(program))
     return makeError("program extraction failed: " + diags.messages);
+  annotateNoAlias(module, *program);
   if (auto err = lowerDispatches(module, &*program, options, /*toLLVM=*/true))
     return std::move(err);
 

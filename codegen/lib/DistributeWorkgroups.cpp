@@ -29,10 +29,11 @@ struct DistributeWorkgroupsPass
       return;
     Block &body = fn.getBody().front();
     Type index = IndexType::get(&getContext());
-    Value wgId = body.addArgument(index, fn.getLoc());
-    Value wgCount = body.addArgument(index, fn.getLoc());
-    SmallVector<Type> inputs(body.getArgumentTypes());
-    fn.setFunctionType(FunctionType::get(&getContext(), inputs, {}));
+    unsigned n = fn.getNumArguments();
+    fn.insertArguments({n, n}, {index, index}, {DictionaryAttr(), DictionaryAttr()},
+                       {fn.getLoc(), fn.getLoc()});
+    Value wgId = body.getArgument(n);
+    Value wgCount = body.getArgument(n + 1);
 
     // The loop nest must be the dispatch's only effect to be split safely.
     scf::ParallelOp loop;

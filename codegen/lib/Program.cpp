@@ -149,4 +149,24 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
   return program;
 }
 
+void annotateNoAlias(ModuleOp module, const ProgramInfo &program) {
+  for (const DispatchInfo &d : program.dispatches) {
+    auto fn = module.lookupSymbol<func::FuncOp>(d.name);
+    if (!fn)
+      continue;
+    for (size_t i = 0; i < d.bindings.size(); ++i) {
+      const BindingInfo &a = d.bindings[i];
+      bool overlaps = false;
+      for (size_t j = 0; j < d.bindings.size() && !overlaps; ++j) {
+        const BindingInfo &b = d.bindings[j];
+        if (i == j || a.kind != b.kind || a.index != b.index)
+          continue;
+        overlaps = a.offset < b.offset + b.length && b.offset < a.offset + a.length;
+      }
+      if (!overlaps)
+        fn.setArgAttr(i, "llvm.noalias", UnitAttr::get(module.getContext()));
+    }
+  }
+}
+
 } // namespace tessera::codegen

@@ -56,6 +56,12 @@ struct ProgramInfo {
 mlir::FailureOr<ProgramInfo> extractProgram(mlir::ModuleOp module,
                                             const std::vector<std::string> &outputNames);
 
+/// Marks each dispatch argument `llvm.noalias` when its byte range overlaps no other argument
+/// of the same dispatch: distinct live buffers never overlap (the memory plan guarantees it), so
+/// only views of one buffer can. This is what lets LLVM keep accumulators in registers and
+/// vectorize.
+void annotateNoAlias(mlir::ModuleOp module, const ProgramInfo &program);
+
 /// Bytes per element of a buffer of this element type.
 uint64_t elementBytes(mlir::Type type);
 

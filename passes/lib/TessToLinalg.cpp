@@ -293,7 +293,20 @@ Value BinaryLowering<tess::MinOp>::scalar(OpBuilder &b, Location loc, Value x, V
            : Value(b.create<arith::MinSIOp>(loc, x, y));
 }
 
-/// Batched matmul as one contraction generic: iteration space (batch..., m, n, k).
+/// Accumulation `acc + a * b` of a contraction. Reassociation is allowed so that LLVM may keep
+/// several partial sums in vector registers; the result stays within float rounding of the
+/// sequential sum.
+Value multiplyAccumulate(OpBuilder &b, Location l, Value acc, Value x, Value y) {
+  auto flags = arith::FastMathFlagsAttr::get(
+      b.getContext(), arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  Value p = b.create<arith::MulFOp>(l, x, y, flags);
+  return b.create<arith::AddFOp>(l, acc, p, flags);
+}
+
+/// Batched matmul as one contraction generic. When the rhs is [.., N, K] (transposed) the
+/// iteration space is (batch..., m, n, k): each output is a dot product of two contiguous rows.
+/// Otherwise it is (batch..., m, k, n), so the innermost loop runs along contiguous rows of
+/// rhs and of the output.
 struct MatmulLowering : OpRewritePattern<tess::MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tess::MatmulOp op, PatternRewriter &rewriter) const override {
@@ -302,8 +315,10 @@ struct MatmulLowering : OpRewritePattern<tess::MatmulOp> {
     auto resultType = cast<RankedTensorType>(op.getType());
     ArrayRef<int64_t> out = resultType.getShape();
     unsigned batch = out.size() - 2, rank = out.size() + 1;
-    AffineExpr m = getAffineDimExpr(batch, ctx), n = getAffineDimExpr(batch + 1, ctx),
-               k = getAffineDimExpr(batch + 2, ctx);
+    bool dotForm = op.getTransposeRhs();
+    AffineExpr m = getAffineDimExpr(batch, ctx);
+    AffineExpr n = getAffineDimExpr(dotForm ? batch + 1 : batch + 2, ctx);
+    AffineExpr k = getAffineDimExpr(dotForm ? batch + 2 : batch + 1, ctx);
     auto operandMap = [&](Value v, AffineExpr r, AffineExpr c, bool transposed) {
       ArrayRef<int64_t> s = typeOf(v).getShape();
       SmallVector<AffineExpr> exprs;
@@ -316,13 +331,15 @@ struct MatmulLowering : OpRewritePattern<tess::MatmulOp> {
       return AffineMap::get(rank, 0, exprs, ctx);
     };
     SmallVector<AffineExpr> outExprs;
-    for (unsigned i = 0; i < batch + 2; ++i)
+    for (unsigned i = 0; i < batch; ++i)
       outExprs.push_back(getAffineDimExpr(i, ctx));
+    outExprs.push_back(m);
+    outExprs.push_back(n);
     SmallVector<AffineMap> maps = {operandMap(op.getLhs(), m, k, op.getTransposeLhs()),
                                    operandMap(op.getRhs(), k, n, op.getTransposeRhs()),
                                    AffineMap::get(rank, 0, outExprs, ctx)};
-    SmallVector<utils::IteratorType> iterators(rank - 1, utils::IteratorType::parallel);
-    iterators.push_back(utils::IteratorType::reduction);
+    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+    iterators[dotForm ? batch + 2 : batch + 1] = utils::IteratorType::reduction;
     Value init = rewriter
                      .create<linalg::FillOp>(loc, floatConst(rewriter, loc, 0.0),
                                              emptyTensor(rewriter, loc, resultType))
@@ -330,8 +347,7 @@ struct MatmulLowering : OpRewritePattern<tess::MatmulOp> {
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, resultType, ValueRange{op.getLhs(), op.getRhs()}, ValueRange{init}, maps, iterators,
         [&](OpBuilder &b, Location l, ValueRange a) {
-          Value p = b.create<arith::MulFOp>(l, a[0], a[1]);
-          b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::AddFOp>(l, a[2], p)});
+          b.create<linalg::YieldOp>(l, multiplyAccumulate(b, l, a[2], a[0], a[1]));
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
@@ -373,16 +389,17 @@ struct LinearLowering : OpRewritePattern<tess::LinearOp> {
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, resultType, ValueRange{op.getInput(), op.getWeight()}, ValueRange{init}, maps,
         iterators, [&](OpBuilder &b, Location l, ValueRange a) {
-          Value p = b.create<arith::MulFOp>(l, a[0], a[1]);
-          b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::AddFOp>(l, a[2], p)});
+          b.create<linalg::YieldOp>(l, multiplyAccumulate(b, l, a[2], a[0], a[1]));
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }
 };
 
+/// The combiner of sum reductions; reassociation lets LLVM vectorize the reduction loop.
 Value addF(OpBuilder &b, Location loc, ValueRange a) {
-  return b.create<arith::AddFOp>(loc, a[0], a[1]);
+  auto flags = arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::reassoc);
+  return b.create<arith::AddFOp>(loc, a[0], a[1], flags);
 }
 Value maxF(OpBuilder &b, Location loc, ValueRange a) {
   return b.create<arith::MaximumFOp>(loc, a[0], a[1]);

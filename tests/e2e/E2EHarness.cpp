@@ -18,6 +18,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
@@ -199,7 +200,12 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
     ASSERT_FALSE(err) << err.message();
     copts.weightsPath = weightsPath.str().str();
   }
+  auto t0 = std::chrono::steady_clock::now();
   llvm::Expected<std::vector<uint8_t>> bytes = codegen::compileToModule(*module, copts);
+  if (verbose())
+    std::cout << "  compile: "
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
+              << " s\n";
   if (!weightsPath.empty())
     llvm::sys::fs::remove(weightsPath);
   ASSERT_TRUE(bool(bytes)) << "compile: " << llvm::toString(bytes.takeError());
@@ -221,7 +227,12 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
     sopts.threads = threads;
     auto session = runtime::Session::create(tsm, sopts);
     ASSERT_TRUE(bool(session)) << session.error().message();
+    auto t1 = std::chrono::steady_clock::now();
     auto outs = (*session)->run(inputs);
+    if (verbose())
+      std::cout << "  run (" << threads << " threads): "
+                << std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count()
+                << " s\n";
     ASSERT_TRUE(bool(outs)) << "run (" << threads << " threads): " << outs.error().message();
     ASSERT_EQ(outs->size(), ref->size());
     for (size_t k = 0; k < ref->size(); ++k) {
@@ -245,6 +256,15 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
         std::cout << "  [" << ::testing::UnitTest::GetInstance()->current_test_info()->name()
                   << "] output '" << outputNames[k] << "' " << shapeStr(r.shape) << " threads "
                   << threads << ": rel L2 " << rel << ", max abs " << maxAbs << "\n";
+      if (verbose() && r.data.size() <= 16) {
+        std::cout << "    got:";
+        for (size_t i = 0; i < r.data.size(); ++i)
+          std::cout << " " << g[i];
+        std::cout << "\n    ref:";
+        for (double v : r.data)
+          std::cout << " " << v;
+        std::cout << "\n";
+      }
       EXPECT_TRUE(finite) << "output '" << outputNames[k] << "' has non-finite values ("
                           << threads << " threads)";
       EXPECT_LE(rel, kRelTol) << "output '" << outputNames[k] << "' " << shapeStr(r.shape)
