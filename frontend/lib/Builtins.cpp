@@ -161,6 +161,11 @@ double rsqrtS(double x) { return 1 / std::sqrt(x); }
 double tanhS(double x) { return std::tanh(x); }
 double sigmoidS(double x) { return 1 / (1 + std::exp(-x)); }
 double negS(double x) { return -x; }
+double sinS(double x) { return std::sin(x); }
+double cosS(double x) { return std::cos(x); }
+double floorS(double x) { return std::floor(x); }
+double logS(double x) { return std::log(x); }
+double absS(double x) { return std::fabs(x); }
 
 std::optional<Val> gelu(CallArgs &a) {
   std::optional<Value> x = a.tensor(0);
@@ -175,13 +180,25 @@ std::optional<Val> gelu(CallArgs &a) {
   return Val::ofTensor(a.b().create<tess::GeluOp>(a.loc(), *x, *approx));
 }
 
+/// Operands i and j as tensors; a number takes the element type of the other operand.
+bool tensorPair(CallArgs &a, size_t i, size_t j, std::optional<Value> &x,
+                std::optional<Value> &y) {
+  if (a.at(i)->isNumber() && !a.at(j)->isNumber()) {
+    y = a.tensor(j);
+    if (y)
+      x = a.el.asTensorLike(*a.at(i), a.locOf(i), a.argName(i), typeOf(*y).getElementType());
+  } else {
+    x = a.tensor(i);
+    if (x)
+      y = a.el.asTensorLike(*a.at(j), a.locOf(j), a.argName(j), typeOf(*x).getElementType());
+  }
+  return x && y;
+}
+
 template <char Op>
 std::optional<Val> binary(CallArgs &a) {
-  std::optional<Value> x = a.tensor(0);
-  if (!x)
-    return std::nullopt;
-  std::optional<Value> y = a.tensor(1);
-  if (!y)
+  std::optional<Value> x, y;
+  if (!tensorPair(a, 0, 1, x, y))
     return std::nullopt;
   return buildBinary(a.el, Op, *x, *y, a.call.loc);
 }
@@ -442,6 +459,362 @@ std::optional<Val> concat(CallArgs &a) {
   return Val::ofTensor(a.b().create<tess::ConcatOp>(a.loc(), inputs, *n));
 }
 
+
+/// "f32" / "i32" / "i64" / "bool" as an element type.
+std::optional<Type> dtypeArg(CallArgs &a, size_t i) {
+  std::optional<std::string> name = a.string(i);
+  if (!name)
+    return std::nullopt;
+  OpBuilder &b = a.b();
+  if (*name == "f32")
+    return b.getF32Type();
+  if (*name == "i32")
+    return b.getI32Type();
+  if (*name == "i64")
+    return b.getI64Type();
+  if (*name == "bool")
+    return b.getI1Type();
+  a.fail(a.locOf(i), "dtype must be \"f32\", \"i32\", \"i64\" or \"bool\", got \"" + *name + "\"");
+  return std::nullopt;
+}
+
+/// A list of positive dimensions.
+std::optional<std::vector<int64_t>> shapeArg(CallArgs &a, size_t i) {
+  std::optional<std::vector<int64_t>> dims = a.intList(i);
+  if (!dims)
+    return std::nullopt;
+  for (int64_t d : *dims)
+    if (d < 1 || d > (int64_t(1) << 40)) {
+      a.fail(a.locOf(i), "dimension " + std::to_string(d) + " is out of range (1 .. 2^40)");
+      return std::nullopt;
+    }
+  if (tess::numElements(*dims) < 0) {
+    a.fail(a.locOf(i), "shape has too many elements");
+    return std::nullopt;
+  }
+  return dims;
+}
+
+/// An int or a pair of ints, as (height, width).
+std::optional<std::vector<int64_t>> pairArg(CallArgs &a, size_t i) {
+  std::optional<std::vector<int64_t>> v = a.intList(i);
+  if (!v)
+    return std::nullopt;
+  if (v->size() == 1)
+    v->push_back(v->front());
+  if (v->size() != 2) {
+    a.fail(a.locOf(i), a.argName(i) + " must be an integer or [height, width]");
+    return std::nullopt;
+  }
+  return v;
+}
+
+template <const char *Pred>
+std::optional<Val> compare(CallArgs &a) {
+  std::optional<Value> x, y;
+  if (!tensorPair(a, 0, 1, x, y))
+    return std::nullopt;
+  tess::Shape shape;
+  if (!check(a, tess::broadcastShapes(shapeOf(*x), shapeOf(*y), shape)))
+    return std::nullopt;
+  if (typeOf(*x).getElementType() != typeOf(*y).getElementType()) {
+    a.fail(a.call.loc, std::string(a.builtin.name) + ": operands have different element types");
+    return std::nullopt;
+  }
+  return Val::ofTensor(a.b().create<tess::CompareOp>(a.loc(), *x, *y, Pred));
+}
+constexpr char kLt[] = "lt", kLe[] = "le", kGt[] = "gt", kGe[] = "ge", kEq[] = "eq", kNe[] = "ne";
+
+std::optional<Val> where(CallArgs &a) {
+  std::optional<Value> c = a.tensor(0), x, y;
+  if (!c || !tensorPair(a, 1, 2, x, y))
+    return std::nullopt;
+  if (!typeOf(*c).getElementType().isInteger(1)) {
+    a.fail(a.locOf(0), "where's condition must be a comparison result (bool), got " +
+                           describe(*a.at(0)));
+    return std::nullopt;
+  }
+  if (typeOf(*x).getElementType() != typeOf(*y).getElementType()) {
+    a.fail(a.call.loc, "where: the two branches have different element types");
+    return std::nullopt;
+  }
+  tess::Shape xy, all;
+  if (!check(a, tess::broadcastShapes(shapeOf(*x), shapeOf(*y), xy)) ||
+      !check(a, tess::broadcastShapes(shapeOf(*c), xy, all)))
+    return std::nullopt;
+  return Val::ofTensor(a.b().create<tess::SelectOp>(a.loc(), *c, *x, *y));
+}
+
+std::optional<Val> cast(CallArgs &a) {
+  std::optional<Value> x = a.tensor(0);
+  std::optional<Type> t = dtypeArg(a, 1);
+  if (!x || !t)
+    return std::nullopt;
+  if (typeOf(*x).getElementType() == *t)
+    return Val::ofTensor(*x);
+  auto type = RankedTensorType::get(shapeOf(*x), *t);
+  return Val::ofTensor(a.b().create<tess::CastOp>(a.loc(), type, *x));
+}
+
+std::optional<Val> iota(CallArgs &a) {
+  std::optional<std::vector<int64_t>> shape = shapeArg(a, 0);
+  std::optional<int64_t> axis = a.integer(1);
+  std::optional<Type> t = dtypeArg(a, 2);
+  if (!shape || !axis || !t)
+    return std::nullopt;
+  std::optional<int64_t> n = normalizeAxis(a, *axis, shape->size(), a.locOf(1));
+  if (!n)
+    return std::nullopt;
+  auto type = RankedTensorType::get(*shape, *t);
+  return Val::ofTensor(a.b().create<tess::IotaOp>(a.loc(), type, *n));
+}
+
+std::optional<Val> arange(CallArgs &a) {
+  std::optional<int64_t> n = a.integer(0);
+  std::optional<Type> t = dtypeArg(a, 1);
+  if (!n || !t)
+    return std::nullopt;
+  if (*n < 1) {
+    a.fail(a.locOf(0), "arange needs n >= 1");
+    return std::nullopt;
+  }
+  auto type = RankedTensorType::get({*n}, *t);
+  return Val::ofTensor(a.b().create<tess::IotaOp>(a.loc(), type, 0));
+}
+
+std::optional<Val> full(CallArgs &a) {
+  std::optional<std::vector<int64_t>> shape = shapeArg(a, 0);
+  std::optional<double> value = a.number(1);
+  std::optional<Type> t = dtypeArg(a, 2);
+  if (!shape || !value || !t)
+    return std::nullopt;
+  auto type = RankedTensorType::get(*shape, *t);
+  Attribute v;
+  if (t->isF32())
+    v = a.b().getF32FloatAttr(float(*value));
+  else
+    v = a.b().getIntegerAttr(*t, int64_t(*value));
+  return Val::ofTensor(
+      a.b().create<tess::ConstantOp>(a.loc(), DenseElementsAttr::get(type, v)));
+}
+
+std::optional<Val> broadcastTo(CallArgs &a) {
+  std::optional<Value> x = a.tensor(0);
+  std::optional<std::vector<int64_t>> shape = shapeArg(a, 1);
+  if (!x || !shape)
+    return std::nullopt;
+  if (!check(a, tess::broadcastToCheck(shapeOf(*x), *shape)))
+    return std::nullopt;
+  if (shapeOf(*x) == ArrayRef<int64_t>(*shape))
+    return Val::ofTensor(*x);
+  auto type = RankedTensorType::get(*shape, typeOf(*x).getElementType());
+  return Val::ofTensor(a.b().create<tess::BroadcastToOp>(a.loc(), type, *x));
+}
+
+bool isIndexTensor(Value v) {
+  Type t = typeOf(v).getElementType();
+  return t.isInteger(32) || t.isInteger(64);
+}
+
+std::optional<Val> gather(CallArgs &a) {
+  std::optional<Value> x = a.tensor(0), idx;
+  if (!x || !(idx = a.tensor(1)))
+    return std::nullopt;
+  std::optional<int64_t> axis = a.integer(2);
+  if (!axis)
+    return std::nullopt;
+  if (!isIndexTensor(*idx)) {
+    a.fail(a.locOf(1), "gather indices must be an i32 or i64 tensor, got " + describe(*a.at(1)));
+    return std::nullopt;
+  }
+  std::optional<int64_t> n = normalizeAxis(a, *axis, shapeOf(*x).size(), a.locOf(2));
+  if (!n)
+    return std::nullopt;
+  return Val::ofTensor(a.b().create<tess::GatherOp>(a.loc(), *x, *idx, *n));
+}
+
+/// `embedding(indices, p, num = N, dim = D)`: rows of p.weight [N, D] (torch.nn.Embedding).
+std::optional<Val> embedding(CallArgs &a) {
+  std::optional<Value> idx = a.tensor(0);
+  if (!idx)
+    return std::nullopt;
+  if (!isIndexTensor(*idx)) {
+    a.fail(a.locOf(0), "embedding indices must be an i32 or i64 tensor, got " +
+                           describe(*a.at(0)));
+    return std::nullopt;
+  }
+  if (a.at(1)->kind != Val::Kind::Path) {
+    a.fail(a.locOf(1), "embedding's second argument names its parameters, got " +
+                           describe(*a.at(1)));
+    return std::nullopt;
+  }
+  std::string p = a.at(1)->s + ".weight";
+  std::optional<Value> w = a.el.findParam(p);
+  if (!w) {
+    if (!a.at(2) || !a.at(3)) {
+      a.fail(a.locOf(1), "parameter '" + p + "' is not declared: declare it or pass num and dim");
+      return std::nullopt;
+    }
+    std::optional<int64_t> num = a.integer(2), dim = a.integer(3);
+    if (!num || !dim)
+      return std::nullopt;
+    if (*num < 1 || *dim < 1) {
+      a.fail(a.call.loc, "embedding num and dim must be >= 1");
+      return std::nullopt;
+    }
+    w = a.el.declareParam(p, {*num, *dim}, a.b().getF32Type(), a.call.loc);
+    if (!w)
+      return std::nullopt;
+  }
+  if (shapeOf(*w).size() != 2) {
+    a.fail(a.locOf(1), "'" + p + "' must be a matrix [num, dim]");
+    return std::nullopt;
+  }
+  return Val::ofTensor(a.b().create<tess::GatherOp>(a.loc(), *w, *idx, 0));
+}
+
+template <typename OpT>
+std::optional<Val> argReduce(CallArgs &a) {
+  std::optional<Value> x = a.tensor(0);
+  std::optional<int64_t> axis = a.integer(1);
+  std::optional<bool> keep = a.boolean(2);
+  if (!x || !axis || !keep)
+    return std::nullopt;
+  if (!typeOf(*x).getElementType().isF32()) {
+    a.fail(a.locOf(0), std::string(a.builtin.name) + " needs an f32 tensor");
+    return std::nullopt;
+  }
+  std::optional<int64_t> n = normalizeAxis(a, *axis, shapeOf(*x).size(), a.locOf(1));
+  if (!n)
+    return std::nullopt;
+  return Val::ofTensor(a.b().create<OpT>(a.loc(), *x, *n, *keep));
+}
+
+/// `conv2d(x, p, out = O, kernel = K, stride = 1, padding = 0, dilation = 1, groups = 1,
+/// bias = true)`: p.weight [O, C / groups, KH, KW] and p.bias [O] (torch.nn.Conv2d).
+std::optional<Val> conv2d(CallArgs &a) {
+  std::optional<Value> x = a.tensor(0);
+  if (!x)
+    return std::nullopt;
+  if (a.at(1)->kind != Val::Kind::Path) {
+    a.fail(a.locOf(1), "conv2d's second argument names its parameters (e.g. layer1.0.conv1), "
+                       "got " + describe(*a.at(1)));
+    return std::nullopt;
+  }
+  std::optional<std::vector<int64_t>> stride = pairArg(a, 4), padding = pairArg(a, 5),
+                                      dilation = pairArg(a, 6);
+  std::optional<int64_t> groups = a.integer(7);
+  std::optional<bool> hasBias = a.boolean(8);
+  if (!stride || !padding || !dilation || !groups || !hasBias)
+    return std::nullopt;
+  if (shapeOf(*x).size() != 4) {
+    a.fail(a.locOf(0), "conv2d input must be [N, C, H, W], got " + describe(*a.at(0)));
+    return std::nullopt;
+  }
+  if (*groups < 1 || shapeOf(*x)[1] % *groups != 0) {
+    a.fail(a.locOf(7), "conv2d groups must divide the input channels (" +
+                           std::to_string(shapeOf(*x)[1]) + ")");
+    return std::nullopt;
+  }
+  std::string p = a.at(1)->s;
+  std::optional<Value> w = a.el.findParam(p + ".weight");
+  if (!w) {
+    if (!a.at(2) || !a.at(3)) {
+      a.fail(a.locOf(1), "parameter '" + p + ".weight' is not declared: declare it or pass "
+                         "out and kernel");
+      return std::nullopt;
+    }
+    std::optional<int64_t> out = a.integer(2);
+    std::optional<std::vector<int64_t>> kernel = pairArg(a, 3);
+    if (!out || !kernel)
+      return std::nullopt;
+    if (*out < 1 || (*kernel)[0] < 1 || (*kernel)[1] < 1) {
+      a.fail(a.call.loc, "conv2d out and kernel must be >= 1");
+      return std::nullopt;
+    }
+    w = a.el.declareParam(p + ".weight",
+                          {*out, shapeOf(*x)[1] / *groups, (*kernel)[0], (*kernel)[1]},
+                          a.b().getF32Type(), a.call.loc);
+    if (!w)
+      return std::nullopt;
+  }
+  Value bias;
+  if (*hasBias && shapeOf(*w).size() == 4) {
+    std::optional<Value> bv = a.el.findParam(p + ".bias");
+    if (!bv)
+      bv = a.el.declareParam(p + ".bias", {shapeOf(*w)[0]}, a.b().getF32Type(), a.call.loc);
+    if (!bv)
+      return std::nullopt;
+    bias = *bv;
+  }
+  ArrayRef<int64_t> biasShape;
+  if (bias)
+    biasShape = shapeOf(bias);
+  tess::Shape shape;
+  if (!check(a, tess::conv2dShape(shapeOf(*x), shapeOf(*w), bias ? &biasShape : nullptr, *stride,
+                                  *padding, *dilation, *groups, shape)))
+    return std::nullopt;
+  return Val::ofTensor(a.b().create<tess::Conv2dOp>(a.loc(), *x, *w, bias, *stride, *padding,
+                                                    *dilation, *groups));
+}
+
+std::optional<Val> maxPool2d(CallArgs &a) {
+  std::optional<Value> x = a.tensor(0);
+  std::optional<std::vector<int64_t>> kernel = pairArg(a, 1);
+  if (!x || !kernel)
+    return std::nullopt;
+  std::optional<std::vector<int64_t>> stride = a.at(2) ? pairArg(a, 2) : kernel;
+  std::optional<std::vector<int64_t>> padding = pairArg(a, 3);
+  if (!stride || !padding)
+    return std::nullopt;
+  tess::Shape shape;
+  if (!check(a, tess::maxPool2dShape(shapeOf(*x), *kernel, *stride, *padding, shape)))
+    return std::nullopt;
+  return Val::ofTensor(
+      a.b().create<tess::MaxPool2dOp>(a.loc(), *x, *kernel, *stride, *padding));
+}
+
+/// `batch_norm(x, p, eps = 1e-5)` in eval mode over channel dimension 1 with p.weight, p.bias,
+/// p.running_mean, p.running_var [C] (torch.nn.BatchNorm2d / FrozenBatchNorm2d):
+/// y = x * scale + shift, scale = weight * rsqrt(var + eps), shift = bias - mean * scale.
+std::optional<Val> batchNorm(CallArgs &a) {
+  std::optional<Value> x = a.tensor(0);
+  std::optional<double> eps = a.number(2);
+  if (!x || !eps)
+    return std::nullopt;
+  if (a.at(1)->kind != Val::Kind::Path) {
+    a.fail(a.locOf(1), "batch_norm's second argument names its parameters, got " +
+                           describe(*a.at(1)));
+    return std::nullopt;
+  }
+  ArrayRef<int64_t> xs = shapeOf(*x);
+  if (xs.size() < 2) {
+    a.fail(a.locOf(0), "batch_norm input must be [N, C, ...]");
+    return std::nullopt;
+  }
+  int64_t c = xs[1];
+  std::string p = a.at(1)->s;
+  Type f32 = a.b().getF32Type();
+  std::optional<Value> w = a.el.declareParam(p + ".weight", {c}, f32, a.call.loc);
+  std::optional<Value> b = w ? a.el.declareParam(p + ".bias", {c}, f32, a.call.loc) : w;
+  std::optional<Value> m = b ? a.el.declareParam(p + ".running_mean", {c}, f32, a.call.loc) : b;
+  std::optional<Value> v = m ? a.el.declareParam(p + ".running_var", {c}, f32, a.call.loc) : m;
+  if (!v)
+    return std::nullopt;
+  Location loc = a.loc();
+  OpBuilder &bl = a.b();
+  Value scale = bl.create<tess::MulOp>(
+      loc, *w, bl.create<tess::RsqrtOp>(loc, bl.create<tess::AddOp>(loc, *v,
+                                                                    a.el.scalarConstant(*eps, a.call.loc))));
+  Value shift = bl.create<tess::SubOp>(loc, *b, bl.create<tess::MulOp>(loc, *m, scale));
+  SmallVector<int64_t> chanShape(xs.size() - 1, 1);
+  chanShape[0] = c;
+  auto chanType = RankedTensorType::get(chanShape, f32);
+  Value s4 = bl.create<tess::ReshapeOp>(loc, chanType, scale);
+  Value t4 = bl.create<tess::ReshapeOp>(loc, chanType, shift);
+  return Val::ofTensor(bl.create<tess::AddOp>(loc, bl.create<tess::MulOp>(loc, *x, s4), t4));
+}
+
 std::optional<Val> dim(CallArgs &a) {
   std::optional<Value> x = a.tensor(0);
   std::optional<int64_t> axis = a.integer(1);
@@ -490,6 +863,45 @@ const std::vector<Builtin> &builtins() {
       {"permute", {{"x", true}, {"perm", true}}, false, transpose, "permute dimensions"},
       {"concat", {{"axis", false}}, true, concat, "concat(a, b, ..., axis = 0)"},
       {"dim", {{"x", true}, {"axis", true}}, false, dim, "size of one dimension (an integer)"},
+      {"sin", {{"x", true}}, false, unary<tess::SinOp, sinS>, "sine"},
+      {"cos", {{"x", true}}, false, unary<tess::CosOp, cosS>, "cosine"},
+      {"floor", {{"x", true}}, false, unary<tess::FloorOp, floorS>, "round down"},
+      {"log", {{"x", true}}, false, unary<tess::LogOp, logS>, "natural logarithm"},
+      {"abs", {{"x", true}}, false, unary<tess::AbsOp, absS>, "absolute value"},
+      {"pow", {{"a", true}, {"b", true}}, false, binary<'^'>, "a ** b (broadcasting, floats)"},
+      {"less", {{"a", true}, {"b", true}}, false, compare<kLt>, "a < b (bool, broadcasting)"},
+      {"less_equal", {{"a", true}, {"b", true}}, false, compare<kLe>, "a <= b"},
+      {"greater", {{"a", true}, {"b", true}}, false, compare<kGt>, "a > b"},
+      {"greater_equal", {{"a", true}, {"b", true}}, false, compare<kGe>, "a >= b"},
+      {"equal", {{"a", true}, {"b", true}}, false, compare<kEq>, "a == b"},
+      {"not_equal", {{"a", true}, {"b", true}}, false, compare<kNe>, "a != b"},
+      {"where", {{"condition", true}, {"a", true}, {"b", true}}, false, where,
+       "condition ? a : b elementwise (broadcasting)"},
+      {"cast", {{"x", true}, {"dtype", true}}, false, cast,
+       "convert to \"f32\", \"i32\", \"i64\" or \"bool\""},
+      {"iota", {{"shape", true}, {"axis", true}, {"dtype", false}}, false, iota,
+       "tensor whose elements are their index along axis"},
+      {"arange", {{"n", true}, {"dtype", false}}, false, arange, "[0, 1, ..., n-1]"},
+      {"full", {{"shape", true}, {"value", true}, {"dtype", false}}, false, full,
+       "constant tensor"},
+      {"broadcast_to", {{"x", true}, {"shape", true}}, false, broadcastTo,
+       "numpy broadcast to shape"},
+      {"gather", {{"x", true}, {"indices", true}, {"axis", false}}, false, gather,
+       "slices of x at integer indices along axis (indices clamped to range)"},
+      {"embedding", {{"indices", true}, {"params", true}, {"num", false}, {"dim", false}}, false,
+       embedding, "rows of params.weight [num, dim] (torch.nn.Embedding)"},
+      {"argmax", {{"x", true}, {"axis", false}, {"keepdims", false}}, false,
+       argReduce<tess::ArgMaxOp>, "index (i64) of the maximum along axis (first on ties)"},
+      {"argmin", {{"x", true}, {"axis", false}, {"keepdims", false}}, false,
+       argReduce<tess::ArgMinOp>, "index (i64) of the minimum along axis (first on ties)"},
+      {"conv2d", {{"x", true}, {"params", true}, {"out", false}, {"kernel", false},
+                  {"stride", false}, {"padding", false}, {"dilation", false}, {"groups", false},
+                  {"bias", false}}, false, conv2d,
+       "NCHW convolution with params.weight [out, C/groups, kh, kw] and params.bias"},
+      {"max_pool2d", {{"x", true}, {"kernel", true}, {"stride", false}, {"padding", false}},
+       false, maxPool2d, "NCHW max pooling (stride defaults to kernel)"},
+      {"batch_norm", {{"x", true}, {"params", true}, {"eps", false}}, false, batchNorm,
+       "eval-mode BatchNorm over dim 1: weight, bias, running_mean, running_var"},
   };
   return table;
 }
@@ -506,6 +918,18 @@ std::optional<Val> defaultFor(const std::string &fn, const std::string &param) {
     return Val::ofInt(-1);
   if (fn == "concat" && param == "axis")
     return Val::ofInt(0);
+  if ((fn == "argmax" || fn == "argmin") && param == "axis")
+    return Val::ofInt(-1);
+  if (fn == "gather" && param == "axis")
+    return Val::ofInt(0);
+  if (param == "dtype")
+    return Val::ofString("f32");
+  if (param == "stride" && fn == "conv2d")
+    return Val::ofInt(1);
+  if (param == "padding")
+    return Val::ofInt(0);
+  if (param == "dilation" || param == "groups")
+    return Val::ofInt(1);
   if (param == "eps")
     return Val::ofFloat(1e-5);
   return std::nullopt;
@@ -622,6 +1046,8 @@ std::optional<Val> buildBinary(Elaborator &el, char op, Value lhs, Value rhs, So
     return Val::ofTensor(b.create<tess::MaxOp>(loc, lhs, rhs));
   case '<':
     return Val::ofTensor(b.create<tess::MinOp>(loc, lhs, rhs));
+  case '^':
+    return Val::ofTensor(b.create<tess::PowOp>(loc, lhs, rhs));
   }
   el.error(l, std::string("unsupported operator '") + op + "'");
   return std::nullopt;

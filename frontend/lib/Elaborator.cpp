@@ -295,9 +295,24 @@ bool Elaborator::execParam(const Stmt &stmt, Scope &scope) {
 }
 
 Value Elaborator::scalarConstant(double value, SourceLoc l) {
-  auto type = RankedTensorType::get({}, builder_.getF32Type());
-  auto attr = DenseElementsAttr::get(type, builder_.getF32FloatAttr(float(value)).getValue());
-  return builder_.create<tess::ConstantOp>(loc(l), attr);
+  return scalarConstant(value, builder_.getF32Type(), l);
+}
+
+Value Elaborator::scalarConstant(double value, Type elementType, SourceLoc l) {
+  auto type = RankedTensorType::get({}, elementType);
+  Attribute v;
+  if (isa<FloatType>(elementType))
+    v = builder_.getFloatAttr(elementType, value);
+  else
+    v = builder_.getIntegerAttr(elementType, int64_t(value));
+  return builder_.create<tess::ConstantOp>(loc(l), DenseElementsAttr::get(type, v));
+}
+
+std::optional<Value> Elaborator::asTensorLike(const Val &v, SourceLoc l, const std::string &what,
+                                              Type elementType) {
+  if (v.isNumber())
+    return scalarConstant(v.number(), elementType, l);
+  return asTensor(v, l, what);
 }
 
 std::optional<Value> Elaborator::asTensor(const Val &v, SourceLoc l, const std::string &what) {
@@ -783,11 +798,22 @@ std::optional<Val> Elaborator::evalBinary(const Expr &e, Scope &scope) {
     error(e.loc, "'%' applies to integers only, not to " + describe(a->isNumber() ? *b : *a));
     return std::nullopt;
   }
-  std::optional<Value> x = asTensor(*a, e.lhs->loc, "the left operand of '" + opName + "'");
-  if (!x)
-    return std::nullopt;
-  std::optional<Value> y = asTensor(*b, e.rhs->loc, "the right operand of '" + opName + "'");
-  if (!y)
+  std::string lhsWhat = "the left operand of '" + opName + "'";
+  std::string rhsWhat = "the right operand of '" + opName + "'";
+  std::optional<Value> x, y;
+  // A number next to a tensor takes the tensor's element type.
+  if (a->isNumber()) {
+    y = asTensor(*b, e.rhs->loc, rhsWhat);
+    if (!y)
+      return std::nullopt;
+    x = asTensorLike(*a, e.lhs->loc, lhsWhat, tensorType(*y).getElementType());
+  } else {
+    x = asTensor(*a, e.lhs->loc, lhsWhat);
+    if (!x)
+      return std::nullopt;
+    y = asTensorLike(*b, e.rhs->loc, rhsWhat, tensorType(*x).getElementType());
+  }
+  if (!x || !y)
     return std::nullopt;
   return buildBinary(*this, e.op, *x, *y, e.loc);
 }

@@ -59,6 +59,10 @@ public:
 
   /// Converts scalars to rank-0 f32 constants and resolves declared parameter paths.
   std::optional<mlir::Value> asTensor(const Val &v, SourceLoc l, const std::string &what);
+  /// Like asTensor, but a number becomes a scalar of `elementType` (so `tokens + 1` stays
+  /// integral).
+  std::optional<mlir::Value> asTensorLike(const Val &v, SourceLoc l, const std::string &what,
+                                          mlir::Type elementType);
   /// Looks up a declared parameter; nullopt without a diagnostic when it is not declared.
   std::optional<mlir::Value> findParam(const std::string &path);
   /// Declares (or re-finds with a shape check) a parameter of the graph being built.
@@ -66,6 +70,7 @@ public:
                                           llvm::ArrayRef<int64_t> shape, mlir::Type elementType,
                                           SourceLoc l);
   mlir::Value scalarConstant(double value, SourceLoc l);
+  mlir::Value scalarConstant(double value, mlir::Type elementType, SourceLoc l);
 
 private:
   using Scope = std::map<std::string, Val>;

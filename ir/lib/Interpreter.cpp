@@ -191,13 +191,20 @@ Interpreter::run(func::FuncOp graph, const std::map<std::string, NDArray> &value
   for (Operation &op : body) {
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       std::vector<NDArray> results;
-      for (Value v : ret.getOperands())
+      for (Value v : ret.getOperands()) {
+        if (!env_.count(v))
+          return makeErr(where + ": func.return uses a value that is not computed");
         results.push_back(get(v));
+      }
       return results;
     }
     if (op.getNumResults() != 1)
       return makeErr(where + ": unsupported op '" + op.getName().getStringRef().str() + "' at " +
                      describeLoc(op.getLoc()));
+    for (Value operand : op.getOperands())
+      if (!env_.count(operand))
+        return makeErr(where + ": " + op.getName().getStringRef().str() + " at " +
+                       describeLoc(op.getLoc()) + " uses a value that is not computed yet");
     NDArray out;
     std::string err = eval(&op, out);
     if (err.empty()) {
@@ -257,7 +264,7 @@ std::string Interpreter::evalConstant(ConstantOp op, NDArray &out) {
   auto type = cast<ShapedType>(attr.getType());
   out.shape.assign(type.getShape().begin(), type.getShape().end());
   Type et = type.getElementType();
-  if (auto ft = dyn_cast<FloatType>(et)) {
+  if (isa<FloatType>(et)) {
     for (const APFloat &v : attr.getValues<APFloat>()) {
       bool lost;
       APFloat d = v;

@@ -183,4 +183,97 @@ std::string reshapeCheck(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> 
   return "";
 }
 
+std::string gatherShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> indices,
+                        int64_t axis, Shape &result) {
+  if (axis < 0 || axis >= (int64_t)input.size())
+    return "gather axis " + std::to_string(axis) + " is out of range for rank " +
+           std::to_string(input.size());
+  result.assign(input.begin(), input.begin() + axis);
+  result.append(indices.begin(), indices.end());
+  result.append(input.begin() + axis + 1, input.end());
+  return "";
+}
+
+std::string argReduceShape(llvm::ArrayRef<int64_t> input, int64_t axis, bool keepdims,
+                           Shape &result) {
+  int64_t axes[] = {axis};
+  return reduceShape(input, axes, keepdims, result);
+}
+
+namespace {
+std::string checkPair(llvm::ArrayRef<int64_t> v, const char *what, int64_t minimum) {
+  if (v.size() != 2)
+    return std::string(what) + " needs two entries (height, width), got " + formatShape(v);
+  for (int64_t x : v)
+    if (x < minimum)
+      return std::string(what) + " entries must be >= " + std::to_string(minimum) + ", got " +
+             formatShape(v);
+  return "";
+}
+} // namespace
+
+std::string conv2dShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
+                        const llvm::ArrayRef<int64_t> *bias, llvm::ArrayRef<int64_t> strides,
+                        llvm::ArrayRef<int64_t> padding, llvm::ArrayRef<int64_t> dilation,
+                        int64_t groups, Shape &result) {
+  if (input.size() != 4)
+    return "conv2d input must be [N, C, H, W], got " + formatShape(input);
+  if (weight.size() != 4)
+    return "conv2d weight must be [O, C / groups, KH, KW], got " + formatShape(weight);
+  for (auto err : {checkPair(strides, "strides", 1), checkPair(padding, "padding", 0),
+                   checkPair(dilation, "dilation", 1)})
+    if (!err.empty())
+      return err;
+  if (groups < 1 || input[1] % groups != 0 || weight[0] % groups != 0)
+    return "conv2d groups " + std::to_string(groups) + " must divide the input channels (" +
+           std::to_string(input[1]) + ") and the output channels (" + std::to_string(weight[0]) +
+           ")";
+  if (weight[1] != input[1] / groups)
+    return "conv2d weight " + formatShape(weight) + " expects " + std::to_string(weight[1]) +
+           " input channels per group, input " + formatShape(input) + " has " +
+           std::to_string(input[1] / groups);
+  if (bias && (bias->size() != 1 || (*bias)[0] != weight[0]))
+    return "conv2d bias must be [" + std::to_string(weight[0]) + "], got " + formatShape(*bias);
+  result = {input[0], weight[0], 0, 0};
+  for (int d = 0; d < 2; ++d) {
+    int64_t span = dilation[d] * (weight[2 + d] - 1) + 1;
+    int64_t padded = input[2 + d] + 2 * padding[d];
+    if (padded < span)
+      return "conv2d kernel " + formatShape(weight.drop_front(2)) + " (dilated) is larger than "
+             "the padded input " + formatShape(input.drop_front(2));
+    result[2 + d] = (padded - span) / strides[d] + 1;
+  }
+  return "";
+}
+
+std::string maxPool2dShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,
+                           llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding,
+                           Shape &result) {
+  if (input.size() != 4)
+    return "max_pool2d input must be [N, C, H, W], got " + formatShape(input);
+  for (auto err : {checkPair(kernel, "kernel", 1), checkPair(strides, "strides", 1),
+                   checkPair(padding, "padding", 0)})
+    if (!err.empty())
+      return err;
+  result = {input[0], input[1], 0, 0};
+  for (int d = 0; d < 2; ++d) {
+    if (2 * padding[d] > kernel[d])
+      return "max_pool2d padding " + formatShape(padding) + " must be at most half the kernel " +
+             formatShape(kernel);
+    int64_t padded = input[2 + d] + 2 * padding[d];
+    if (padded < kernel[d])
+      return "max_pool2d kernel " + formatShape(kernel) + " is larger than the padded input";
+    result[2 + d] = (padded - kernel[d]) / strides[d] + 1;
+  }
+  return "";
+}
+
+std::string broadcastToCheck(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> result) {
+  Shape b;
+  std::string err = broadcastShapes(input, result, b);
+  if (!err.empty() || llvm::ArrayRef<int64_t>(b) != result)
+    return "cannot broadcast " + formatShape(input) + " to " + formatShape(result);
+  return "";
+}
+
 } // namespace tessera::tess

@@ -58,6 +58,7 @@ TESS_BINARY_INFER(MulOp)
 TESS_BINARY_INFER(DivOp)
 TESS_BINARY_INFER(MaxOp)
 TESS_BINARY_INFER(MinOp)
+TESS_BINARY_INFER(PowOp)
 #undef TESS_BINARY_INFER
 
 LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
@@ -155,6 +156,117 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   if (!err.empty())
     return emitOptionalError(loc, err);
   return finish(loc, err, shape, elementOf(adaptor.getInputs().front()), inferred);
+}
+
+LogicalResult CompareOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                          ValueRange operands, DictionaryAttr, OpaqueProperties,
+                                          RegionRange, SmallVectorImpl<Type> &inferred) {
+  SmallVector<Type> t;
+  if (failed(inferBinary(loc, operands.take_front(2), t)))
+    return failure();
+  inferred.push_back(RankedTensorType::get(cast<RankedTensorType>(t[0]).getShape(),
+                                           IntegerType::get(ctx, 1)));
+  return success();
+}
+
+LogicalResult CompareOp::verify() {
+  StringRef p = getPredicate();
+  if (p != "lt" && p != "le" && p != "gt" && p != "ge" && p != "eq" && p != "ne")
+    return emitOpError("predicate must be lt, le, gt, ge, eq or ne, got \"") << p << "\"";
+  return success();
+}
+
+LogicalResult SelectOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr, OpaqueProperties,
+                                         RegionRange, SmallVectorImpl<Type> &inferred) {
+  if (operands.size() != 3)
+    return emitOptionalError(loc, "expected three operands");
+  if (elementOf(operands[1]) != elementOf(operands[2]))
+    return emitOptionalError(loc, "select branches have different element types");
+  Shape ab, all;
+  std::string err = broadcastShapes(shapeOf(operands[1]), shapeOf(operands[2]), ab);
+  if (err.empty())
+    err = broadcastShapes(shapeOf(operands[0]), ab, all);
+  return finish(loc, err, all, elementOf(operands[1]), inferred);
+}
+
+LogicalResult CastOp::verify() {
+  if (getInput().getType().getShape() != getResult().getType().getShape())
+    return emitOpError("cannot change the shape");
+  return success();
+}
+
+LogicalResult IotaOp::verify() {
+  int64_t rank = getResult().getType().getRank();
+  if (getAxis() < 0 || getAxis() >= rank)
+    return emitOpError("axis ") << getAxis() << " is out of range for rank " << rank;
+  return success();
+}
+
+LogicalResult BroadcastToOp::verify() {
+  if (getInput().getType().getElementType() != getResult().getType().getElementType())
+    return emitOpError("cannot change the element type");
+  std::string err =
+      broadcastToCheck(getInput().getType().getShape(), getResult().getType().getShape());
+  if (!err.empty())
+    return emitOpError(err);
+  return success();
+}
+
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr attrs,
+                                         OpaqueProperties props, RegionRange regions,
+                                         SmallVectorImpl<Type> &inferred) {
+  Adaptor adaptor(operands, attrs, props, regions);
+  Type it = elementOf(adaptor.getIndices());
+  if (!it.isInteger(32) && !it.isInteger(64))
+    return emitOptionalError(loc, "gather indices must be i32 or i64");
+  Shape shape;
+  std::string err = gatherShape(shapeOf(adaptor.getInput()), shapeOf(adaptor.getIndices()),
+                                adaptor.getAxis(), shape);
+  return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);
+}
+
+#define TESS_ARG_INFER(OP)                                                                     \
+  LogicalResult OP::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,           \
+                                     ValueRange operands, DictionaryAttr attrs,                \
+                                     OpaqueProperties props, RegionRange regions,              \
+                                     SmallVectorImpl<Type> &inferred) {                        \
+    Adaptor adaptor(operands, attrs, props, regions);                                          \
+    Shape shape;                                                                               \
+    std::string err = argReduceShape(shapeOf(adaptor.getInput()), adaptor.getAxis(),          \
+                                     adaptor.getKeepdims(), shape);                            \
+    return finish(loc, err, shape, IntegerType::get(ctx, 64), inferred);                      \
+  }
+TESS_ARG_INFER(ArgMaxOp)
+TESS_ARG_INFER(ArgMinOp)
+#undef TESS_ARG_INFER
+
+LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr attrs,
+                                         OpaqueProperties props, RegionRange regions,
+                                         SmallVectorImpl<Type> &inferred) {
+  Adaptor adaptor(operands, attrs, props, regions);
+  ArrayRef<int64_t> biasShape;
+  if (adaptor.getBias())
+    biasShape = shapeOf(adaptor.getBias());
+  Shape shape;
+  std::string err = conv2dShape(shapeOf(adaptor.getInput()), shapeOf(adaptor.getWeight()),
+                                adaptor.getBias() ? &biasShape : nullptr, adaptor.getStrides(),
+                                adaptor.getPadding(), adaptor.getDilation(), adaptor.getGroups(),
+                                shape);
+  return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);
+}
+
+LogicalResult MaxPool2dOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            ValueRange operands, DictionaryAttr attrs,
+                                            OpaqueProperties props, RegionRange regions,
+                                            SmallVectorImpl<Type> &inferred) {
+  Adaptor adaptor(operands, attrs, props, regions);
+  Shape shape;
+  std::string err = maxPool2dShape(shapeOf(adaptor.getInput()), adaptor.getKernel(),
+                                   adaptor.getStrides(), adaptor.getPadding(), shape);
+  return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);
 }
 
 LogicalResult GeluOp::verify() {

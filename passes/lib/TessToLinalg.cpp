@@ -7,6 +7,7 @@
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/StringSwitch.h"
 
 #include <cmath>
 #include <variant>
@@ -214,6 +215,27 @@ Value UnaryLowering<tess::TanhOp>::scalar(OpBuilder &b, Location loc, Value x, t
   return b.create<math::TanhOp>(loc, x);
 }
 
+template <>
+Value UnaryLowering<tess::SinOp>::scalar(OpBuilder &b, Location loc, Value x, tess::SinOp) {
+  return b.create<math::SinOp>(loc, x);
+}
+template <>
+Value UnaryLowering<tess::CosOp>::scalar(OpBuilder &b, Location loc, Value x, tess::CosOp) {
+  return b.create<math::CosOp>(loc, x);
+}
+template <>
+Value UnaryLowering<tess::FloorOp>::scalar(OpBuilder &b, Location loc, Value x, tess::FloorOp) {
+  return b.create<math::FloorOp>(loc, x);
+}
+template <>
+Value UnaryLowering<tess::LogOp>::scalar(OpBuilder &b, Location loc, Value x, tess::LogOp) {
+  return b.create<math::LogOp>(loc, x);
+}
+template <>
+Value UnaryLowering<tess::AbsOp>::scalar(OpBuilder &b, Location loc, Value x, tess::AbsOp) {
+  return b.create<math::AbsFOp>(loc, x);
+}
+
 Value sigmoidOf(OpBuilder &b, Location loc, Value x) {
   Value one = floatConst(b, loc, 1.0);
   Value e = b.create<math::ExpOp>(loc, b.create<arith::NegFOp>(loc, x));
@@ -292,6 +314,325 @@ Value BinaryLowering<tess::MinOp>::scalar(OpBuilder &b, Location loc, Value x, V
   return f ? Value(b.create<arith::MinimumFOp>(loc, x, y))
            : Value(b.create<arith::MinSIOp>(loc, x, y));
 }
+
+Value multiplyAccumulate(OpBuilder &b, Location l, Value acc, Value x, Value y);
+
+template <>
+Value BinaryLowering<tess::PowOp>::scalar(OpBuilder &b, Location loc, Value x, Value y, bool) {
+  return b.create<math::PowFOp>(loc, x, y);
+}
+
+struct CompareLowering : OpRewritePattern<tess::CompareOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tess::CompareOp op, PatternRewriter &rewriter) const override {
+    bool isFloat = isa<FloatType>(typeOf(op.getLhs()).getElementType());
+    StringRef p = op.getPredicate();
+    Value r = elementwise(
+        rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()), {op.getLhs(), op.getRhs()},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          if (isFloat) {
+            auto pred = llvm::StringSwitch<arith::CmpFPredicate>(p)
+                            .Case("lt", arith::CmpFPredicate::OLT)
+                            .Case("le", arith::CmpFPredicate::OLE)
+                            .Case("gt", arith::CmpFPredicate::OGT)
+                            .Case("ge", arith::CmpFPredicate::OGE)
+                            .Case("eq", arith::CmpFPredicate::OEQ)
+                            .Default(arith::CmpFPredicate::UNE);
+            return b.create<arith::CmpFOp>(l, pred, a[0], a[1]);
+          }
+          auto pred = llvm::StringSwitch<arith::CmpIPredicate>(p)
+                          .Case("lt", arith::CmpIPredicate::slt)
+                          .Case("le", arith::CmpIPredicate::sle)
+                          .Case("gt", arith::CmpIPredicate::sgt)
+                          .Case("ge", arith::CmpIPredicate::sge)
+                          .Case("eq", arith::CmpIPredicate::eq)
+                          .Default(arith::CmpIPredicate::ne);
+          return b.create<arith::CmpIOp>(l, pred, a[0], a[1]);
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct SelectLowering : OpRewritePattern<tess::SelectOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tess::SelectOp op, PatternRewriter &rewriter) const override {
+    Value r = elementwise(rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
+                          {op.getCondition(), op.getOnTrue(), op.getOnFalse()},
+                          [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                            return b.create<arith::SelectOp>(l, a[0], a[1], a[2]);
+                          });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// Scalar conversion between f32, i1, i32 and i64 with the semantics of tess.cast.
+Value convertScalar(OpBuilder &b, Location l, Value x, Type to) {
+  Type from = x.getType();
+  if (from == to)
+    return x;
+  if (isa<FloatType>(from) && isa<FloatType>(to))
+    return b.create<arith::TruncFOp>(l, to, x);
+  if (isa<FloatType>(from)) {
+    if (to.isInteger(1))
+      return b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNE, x,
+                                     b.create<arith::ConstantOp>(l, b.getZeroAttr(from)));
+    return b.create<arith::FPToSIOp>(l, to, x);
+  }
+  if (isa<FloatType>(to))
+    return from.isInteger(1) ? Value(b.create<arith::UIToFPOp>(l, to, x))
+                             : Value(b.create<arith::SIToFPOp>(l, to, x));
+  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+  if (to.isInteger(1))
+    return b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ne, x,
+                                   b.create<arith::ConstantOp>(l, b.getZeroAttr(from)));
+  if (fw < tw)
+    return from.isInteger(1) ? Value(b.create<arith::ExtUIOp>(l, to, x))
+                             : Value(b.create<arith::ExtSIOp>(l, to, x));
+  return b.create<arith::TruncIOp>(l, to, x);
+}
+
+struct CastLowering : OpRewritePattern<tess::CastOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tess::CastOp op, PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    Value r = elementwise(rewriter, op.getLoc(), type, {op.getInput()},
+                          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                            return convertScalar(b, l, a[0], type.getElementType());
+                          });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct IotaLowering : OpRewritePattern<tess::IotaOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tess::IotaOp op, PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t axis = op.getAxis();
+    Value r = elementwise(rewriter, op.getLoc(), type, {},
+                          [&](OpBuilder &b, Location l, ValueRange) -> Value {
+                            Value i = b.create<linalg::IndexOp>(l, axis);
+                            Value i64 = b.create<arith::IndexCastOp>(l, b.getI64Type(), i);
+                            return convertScalar(b, l, i64, type.getElementType());
+                          });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct BroadcastToLowering : OpRewritePattern<tess::BroadcastToOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tess::BroadcastToOp op, PatternRewriter &rewriter) const override {
+    Value r = elementwise(rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
+                          {op.getInput()},
+                          [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// One generic over the result: the indices tensor is read through the index dimensions and
+/// the input is read with tensor.extract at the (clamped) gathered coordinate.
+struct GatherLowering : OpRewritePattern<tess::GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tess::GatherOp op, PatternRewriter &rewriter) const override {
+    MLIRContext *ctx = rewriter.getContext();
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    Value input = op.getInput(), indices = op.getIndices();
+    int64_t axis = op.getAxis(), idxRank = typeOf(indices).getRank();
+    int64_t inRank = typeOf(input).getRank(), rank = type.getRank();
+    int64_t limit = typeOf(input).getShape()[axis] - 1;
+    SmallVector<AffineExpr> idxExprs;
+    for (int64_t j = 0; j < idxRank; ++j)
+      idxExprs.push_back(getAffineDimExpr(axis + j, ctx));
+    SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, idxExprs, ctx),
+                                   AffineMap::getMultiDimIdentityMap(rank, ctx)};
+    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, type, ValueRange{indices}, ValueRange{emptyTensor(rewriter, loc, type)}, maps,
+        iterators, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value i = b.create<arith::IndexCastOp>(l, b.getIndexType(), a[0]);
+          Value zero = b.create<arith::ConstantIndexOp>(l, 0);
+          Value hi = b.create<arith::ConstantIndexOp>(l, limit);
+          i = b.create<arith::MinSIOp>(l, b.create<arith::MaxSIOp>(l, i, zero), hi);
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < inRank; ++d) {
+            if (d < axis)
+              coords.push_back(b.create<linalg::IndexOp>(l, d));
+            else if (d == axis)
+              coords.push_back(i);
+            else
+              coords.push_back(b.create<linalg::IndexOp>(l, d + idxRank - 1));
+          }
+          b.create<linalg::YieldOp>(l, ValueRange{b.create<tensor::ExtractOp>(l, input, coords)});
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// argmax/argmin as one reduction generic with two outputs: the running extreme and its index.
+template <typename OpT>
+struct ArgReduceLowering : OpRewritePattern<OpT> {
+  using OpRewritePattern<OpT>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpT op, PatternRewriter &rewriter) const override {
+    constexpr bool isMax = std::is_same_v<OpT, tess::ArgMaxOp>;
+    MLIRContext *ctx = rewriter.getContext();
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    ArrayRef<int64_t> shape = typeOf(x).getShape();
+    int64_t axis = op.getAxis(), rank = shape.size();
+    SmallVector<int64_t> outShape;
+    SmallVector<AffineExpr> outExprs;
+    SmallVector<utils::IteratorType> iterators;
+    for (int64_t i = 0; i < rank; ++i) {
+      iterators.push_back(i == axis ? utils::IteratorType::reduction
+                                    : utils::IteratorType::parallel);
+      if (i != axis) {
+        outShape.push_back(shape[i]);
+        outExprs.push_back(getAffineDimExpr(i, ctx));
+      }
+    }
+    auto valType = RankedTensorType::get(outShape, rewriter.getF32Type());
+    auto idxType = RankedTensorType::get(outShape, rewriter.getI64Type());
+    double initV = isMax ? -std::numeric_limits<double>::infinity()
+                         : std::numeric_limits<double>::infinity();
+    Value vals = rewriter
+                     .create<linalg::FillOp>(loc, floatConst(rewriter, loc, initV),
+                                             emptyTensor(rewriter, loc, valType))
+                     .getResult(0);
+    Value zero = rewriter.create<arith::ConstantOp>(loc, rewriter.getI64IntegerAttr(0));
+    Value idxs = rewriter.create<linalg::FillOp>(loc, zero, emptyTensor(rewriter, loc, idxType))
+                     .getResult(0);
+    AffineMap outMap = AffineMap::get(rank, 0, outExprs, ctx);
+    SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx), outMap, outMap};
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{valType, idxType}, ValueRange{x}, ValueRange{vals, idxs}, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value i = b.create<arith::IndexCastOp>(l, b.getI64Type(),
+                                                 b.create<linalg::IndexOp>(l, axis));
+          // Strict comparison keeps the first index on ties.
+          Value better = b.create<arith::CmpFOp>(
+              l, isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT, a[0], a[1]);
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::SelectOp>(l, better, a[0], a[1]),
+                            b.create<arith::SelectOp>(l, better, i, a[2])});
+        });
+    Value r = generic.getResult(1);
+    rewriter.replaceOp(op, keepDims(rewriter, loc, r, cast<RankedTensorType>(op.getType())));
+    return success();
+  }
+};
+
+/// [N, C, H, W] padded by (p0, p1) on both sides of H and W with `value`.
+Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pad, double value) {
+  if (pad[0] == 0 && pad[1] == 0)
+    return x;
+  ArrayRef<int64_t> s = typeOf(x).getShape();
+  auto type = RankedTensorType::get({s[0], s[1], s[2] + 2 * pad[0], s[3] + 2 * pad[1]},
+                                    typeOf(x).getElementType());
+  Value filled = b.create<linalg::FillOp>(loc, floatConst(b, loc, value), emptyTensor(b, loc, type))
+                     .getResult(0);
+  SmallVector<int64_t> offsets = {0, 0, pad[0], pad[1]}, strides(4, 1);
+  return b.create<tensor::InsertSliceOp>(loc, x, filled, ValueRange{}, ValueRange{}, ValueRange{},
+                                         offsets, s, strides);
+}
+
+/// Convolution as one generic over (n, g, o, oh, c, kh, kw, ow) on the zero-padded input
+/// viewed as [N, G, C/G, Hp, Wp] and the weight as [G, O/G, C/G, KH, KW]; the innermost loop
+/// runs along output columns, which are contiguous for stride 1.
+struct Conv2dLowering : OpRewritePattern<tess::Conv2dOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tess::Conv2dOp op, PatternRewriter &rewriter) const override {
+    MLIRContext *ctx = rewriter.getContext();
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> rs = resultType.getShape();
+    ArrayRef<int64_t> ws = typeOf(op.getWeight()).getShape();
+    int64_t g = op.getGroups(), n = rs[0], o = rs[1], oh = rs[2], ow = rs[3];
+    ArrayRef<int64_t> st = op.getStrides(), dl = op.getDilation();
+    Value padded = padSpatial(rewriter, loc, op.getInput(), op.getPadding(), 0.0);
+    ArrayRef<int64_t> ps = typeOf(padded).getShape();
+    auto inType = RankedTensorType::get({ps[0], g, ps[1] / g, ps[2], ps[3]}, rewriter.getF32Type());
+    Value in = rewriter.create<tensor::ExpandShapeOp>(
+        loc, inType, padded, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+    auto wType = RankedTensorType::get({g, ws[0] / g, ws[1], ws[2], ws[3]}, rewriter.getF32Type());
+    Value w = rewriter.create<tensor::ExpandShapeOp>(
+        loc, wType, op.getWeight(), SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+    auto outType = RankedTensorType::get({n, g, o / g, oh, ow}, rewriter.getF32Type());
+    Value init;
+    if (Value bias = op.getBias()) {
+      auto biasType = RankedTensorType::get({g, o / g, 1, 1}, rewriter.getF32Type());
+      Value b4 = rewriter.create<tensor::ExpandShapeOp>(
+          loc, biasType, bias, SmallVector<ReassociationIndices>{{0, 1, 2, 3}});
+      init = elementwise(rewriter, loc, outType, {b4},
+                         [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    } else {
+      init = rewriter
+                 .create<linalg::FillOp>(loc, floatConst(rewriter, loc, 0.0),
+                                         emptyTensor(rewriter, loc, outType))
+                 .getResult(0);
+    }
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    // d0 n, d1 g, d2 o, d3 oh, d4 c, d5 kh, d6 kw, d7 ow
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(8, 0, {d(0), d(1), d(4), d(3) * st[0] + d(5) * dl[0],
+                              d(7) * st[1] + d(6) * dl[1]}, ctx),
+        AffineMap::get(8, 0, {d(1), d(2), d(4), d(5), d(6)}, ctx),
+        AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(7)}, ctx)};
+    using IT = utils::IteratorType;
+    SmallVector<IT> iterators = {IT::parallel,  IT::parallel,  IT::parallel,  IT::parallel,
+                                 IT::reduction, IT::reduction, IT::reduction, IT::parallel};
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, outType, ValueRange{in, w}, ValueRange{init}, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          b.create<linalg::YieldOp>(l, multiplyAccumulate(b, l, a[2], a[0], a[1]));
+        });
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, resultType, generic.getResult(0),
+        SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+    return success();
+  }
+};
+
+struct MaxPool2dLowering : OpRewritePattern<tess::MaxPool2dOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tess::MaxPool2dOp op, PatternRewriter &rewriter) const override {
+    MLIRContext *ctx = rewriter.getContext();
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> st = op.getStrides();
+    double ninf = -std::numeric_limits<double>::infinity();
+    Value padded = padSpatial(rewriter, loc, op.getInput(), op.getPadding(), ninf);
+    Value init = rewriter
+                     .create<linalg::FillOp>(loc, floatConst(rewriter, loc, ninf),
+                                             emptyTensor(rewriter, loc, resultType))
+                     .getResult(0);
+    // Window sizes only appear as loop bounds, given by this shape-only operand.
+    auto windowType = RankedTensorType::get(op.getKernel(), rewriter.getF32Type());
+    Value window = rewriter.create<tensor::EmptyOp>(loc, windowType.getShape(),
+                                                    windowType.getElementType());
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    // d0 n, d1 c, d2 oh, d3 kh, d4 kw, d5 ow
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(6, 0, {d(0), d(1), d(2) * st[0] + d(3), d(5) * st[1] + d(4)}, ctx),
+        AffineMap::get(6, 0, {d(3), d(4)}, ctx),
+        AffineMap::get(6, 0, {d(0), d(1), d(2), d(5)}, ctx)};
+    using IT = utils::IteratorType;
+    SmallVector<IT> iterators = {IT::parallel, IT::parallel,  IT::parallel,
+                                 IT::reduction, IT::reduction, IT::parallel};
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, resultType, ValueRange{padded, window}, ValueRange{init}, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::MaximumFOp>(l, a[0], a[2])});
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
 
 /// Accumulation `acc + a * b` of a contraction. Reassociation is allowed so that LLVM may keep
 /// several partial sums in vector registers; the result stays within float rounding of the
@@ -608,7 +949,13 @@ struct TessToLinalgPass : tessera::impl::TessToLinalgBase<TessToLinalgPass> {
                  LinearLowering, ReduceLowering<tess::ReduceSumOp>,
                  ReduceLowering<tess::ReduceMeanOp>, ReduceLowering<tess::ReduceMaxOp>,
                  SoftmaxLowering, LayerNormLowering, ReshapeLowering, TransposeLowering,
-                 SliceLowering, ConcatLowering>(ctx);
+                 SliceLowering, ConcatLowering, UnaryLowering<tess::SinOp>,
+                 UnaryLowering<tess::CosOp>, UnaryLowering<tess::FloorOp>,
+                 UnaryLowering<tess::LogOp>, UnaryLowering<tess::AbsOp>,
+                 BinaryLowering<tess::PowOp>, CompareLowering, SelectLowering, CastLowering,
+                 IotaLowering, BroadcastToLowering, GatherLowering,
+                 ArgReduceLowering<tess::ArgMaxOp>, ArgReduceLowering<tess::ArgMinOp>,
+                 Conv2dLowering, MaxPool2dLowering>(ctx);
     // Constants go last: elementwise patterns read splat values straight from them.
     patterns.add<ConstantLowering>(ctx, /*benefit=*/0);
     ConversionTarget target(*ctx);

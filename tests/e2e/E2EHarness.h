@@ -47,8 +47,10 @@ protected:
   /// Parses tess IR text (a module holding one func.func with tess.* attributes).
   mlir::OwningOpRef<mlir::ModuleOp> fromMLIR(const std::string &text);
 
-  /// Compiles `module` (consumed), runs it with 1 and 2 threads and compares every output with
-  /// the interpreter. Reports failures through gtest.
+  /// Compiles `module` (consumed) and, for 1 and 2 threads, loads it afresh and runs it twice on
+  /// one Session, comparing every output of every run with the interpreter; also checks that
+  /// running changed neither the module's bytes (embedded constants) nor the inputs. Reports
+  /// failures through gtest. TESSERA_E2E_VERBOSE=1 prints the errors and timings.
   void check(mlir::OwningOpRef<mlir::ModuleOp> module, const CheckOptions &options = {});
 
   /// Convenience: fromDSL + check.

@@ -5,6 +5,16 @@
 
 include "mlir/Pass/PassBase.td"
 
+def ProtectGraphArgs : Pass<"tessera-protect-graph-args", "mlir::func::FuncOp"> {
+  let summary = "Keep bufferization from writing into graph inputs and parameters";
+  let description = [{
+    Marks every argument of the graph function `bufferization.writable = false`. Inputs belong
+    to the caller and parameters live in the read-only module mapping: an op that would update
+    one in place (e.g. a contraction accumulating into a bias that needs no broadcast) gets a
+    copy instead.
+  }];
+}
+
 def FoldOutputCopies : Pass<"tessera-fold-output-copies", "mlir::func::FuncOp"> {
   let summary = "Compute graph outputs in place instead of copying them to the out-params";
   let description = [{

@@ -38,6 +38,20 @@ std::string concatShape(llvm::ArrayRef<llvm::SmallVector<int64_t, 6>> inputs, in
                         Shape &result);
 std::string reshapeCheck(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> result);
 
+std::string gatherShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> indices,
+                        int64_t axis, Shape &result);
+std::string argReduceShape(llvm::ArrayRef<int64_t> input, int64_t axis, bool keepdims,
+                           Shape &result);
+/// `bias` may be null. strides/padding/dilation have two entries each.
+std::string conv2dShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
+                        const llvm::ArrayRef<int64_t> *bias, llvm::ArrayRef<int64_t> strides,
+                        llvm::ArrayRef<int64_t> padding, llvm::ArrayRef<int64_t> dilation,
+                        int64_t groups, Shape &result);
+std::string maxPool2dShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,
+                           llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding,
+                           Shape &result);
+std::string broadcastToCheck(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> result);
+
 /// Number of elements, or -1 on overflow of int64.
 int64_t numElements(llvm::ArrayRef<int64_t> shape);
 

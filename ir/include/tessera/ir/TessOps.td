@@ -69,6 +69,11 @@ def Tess_RsqrtOp : Tess_UnaryOp<"rsqrt", "1 / sqrt(input[i])">;
 def Tess_NegOp : Tess_UnaryOp<"neg", "-input[i]">;
 def Tess_TanhOp : Tess_UnaryOp<"tanh", "tanh(input[i])">;
 def Tess_SigmoidOp : Tess_UnaryOp<"sigmoid", "1 / (1 + e ** -input[i])">;
+def Tess_SinOp : Tess_UnaryOp<"sin", "sin(input[i])">;
+def Tess_CosOp : Tess_UnaryOp<"cos", "cos(input[i])">;
+def Tess_FloorOp : Tess_UnaryOp<"floor", "the largest integer <= input[i]">;
+def Tess_LogOp : Tess_UnaryOp<"log", "the natural logarithm of input[i]">;
+def Tess_AbsOp : Tess_UnaryOp<"abs", "|input[i]|">;
 
 def Tess_GeluOp : Tess_Op<"gelu", [Pure, SameOperandsAndResultType]> {
   let summary = "Gaussian error linear unit";
@@ -105,6 +110,75 @@ def Tess_MulOp : Tess_BinaryOp<"mul", "lhs * rhs">;
 def Tess_DivOp : Tess_BinaryOp<"div", "lhs / rhs">;
 def Tess_MaxOp : Tess_BinaryOp<"max", "max(lhs, rhs)">;
 def Tess_MinOp : Tess_BinaryOp<"min", "min(lhs, rhs)">;
+def Tess_PowOp : Tess_BinaryOp<"pow", "lhs ** rhs (floats only)">;
+
+def Tess_CompareOp : Tess_Op<"compare", [Pure,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "elementwise comparison with numpy broadcasting";
+  let description = [{
+    result[i] = (lhs[i] PRED rhs[i]) at the broadcast index i, an i1 tensor. `predicate` is
+    one of "lt", "le", "gt", "ge", "eq", "ne". Floats compare ordered (false with NaN, except
+    "ne"); integers compare signed. Operand element types must match.
+  }];
+  let arguments = (ins Tess_Tensor:$lhs, Tess_Tensor:$rhs, StrAttr:$predicate);
+  let results = (outs StaticShapeTensorOf<[I1]>:$result);
+  let assemblyFormat = [{
+    $predicate `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tess_SelectOp : Tess_Op<"select", [Pure,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "elementwise choice with numpy broadcasting";
+  let description = [{
+    result[i] = condition[i] ? on_true[i] : on_false[i], all three broadcast together;
+    condition is i1, on_true and on_false have the same element type.
+  }];
+  let arguments = (ins StaticShapeTensorOf<[I1]>:$condition, Tess_Tensor:$on_true,
+                       Tess_Tensor:$on_false);
+  let results = (outs Tess_Tensor:$result);
+  let assemblyFormat = [{
+    $condition `,` $on_true `,` $on_false attr-dict `:` type($condition) `,` type($on_true) `,`
+    type($on_false) `->` type($result)
+  }];
+}
+
+def Tess_CastOp : Tess_Op<"cast", [Pure]> {
+  let summary = "element type conversion";
+  let description = [{
+    Same shape, new element type. Integer to float rounds to nearest; float to integer
+    truncates toward zero; i1 converts to 0 / 1; integers widen with sign extension and
+    narrow by truncation.
+  }];
+  let arguments = (ins Tess_Tensor:$input);
+  let results = (outs Tess_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tess_IotaOp : Tess_Op<"iota", [Pure]> {
+  let summary = "the index along one axis";
+  let description = [{
+    result[i_0, .., i_last] = i_axis, converted to the result element type.
+  }];
+  let arguments = (ins I64Attr:$axis);
+  let results = (outs Tess_Tensor:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tess_BroadcastToOp : Tess_Op<"broadcast_to", [Pure]> {
+  let summary = "numpy broadcast to a given shape";
+  let description = [{
+    The input broadcasts to the result shape numpy-style (right-aligned; each input dimension
+    equals the result's or is 1); result[i] = input[broadcast index of i].
+  }];
+  let arguments = (ins Tess_Tensor:$input);
+  let results = (outs Tess_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
 
 //===----------------------------------------------------------------------===//
 // Contractions
@@ -245,6 +319,82 @@ def Tess_ConcatOp : Tess_Op<"concat", [Pure,
   let arguments = (ins Variadic<Tess_Tensor>:$inputs, I64Attr:$axis);
   let results = (outs Tess_Tensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Indexing
+//===----------------------------------------------------------------------===//
+
+def Tess_GatherOp : Tess_Op<"gather", [Pure,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "take slices of input at integer indices along one axis";
+  let description = [{
+    indices is an i32 or i64 tensor. result shape = input.shape[:axis] + indices.shape +
+    input.shape[axis + 1:], and result[a, j, b] = input[a, clamp(indices[j]), b] where clamp
+    limits an index to [0, input.shape[axis] - 1] (out-of-range indices never read outside
+    the tensor). Embedding lookup is gather with axis 0.
+  }];
+  let arguments = (ins Tess_Tensor:$input, Tess_Tensor:$indices, I64Attr:$axis);
+  let results = (outs Tess_Tensor:$result);
+  let assemblyFormat = [{
+    $input `[` $indices `]` attr-dict `:` type($input) `,` type($indices) `->` type($result)
+  }];
+}
+
+class Tess_ArgReduceOp<string mnemonic, string what>
+    : Tess_Op<mnemonic, [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "index of the " # what # " along an axis";
+  let description = [{
+    result = the smallest index along `axis` at which input takes its }] # what # [{ value
+    (the first one on ties), as i64. With keepdims the axis stays with size 1.
+  }];
+  let arguments = (ins Tess_FloatTensor:$input, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "false">:$keepdims);
+  let results = (outs StaticShapeTensorOf<[I64]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Tess_ArgMaxOp : Tess_ArgReduceOp<"argmax", "maximum">;
+def Tess_ArgMinOp : Tess_ArgReduceOp<"argmin", "minimum">;
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling (NCHW)
+//===----------------------------------------------------------------------===//
+
+def Tess_Conv2dOp : Tess_Op<"conv2d", [Pure,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "2-D convolution, torch.nn.Conv2d semantics";
+  let description = [{
+    input [N, C, H, W], weight [O, C / groups, KH, KW], optional bias [O]; `strides`,
+    `padding` (zeros, applied on both sides) and `dilation` have two entries (height, width).
+    OH = (H + 2 padding[0] - dilation[0] (KH - 1) - 1) / strides[0] + 1 (floor), likewise OW.
+    With G = groups, output channel o belongs to group g = o / (O / G) and
+    result[n, o, y, x] = bias[o] + sum_{c, i, j} input[n, g (C / G) + c, y s0 + i d0 - p0,
+    x s1 + j d1 - p1] * weight[o, c, i, j], input reading 0 outside the image.
+  }];
+  let arguments = (ins Tess_FloatTensor:$input, Tess_FloatTensor:$weight,
+                       Optional<Tess_FloatTensor>:$bias, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$padding, DenseI64ArrayAttr:$dilation,
+                       DefaultValuedAttr<I64Attr, "1">:$groups);
+  let results = (outs Tess_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` type(operands) `->` type($result)
+  }];
+}
+
+def Tess_MaxPool2dOp : Tess_Op<"max_pool2d", [Pure,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "2-D max pooling, torch.nn.MaxPool2d semantics";
+  let description = [{
+    input [N, C, H, W]; `kernel`, `strides`, `padding` have two entries; padding counts as
+    -infinity. OH = (H + 2 padding[0] - kernel[0]) / strides[0] + 1 (floor), likewise OW;
+    result[n, c, y, x] = max_{i, j} input[n, c, y s0 + i - p0, x s1 + j - p1]. Padding may be
+    at most half the kernel.
+  }];
+  let arguments = (ins Tess_FloatTensor:$input, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
+  let results = (outs Tess_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
 #endif // TESS_OPS
