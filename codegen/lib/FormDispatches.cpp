@@ -51,10 +51,18 @@ struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass
     for (Operation *op : compute) {
       SmallVector<Value> args;
       SmallVector<Type> argTypes;
-      // Constants used inside the op's body (e.g. after elementwise fusion) travel with it.
+      // Values used inside the op's body travel with it: constants (e.g. after elementwise
+      // fusion) are cloned, buffers read by tensor.extract (gather) become arguments.
       llvm::SetVector<Value> captured;
       getUsedValuesDefinedAbove(op->getRegions(), captured);
-      SmallVector<Value> scalars(captured.begin(), captured.end());
+      SmallVector<Value> buffers(op->getOperands().begin(), op->getOperands().end());
+      SmallVector<Value> scalars;
+      for (Value v : captured) {
+        if (isa<MemRefType>(v.getType()))
+          buffers.push_back(v);
+        else
+          scalars.push_back(v);
+      }
       for (Value v : op->getOperands())
         if (!isa<MemRefType>(v.getType()))
           scalars.push_back(v);
@@ -63,7 +71,7 @@ struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass
         if (!def || !def->hasTrait<OpTrait::ConstantLike>())
           return op->emitError("dispatch uses a value that is neither a buffer nor a constant");
       }
-      for (Value v : op->getOperands()) {
+      for (Value v : buffers) {
         if (isa<MemRefType>(v.getType()) && !llvm::is_contained(args, v)) {
           args.push_back(v);
           argTypes.push_back(v.getType());

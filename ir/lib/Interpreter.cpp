@@ -142,6 +142,16 @@ private:
   std::string evalTranspose(TransposeOp op, NDArray &out);
   std::string evalSlice(SliceOp op, NDArray &out);
   std::string evalConcat(ConcatOp op, NDArray &out);
+  std::string evalCompare(CompareOp op, NDArray &out);
+  std::string evalSelect(SelectOp op, NDArray &out);
+  std::string evalCast(CastOp op, NDArray &out);
+  std::string evalIota(IotaOp op, NDArray &out);
+  std::string evalBroadcastTo(BroadcastToOp op, NDArray &out);
+  std::string evalGather(GatherOp op, NDArray &out);
+  std::string evalArgReduce(Operation *op, int64_t axis, bool keepdims, bool isMax,
+                            NDArray &out);
+  std::string evalConv2d(Conv2dOp op, NDArray &out);
+  std::string evalMaxPool2d(MaxPool2dOp op, NDArray &out);
 
   llvm::DenseMap<Value, NDArray> env_;
 };
@@ -228,9 +238,10 @@ Interpreter::run(func::FuncOp graph, const std::map<std::string, NDArray> &value
 std::string Interpreter::eval(Operation *op, NDArray &out) {
   if (auto c = dyn_cast<ConstantOp>(op))
     return evalConstant(c, out);
-  if (isa<ReluOp, ExpOp, SqrtOp, RsqrtOp, NegOp, TanhOp, SigmoidOp, GeluOp>(op))
+  if (isa<ReluOp, ExpOp, SqrtOp, RsqrtOp, NegOp, TanhOp, SigmoidOp, GeluOp, SinOp, CosOp,
+          FloorOp, LogOp, AbsOp>(op))
     return evalUnary(op, out);
-  if (isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp>(op))
+  if (isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, PowOp>(op))
     return evalBinary(op, out);
   if (auto m = dyn_cast<MatmulOp>(op))
     return evalMatmul(m, out);
@@ -254,6 +265,26 @@ std::string Interpreter::eval(Operation *op, NDArray &out) {
     return evalSlice(s, out);
   if (auto c = dyn_cast<ConcatOp>(op))
     return evalConcat(c, out);
+  if (auto c = dyn_cast<CompareOp>(op))
+    return evalCompare(c, out);
+  if (auto s = dyn_cast<SelectOp>(op))
+    return evalSelect(s, out);
+  if (auto c = dyn_cast<CastOp>(op))
+    return evalCast(c, out);
+  if (auto i = dyn_cast<IotaOp>(op))
+    return evalIota(i, out);
+  if (auto b = dyn_cast<BroadcastToOp>(op))
+    return evalBroadcastTo(b, out);
+  if (auto g = dyn_cast<GatherOp>(op))
+    return evalGather(g, out);
+  if (auto a = dyn_cast<ArgMaxOp>(op))
+    return evalArgReduce(op, a.getAxis(), a.getKeepdims(), /*isMax=*/true, out);
+  if (auto a = dyn_cast<ArgMinOp>(op))
+    return evalArgReduce(op, a.getAxis(), a.getKeepdims(), /*isMax=*/false, out);
+  if (auto c = dyn_cast<Conv2dOp>(op))
+    return evalConv2d(c, out);
+  if (auto m = dyn_cast<MaxPool2dOp>(op))
+    return evalMaxPool2d(m, out);
   return "unsupported op";
 }
 
@@ -307,6 +338,16 @@ std::string Interpreter::evalUnary(Operation *op, NDArray &out) {
     f = [](double v) { return std::tanh(v); };
   else if (isa<SigmoidOp>(op))
     f = sigmoid;
+  else if (isa<SinOp>(op))
+    f = [](double v) { return std::sin(v); };
+  else if (isa<CosOp>(op))
+    f = [](double v) { return std::cos(v); };
+  else if (isa<FloorOp>(op))
+    f = [](double v) { return std::floor(v); };
+  else if (isa<LogOp>(op))
+    f = [](double v) { return std::log(v); };
+  else if (isa<AbsOp>(op))
+    f = [](double v) { return std::fabs(v); };
   else if (auto g = dyn_cast<GeluOp>(op)) {
     StringRef approx = g.getApproximate();
     if (approx == "none")
@@ -338,7 +379,10 @@ std::string Interpreter::evalBinary(Operation *op, NDArray &out) {
               : isa<MulOp>(op) ? '*'
               : isa<DivOp>(op) ? '/'
               : isa<MaxOp>(op) ? '>'
+              : isa<PowOp>(op) ? '^'
                                : '<';
+  if (kind == '^' && isInt)
+    return "pow is defined on floats only";
   out = NDArray::zeros(*shape);
   int64_t k = 0;
   std::string err;
@@ -364,6 +408,9 @@ std::string Interpreter::evalBinary(Operation *op, NDArray &out) {
       } else {
         r = x / y;
       }
+      break;
+    case '^':
+      r = std::pow(x, y);
       break;
     case '>':
       r = (std::isnan(x) || std::isnan(y)) ? std::numeric_limits<double>::quiet_NaN()

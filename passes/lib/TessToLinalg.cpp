@@ -714,12 +714,14 @@ struct LinearLowering : OpRewritePattern<tess::LinearOp> {
                                          emptyTensor(rewriter, loc, resultType))
                  .getResult(0);
     }
+    // Iteration space (o, rows..., i): each weight row stays in L1 while all input rows
+    // stream past it from L2, instead of streaming the whole weight matrix once per row.
     SmallVector<AffineExpr> inExprs, outExprs;
-    for (unsigned i = 0; i + 1 < outRank; ++i) {
-      inExprs.push_back(getAffineDimExpr(i, ctx));
-      outExprs.push_back(getAffineDimExpr(i, ctx));
+    for (unsigned r = 1; r < outRank; ++r) {
+      inExprs.push_back(getAffineDimExpr(r, ctx));
+      outExprs.push_back(getAffineDimExpr(r, ctx));
     }
-    AffineExpr o = getAffineDimExpr(outRank - 1, ctx), i = getAffineDimExpr(outRank, ctx);
+    AffineExpr o = getAffineDimExpr(0, ctx), i = getAffineDimExpr(outRank, ctx);
     inExprs.push_back(i);
     outExprs.push_back(o);
     SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, inExprs, ctx),
