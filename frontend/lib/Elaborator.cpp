@@ -216,11 +216,11 @@ std::optional<Type> Elaborator::elementType(const TensorTypeExpr &type) {
   return std::nullopt;
 }
 
-std::optional<std::vector<int64_t>> Elaborator::evalShape(const TensorTypeExpr &type) {
+std::optional<std::vector<int64_t>> Elaborator::evalShape(const TensorTypeExpr &type,
+                                                          Scope &scope) {
   std::vector<int64_t> shape;
   for (const ExprPtr &d : type.dims) {
-    Scope empty;
-    std::optional<Val> v = eval(*d, empty);
+    std::optional<Val> v = eval(*d, scope);
     if (!v)
       return std::nullopt;
     if (v->kind != Val::Kind::Int) {
@@ -288,7 +288,7 @@ bool Elaborator::execParam(const Stmt &stmt, Scope &scope) {
   std::optional<Type> et = elementType(stmt.type);
   if (!et)
     return false;
-  std::optional<std::vector<int64_t>> shape = evalShape(stmt.type);
+  std::optional<std::vector<int64_t>> shape = evalShape(stmt.type, scope);
   if (!shape)
     return false;
   return declareParam(path->s, *shape, *et, stmt.loc).has_value();
@@ -351,7 +351,8 @@ func::FuncOp Elaborator::buildGraph(const GraphDecl &graph) {
       return nullptr;
     }
     std::optional<Type> et = elementType(a.type);
-    std::optional<std::vector<int64_t>> shape = evalShape(a.type);
+    Scope empty;
+    std::optional<std::vector<int64_t>> shape = evalShape(a.type, empty);
     if (!et || !shape)
       return nullptr;
     inputTypes.push_back(RankedTensorType::get(*shape, *et));
@@ -364,7 +365,8 @@ func::FuncOp Elaborator::buildGraph(const GraphDecl &graph) {
       return nullptr;
     }
     std::optional<Type> et = elementType(a.type);
-    std::optional<std::vector<int64_t>> shape = evalShape(a.type);
+    Scope empty;
+    std::optional<std::vector<int64_t>> shape = evalShape(a.type, empty);
     if (!et || !shape)
       return nullptr;
     outputTypes.push_back(RankedTensorType::get(*shape, *et));

@@ -77,7 +77,7 @@ private:
 
   bool evalConfigs(const MLIRGenOptions &options);
   bool evalTopLevelParams();
-  std::optional<std::vector<int64_t>> evalShape(const TensorTypeExpr &type);
+  std::optional<std::vector<int64_t>> evalShape(const TensorTypeExpr &type, Scope &scope);
   std::optional<mlir::Type> elementType(const TensorTypeExpr &type);
   mlir::func::FuncOp buildGraph(const GraphDecl &graph);
 

@@ -703,6 +703,304 @@ std::string Interpreter::evalConcat(ConcatOp op, NDArray &out) {
   return "";
 }
 
+std::string Interpreter::evalCompare(CompareOp op, NDArray &out) {
+  const NDArray &a = get(op.getLhs());
+  const NDArray &b = get(op.getRhs());
+  std::optional<Dims> shape = broadcast(a.shape, b.shape);
+  if (!shape)
+    return "operand shapes " + formatShape(a.shape) + " and " + formatShape(b.shape) +
+           " do not broadcast";
+  StringRef p = op.getPredicate();
+  int kind = p == "lt" ? 0 : p == "le" ? 1 : p == "gt" ? 2 : p == "ge" ? 3 : p == "eq" ? 4
+             : p == "ne" ? 5 : -1;
+  if (kind < 0)
+    return "unknown predicate '" + p.str() + "'";
+  out = NDArray::zeros(*shape);
+  int64_t k = 0;
+  forEachIndex(*shape, [&](const Dims &idx) {
+    double x = a.data[broadcastOffset(idx, a.shape)];
+    double y = b.data[broadcastOffset(idx, b.shape)];
+    bool r;
+    if (std::isnan(x) || std::isnan(y)) {
+      r = kind == 5; // ordered comparisons are false with NaN; "ne" is true
+    } else {
+      switch (kind) {
+      case 0: r = x < y; break;
+      case 1: r = x <= y; break;
+      case 2: r = x > y; break;
+      case 3: r = x >= y; break;
+      case 4: r = x == y; break;
+      default: r = x != y; break;
+      }
+    }
+    out.data[k++] = r ? 1.0 : 0.0;
+  });
+  return "";
+}
+
+std::string Interpreter::evalSelect(SelectOp op, NDArray &out) {
+  const NDArray &c = get(op.getCondition());
+  const NDArray &t = get(op.getOnTrue());
+  const NDArray &f = get(op.getOnFalse());
+  std::optional<Dims> tf = broadcast(t.shape, f.shape);
+  std::optional<Dims> shape = tf ? broadcast(c.shape, *tf) : std::nullopt;
+  if (!shape)
+    return "operand shapes " + formatShape(c.shape) + ", " + formatShape(t.shape) + " and " +
+           formatShape(f.shape) + " do not broadcast";
+  out = NDArray::zeros(*shape);
+  int64_t k = 0;
+  forEachIndex(*shape, [&](const Dims &idx) {
+    out.data[k++] = c.data[broadcastOffset(idx, c.shape)] != 0
+                        ? t.data[broadcastOffset(idx, t.shape)]
+                        : f.data[broadcastOffset(idx, f.shape)];
+  });
+  return "";
+}
+
+/// Converts one value of element type `from` to `to` with the semantics of tess.cast:
+/// integer -> f32 rounds to the nearest f32; float -> integer truncates toward zero (a value
+/// outside the target's range is an error: the compiled code's result is undefined there);
+/// i1 is 0 / 1; integers widen with sign extension and narrow by two's complement truncation.
+/// Conversion *to* i1 is `value != 0` (numpy's astype(bool)): TessOps.td does not single this
+/// case out, and "narrow by truncation" (keep the low bit) would make cast(2, "bool") false.
+double convertValue(double v, Type from, Type to, std::string &err) {
+  if (from == to)
+    return v;
+  if (isa<FloatType>(to)) {
+    if (isa<FloatType>(from) || from.isInteger(1))
+      return v;
+    return double(float(v)); // round to nearest f32
+  }
+  unsigned width = cast<IntegerType>(to).getWidth();
+  if (width == 1)
+    return v != 0 ? 1.0 : 0.0; // NaN != 0 as well
+  if (isa<FloatType>(from)) {
+    double t = std::trunc(v);
+    double lo = -std::ldexp(1.0, width - 1), hi = std::ldexp(1.0, width - 1);
+    if (!(t >= lo && t < hi)) {
+      err = "cannot convert " + std::to_string(v) + " to i" + std::to_string(width) +
+            ": out of range";
+      return 0;
+    }
+    return t;
+  }
+  // Integer to integer: widening keeps the value (i1 is already 0 / 1); narrowing keeps the
+  // low bits.
+  unsigned fromWidth = cast<IntegerType>(from).getWidth();
+  if (width >= fromWidth)
+    return v;
+  uint64_t bits = uint64_t(int64_t(v)) & ((uint64_t(1) << width) - 1);
+  if (bits >> (width - 1))
+    return double(int64_t(bits) - int64_t(uint64_t(1) << width));
+  return double(bits);
+}
+
+Type elementTypeOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
+
+std::string Interpreter::evalCast(CastOp op, NDArray &out) {
+  const NDArray &x = get(op.getInput());
+  Type from = elementTypeOf(op.getInput()), to = elementTypeOf(op.getResult());
+  out.shape = x.shape;
+  out.data.resize(x.data.size());
+  std::string err;
+  for (size_t i = 0; i < x.data.size() && err.empty(); ++i)
+    out.data[i] = convertValue(x.data[i], from, to, err);
+  return err;
+}
+
+std::string Interpreter::evalIota(IotaOp op, NDArray &out) {
+  auto type = cast<RankedTensorType>(op.getResult().getType());
+  Dims shape(type.getShape().begin(), type.getShape().end());
+  int64_t axis = op.getAxis();
+  if (axis < 0 || axis >= int64_t(shape.size()))
+    return "axis " + std::to_string(axis) + " is out of range for rank " +
+           std::to_string(shape.size());
+  Type i64 = IntegerType::get(op.getContext(), 64);
+  out = NDArray::zeros(shape);
+  int64_t k = 0;
+  std::string err;
+  forEachIndex(shape, [&](const Dims &idx) {
+    out.data[k++] = convertValue(double(idx[axis]), i64, type.getElementType(), err);
+  });
+  return err;
+}
+
+std::string Interpreter::evalBroadcastTo(BroadcastToOp op, NDArray &out) {
+  const NDArray &x = get(op.getInput());
+  auto type = cast<RankedTensorType>(op.getResult().getType());
+  Dims shape(type.getShape().begin(), type.getShape().end());
+  std::optional<Dims> b = broadcast(x.shape, shape);
+  if (!b || *b != shape)
+    return "cannot broadcast " + formatShape(x.shape) + " to " + formatShape(shape);
+  out = NDArray::zeros(shape);
+  int64_t k = 0;
+  forEachIndex(shape, [&](const Dims &idx) {
+    out.data[k++] = x.data[broadcastOffset(idx, x.shape)];
+  });
+  return "";
+}
+
+std::string Interpreter::evalGather(GatherOp op, NDArray &out) {
+  const NDArray &x = get(op.getInput());
+  const NDArray &ix = get(op.getIndices());
+  Type it = elementTypeOf(op.getIndices());
+  if (!it.isInteger(32) && !it.isInteger(64))
+    return "indices must be i32 or i64";
+  int64_t rank = x.shape.size(), axis = op.getAxis();
+  if (axis < 0 || axis >= rank)
+    return "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank);
+  int64_t n = x.shape[axis];
+  if (n < 1)
+    return "cannot gather from an empty dimension";
+  Dims shape(x.shape.begin(), x.shape.begin() + axis);
+  shape.insert(shape.end(), ix.shape.begin(), ix.shape.end());
+  shape.insert(shape.end(), x.shape.begin() + axis + 1, x.shape.end());
+  int64_t outer = product(ArrayRef<int64_t>(x.shape).take_front(axis));
+  int64_t inner = product(ArrayRef<int64_t>(x.shape).drop_front(axis + 1));
+  int64_t m = ix.numElements();
+  out = NDArray::zeros(shape);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < m; ++j) {
+      // clamp(indices[j]) into [0, n - 1]
+      int64_t k = int64_t(std::min(std::max(ix.data[j], 0.0), double(n - 1)));
+      for (int64_t i = 0; i < inner; ++i)
+        out.data[(o * m + j) * inner + i] = x.data[(o * n + k) * inner + i];
+    }
+  return "";
+}
+
+std::string Interpreter::evalArgReduce(Operation *op, int64_t axis, bool keepdims, bool isMax,
+                                       NDArray &out) {
+  const NDArray &x = get(op->getOperand(0));
+  int64_t rank = x.shape.size();
+  if (axis < 0 || axis >= rank)
+    return "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank);
+  Dims shape;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis || keepdims)
+      shape.push_back(d == axis ? 1 : x.shape[d]);
+  int64_t outer = product(ArrayRef<int64_t>(x.shape).take_front(axis));
+  int64_t n = x.shape[axis];
+  int64_t inner = product(ArrayRef<int64_t>(x.shape).drop_front(axis + 1));
+  out = NDArray::zeros(shape);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const double *row = x.data.data() + o * n * inner + i;
+      // The extreme value first (NaNs are not compared, as in an ordered comparison), then
+      // the first index holding it; 0 when every value is NaN.
+      double best = isMax ? -std::numeric_limits<double>::infinity()
+                          : std::numeric_limits<double>::infinity();
+      for (int64_t j = 0; j < n; ++j) {
+        double v = row[j * inner];
+        if (isMax ? v > best : v < best)
+          best = v;
+      }
+      int64_t at = 0;
+      for (int64_t j = 0; j < n; ++j)
+        if (row[j * inner] == best) {
+          at = j;
+          break;
+        }
+      out.data[o * inner + i] = double(at);
+    }
+  return "";
+}
+
+std::string Interpreter::evalConv2d(Conv2dOp op, NDArray &out) {
+  const NDArray &x = get(op.getInput());
+  const NDArray &w = get(op.getWeight());
+  const NDArray *bias = op.getBias() ? &get(op.getBias()) : nullptr;
+  ArrayRef<int64_t> st = op.getStrides(), pad = op.getPadding(), dil = op.getDilation();
+  int64_t groups = op.getGroups();
+  if (x.shape.size() != 4 || w.shape.size() != 4)
+    return "input and weight must have rank 4";
+  if (st.size() != 2 || pad.size() != 2 || dil.size() != 2)
+    return "strides, padding and dilation need two entries each";
+  int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  int64_t O = w.shape[0], KH = w.shape[2], KW = w.shape[3];
+  if (groups < 1 || C % groups || O % groups || w.shape[1] != C / groups)
+    return "weight " + formatShape(w.shape) + " and groups " + std::to_string(groups) +
+           " do not fit input " + formatShape(x.shape);
+  if (bias && bias->shape != Dims{O})
+    return "bias shape " + formatShape(bias->shape) + " is not [" + std::to_string(O) + "]";
+  if (st[0] < 1 || st[1] < 1 || dil[0] < 1 || dil[1] < 1 || pad[0] < 0 || pad[1] < 0)
+    return "bad strides, padding or dilation";
+  int64_t OH = (H + 2 * pad[0] - dil[0] * (KH - 1) - 1) / st[0] + 1;
+  int64_t OW = (W + 2 * pad[1] - dil[1] * (KW - 1) - 1) / st[1] + 1;
+  if (OH < 1 || OW < 1)
+    return "the dilated kernel is larger than the padded input";
+  int64_t Cg = C / groups, Og = O / groups;
+  out = NDArray::zeros({N, O, OH, OW});
+  auto X = [&](int64_t n, int64_t c, int64_t y, int64_t xx) {
+    return x.data[((n * C + c) * H + y) * W + xx];
+  };
+  auto Wt = [&](int64_t o, int64_t c, int64_t i, int64_t j) {
+    return w.data[((o * Cg + c) * KH + i) * KW + j];
+  };
+  int64_t k = 0;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t o = 0; o < O; ++o) {
+      int64_t g = o / Og;
+      for (int64_t y = 0; y < OH; ++y)
+        for (int64_t xx = 0; xx < OW; ++xx) {
+          double s = bias ? bias->data[o] : 0.0;
+          for (int64_t c = 0; c < Cg; ++c)
+            for (int64_t i = 0; i < KH; ++i) {
+              int64_t iy = y * st[0] + i * dil[0] - pad[0];
+              if (iy < 0 || iy >= H)
+                continue; // zero padding
+              for (int64_t j = 0; j < KW; ++j) {
+                int64_t ix = xx * st[1] + j * dil[1] - pad[1];
+                if (ix < 0 || ix >= W)
+                  continue;
+                s += X(n, g * Cg + c, iy, ix) * Wt(o, c, i, j);
+              }
+            }
+          out.data[k++] = s;
+        }
+    }
+  return "";
+}
+
+std::string Interpreter::evalMaxPool2d(MaxPool2dOp op, NDArray &out) {
+  const NDArray &x = get(op.getInput());
+  ArrayRef<int64_t> ker = op.getKernel(), st = op.getStrides(), pad = op.getPadding();
+  if (x.shape.size() != 4)
+    return "input must have rank 4";
+  if (ker.size() != 2 || st.size() != 2 || pad.size() != 2)
+    return "kernel, strides and padding need two entries each";
+  if (ker[0] < 1 || ker[1] < 1 || st[0] < 1 || st[1] < 1 || pad[0] < 0 || pad[1] < 0 ||
+      2 * pad[0] > ker[0] || 2 * pad[1] > ker[1])
+    return "bad kernel, strides or padding";
+  int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  int64_t OH = (H + 2 * pad[0] - ker[0]) / st[0] + 1;
+  int64_t OW = (W + 2 * pad[1] - ker[1]) / st[1] + 1;
+  if (OH < 1 || OW < 1)
+    return "the kernel is larger than the padded input";
+  out = NDArray::zeros({N, C, OH, OW});
+  int64_t k = 0;
+  for (int64_t nc = 0; nc < N * C; ++nc)
+    for (int64_t y = 0; y < OH; ++y)
+      for (int64_t xx = 0; xx < OW; ++xx) {
+        double r = -std::numeric_limits<double>::infinity(); // padding is -inf
+        for (int64_t i = 0; i < ker[0]; ++i) {
+          int64_t iy = y * st[0] + i - pad[0];
+          if (iy < 0 || iy >= H)
+            continue;
+          for (int64_t j = 0; j < ker[1]; ++j) {
+            int64_t ix = xx * st[1] + j - pad[1];
+            if (ix < 0 || ix >= W)
+              continue;
+            double v = x.data[(nc * H + iy) * W + ix];
+            if (v > r || std::isnan(v))
+              r = v;
+          }
+        }
+        out.data[k++] = r;
+      }
+  return "";
+}
+
 } // namespace
 
 llvm::Expected<std::vector<NDArray>> interpretGraph(func::FuncOp graph,

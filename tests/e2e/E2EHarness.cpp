@@ -42,9 +42,16 @@ std::string shapeStr(const std::vector<int64_t> &s) {
 
 bool verbose() { return std::getenv("TESSERA_E2E_VERBOSE") != nullptr; }
 
+bool endsWith(const std::string &s, const char *suffix) {
+  size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
 /// Our own weight ranges for the safetensors path: matrices +-1/sqrt(fan_in), norm gains
-/// around one, other vectors and scalars modest.
+/// around one, batch-norm running variances positive, other vectors and scalars modest.
 std::pair<float, float> weightRange(const std::string &name, const std::vector<int64_t> &shape) {
+  if (endsWith(name, "running_var"))
+    return {0.5f, 1.5f};
   if (shape.size() >= 2) {
     double fanIn = 1;
     for (size_t i = 1; i < shape.size(); ++i)
@@ -52,7 +59,7 @@ std::pair<float, float> weightRange(const std::string &name, const std::vector<i
     float b = float(1 / std::sqrt(std::max(1.0, fanIn)));
     return {-b, b};
   }
-  if (shape.size() == 1 && name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0)
+  if (shape.size() == 1 && endsWith(name, "weight"))
     return {0.5f, 1.5f};
   return {-0.5f, 0.5f};
 }
@@ -129,52 +136,96 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
   ASSERT_FALSE(funcs.empty()) << "no graph function";
   func::FuncOp graph = *funcs.begin();
 
-  // Inputs and parameters: f32 values, kept both as floats (for the runtime / weights file)
-  // and as doubles (for the interpreter), so both see identical numbers.
+  // Inputs and parameters, kept both as raw host data (for the runtime / weights file) and as
+  // doubles (for the interpreter), so both see identical numbers. Parameters are f32; inputs
+  // are f32 (uniform reals) or i32 / i64 (uniform integers).
+  struct HostData {
+    runtime::DType dtype = runtime::DType::F32;
+    std::vector<uint8_t> bytes;
+  };
   std::mt19937_64 rng(o.seed);
-  std::map<std::string, std::vector<float>> f32;
+  std::map<std::string, HostData> host;
   std::map<std::string, tess::NDArray> values;
   std::vector<std::string> paramNames;
   for (unsigned i = 0; i < graph.getNumArguments(); ++i) {
     auto type = cast<RankedTensorType>(graph.getArgument(i).getType());
-    ASSERT_TRUE(type.getElementType().isF32()) << "argument #" << i << " is not f32";
+    Type et = type.getElementType();
     std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
     size_t n = size_t(type.getNumElements());
-    std::vector<float> data(n);
+    std::vector<double> ref(n);
+    HostData data;
     std::string name;
     if (auto in = graph.getArgAttrOfType<StringAttr>(i, kInputAttr)) {
       name = in.str();
-      auto it = o.inputRanges.find(name);
-      auto [lo, hi] = it == o.inputRanges.end() ? std::pair<float, float>{-1.0f, 1.0f}
+      if (et.isF32()) {
+        auto it = o.inputRanges.find(name);
+        auto [lo, hi] = it == o.inputRanges.end() ? std::pair<float, float>{-1.0f, 1.0f}
+                                                   : it->second;
+        std::uniform_real_distribution<float> dist(lo, hi);
+        std::vector<float> v(n);
+        for (size_t k = 0; k < n; ++k)
+          ref[k] = v[k] = dist(rng);
+        data.bytes.assign(reinterpret_cast<uint8_t *>(v.data()),
+                          reinterpret_cast<uint8_t *>(v.data() + n));
+      } else if (et.isInteger(32) || et.isInteger(64)) {
+        auto it = o.intRanges.find(name);
+        auto [lo, hi] = it == o.intRanges.end() ? std::pair<int64_t, int64_t>{-10, 10}
                                                  : it->second;
-      std::uniform_real_distribution<float> dist(lo, hi);
-      for (float &v : data)
-        v = dist(rng);
+        std::uniform_int_distribution<int64_t> dist(lo, hi);
+        if (et.isInteger(32)) {
+          data.dtype = runtime::DType::I32;
+          std::vector<int32_t> v(n);
+          for (size_t k = 0; k < n; ++k)
+            ref[k] = v[k] = int32_t(dist(rng));
+          data.bytes.assign(reinterpret_cast<uint8_t *>(v.data()),
+                            reinterpret_cast<uint8_t *>(v.data() + n));
+        } else {
+          data.dtype = runtime::DType::I64;
+          std::vector<int64_t> v(n);
+          for (size_t k = 0; k < n; ++k)
+            ref[k] = double(v[k] = dist(rng));
+          data.bytes.assign(reinterpret_cast<uint8_t *>(v.data()),
+                            reinterpret_cast<uint8_t *>(v.data() + n));
+        }
+      } else {
+        FAIL() << "input '" << name << "' has an element type the harness cannot generate";
+      }
     } else {
       auto p = graph.getArgAttrOfType<StringAttr>(i, kParamAttr);
       ASSERT_TRUE(p) << "argument #" << i << " has no name";
+      ASSERT_TRUE(et.isF32()) << "parameter '" << p.str() << "' is not f32";
       name = p.str();
       paramNames.push_back(name);
+      std::vector<float> v(n);
       if (o.seededWeights) {
         float lo, hi;
         codegen::seededRange(name, shape, lo, hi);
-        runtime::fillSeededUniformF32(data.data(), n, codegen::parameterSeed(o.moduleSeed, name),
+        runtime::fillSeededUniformF32(v.data(), n, codegen::parameterSeed(o.moduleSeed, name),
                                       lo, hi);
       } else {
         auto [lo, hi] = weightRange(name, shape);
         std::uniform_real_distribution<float> dist(lo, hi);
-        for (float &v : data)
-          v = dist(rng);
+        for (float &x : v)
+          x = dist(rng);
       }
+      for (size_t k = 0; k < n; ++k)
+        ref[k] = v[k];
+      data.bytes.assign(reinterpret_cast<uint8_t *>(v.data()),
+                        reinterpret_cast<uint8_t *>(v.data() + n));
     }
-    values[name] = tess::NDArray(shape, std::vector<double>(data.begin(), data.end()));
-    f32[name] = std::move(data);
+    values[name] = tess::NDArray(shape, std::move(ref));
+    host[name] = std::move(data);
   }
 
   std::vector<std::string> outputNames;
+  std::vector<Type> outputTypes;
   for (unsigned i = 0; i < graph.getNumResults(); ++i) {
     auto name = graph.getResultAttrOfType<StringAttr>(i, kOutputAttr);
     outputNames.push_back(name ? name.str() : "#" + std::to_string(i));
+    Type et = cast<RankedTensorType>(graph.getResultTypes()[i]).getElementType();
+    ASSERT_TRUE(et.isF32() || et.isInteger(32) || et.isInteger(64))
+        << "output '" << outputNames.back() << "' is neither f32, i32 nor i64";
+    outputTypes.push_back(et);
   }
 
   llvm::Expected<std::vector<tess::NDArray>> ref = tess::interpretGraph(graph, values);
@@ -196,7 +247,8 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
     ::close(fd);
     std::vector<runtime::SafetensorsF32Entry> entries;
     for (const std::string &name : paramNames)
-      entries.push_back({name, values[name].shape, f32[name].data()});
+      entries.push_back({name, values[name].shape,
+                         reinterpret_cast<const float *>(host[name].bytes.data())});
     runtime::Error err = runtime::writeSafetensorsF32(weightsPath.str().str(), entries);
     ASSERT_FALSE(err) << err.message();
     copts.weightsPath = weightsPath.str().str();
@@ -214,7 +266,9 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
   // Each thread count gets a freshly loaded module and runs twice on one session: a run must
   // neither depend on an earlier one nor modify the module (its embedded constants) or its
   // inputs.
-  std::map<std::string, std::vector<float>> inputsBefore = f32;
+  std::map<std::string, std::vector<uint8_t>> inputsBefore;
+  for (const auto &[name, data] : host)
+    inputsBefore[name] = data.bytes;
   for (unsigned threads : {1u, 2u}) {
     auto loaded = runtime::Module::loadBytes(bytes->data(), bytes->size(), "<e2e>");
     ASSERT_TRUE(bool(loaded)) << loaded.error().message();
@@ -222,9 +276,9 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
     ASSERT_EQ(tsm->outputs().size(), outputNames.size());
     std::vector<runtime::TensorRef> inputs;
     for (const runtime::TensorSpec &spec : tsm->inputs()) {
-      auto it = f32.find(spec.name);
-      ASSERT_NE(it, f32.end()) << "module input '" << spec.name << "' is not a graph input";
-      inputs.push_back({runtime::DType::F32, spec.shape, it->second.data()});
+      auto it = host.find(spec.name);
+      ASSERT_NE(it, host.end()) << "module input '" << spec.name << "' is not a graph input";
+      inputs.push_back({it->second.dtype, spec.shape, it->second.bytes.data()});
     }
     runtime::SessionOptions sopts;
     sopts.threads = threads;
@@ -246,7 +300,30 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
         const runtime::Tensor &got = (*outs)[k];
         EXPECT_EQ(tsm->outputs()[k].name, outputNames[k]);
         ASSERT_EQ(got.shape(), r.shape) << "output '" << outputNames[k] << "'";
-        ASSERT_EQ(got.dtype(), runtime::DType::F32);
+        runtime::DType want = outputTypes[k].isF32()         ? runtime::DType::F32
+                              : outputTypes[k].isInteger(32) ? runtime::DType::I32
+                                                             : runtime::DType::I64;
+        ASSERT_EQ(int(got.dtype()), int(want)) << "output '" << outputNames[k] << "'";
+        if (want != runtime::DType::F32) {
+          // Integers: exact.
+          size_t bad = 0;
+          std::string first;
+          for (size_t i = 0; i < r.data.size(); ++i) {
+            double g = want == runtime::DType::I32 ? double(got.dataAs<int32_t>()[i])
+                                                   : double(got.dataAs<int64_t>()[i]);
+            if (g != r.data[i] && bad++ < 5)
+              first += " [" + std::to_string(i) + "] got " + std::to_string(int64_t(g)) +
+                       " want " + std::to_string(int64_t(r.data[i]));
+          }
+          if (verbose())
+            std::cout << "  [" << ::testing::UnitTest::GetInstance()->current_test_info()->name()
+                      << "] output '" << outputNames[k] << "' " << shapeStr(r.shape) << " ("
+                      << what << "): " << bad << " mismatches\n";
+          EXPECT_EQ(bad, 0u) << "output '" << outputNames[k] << "' " << shapeStr(r.shape) << " ("
+                             << what << "): " << bad << " of " << r.data.size()
+                             << " integers differ:" << first;
+          continue;
+        }
         const float *g = got.dataAs<float>();
         double num = 0, den = 0, maxAbs = 0;
         bool finite = true;
@@ -274,7 +351,7 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
         << "(an embedded constant was written)";
   }
   for (const auto &[name, data] : inputsBefore)
-    EXPECT_EQ(f32[name], data) << "running the module modified input '" << name << "'";
+    EXPECT_EQ(host[name].bytes, data) << "running the module modified input '" << name << "'";
 }
 
 } // namespace tessera::e2e

@@ -18,15 +18,19 @@
 
 namespace tessera::e2e {
 
-/// Every output must satisfy ||got - ref||_2 / ||ref||_2 <= kRelTol, where ref is the double
-/// precision interpreter result (||got - ref||_2 <= kRelTol when ref is all zeros).
+/// Every f32 output must satisfy ||got - ref||_2 / ||ref||_2 <= kRelTol, where ref is the double
+/// precision interpreter result (||got - ref||_2 <= kRelTol when ref is all zeros). Integer
+/// (i32 / i64) outputs must equal the interpreter's exactly.
 inline constexpr double kRelTol = 1e-5;
 
 struct CheckOptions {
   /// Seed of the random inputs and weights.
   uint64_t seed = 1;
-  /// Per-input value range; inputs not listed are uniform in [-1, 1].
+  /// Per-input value range of f32 inputs; inputs not listed are uniform in [-1, 1].
   std::map<std::string, std::pair<float, float>> inputRanges;
+  /// Per-input inclusive range of integer (i32 / i64) inputs; inputs not listed are uniform
+  /// integers in [-10, 10].
+  std::map<std::string, std::pair<int64_t, int64_t>> intRanges;
   /// Compile without a weights file (the module's seeded fill) and give the interpreter the
   /// values of that fill; otherwise random weights go through a safetensors file.
   bool seededWeights = false;

@@ -5,8 +5,10 @@
 // double precision. It is written from the op descriptions in TessOps.td, independently of the
 // compiler's lowering, so that end-to-end tests can check compiled modules against it.
 //
-// Values of every element type (f32, i1, i32, i64) are held as doubles. Integer division
-// truncates toward zero; no other integer wrap-around is modelled.
+// Values of every element type (f32, i1, i32, i64) are held as doubles (i1 as 0 / 1). Integer
+// division truncates toward zero; tess.cast models its conversions exactly (rounding to f32,
+// truncation toward zero, narrowing of integers, `!= 0` for i1); no other integer wrap-around
+// is modelled.
 #ifndef TESSERA_IR_INTERPRETER_H
 #define TESSERA_IR_INTERPRETER_H
 
