@@ -121,8 +121,8 @@ void seededRange(const std::string &name, const std::vector<int64_t> &shape, flo
       fanIn *= double(shape[i]);
     float bound = float(1.0 / std::sqrt(std::max(1.0, fanIn)));
     low = -bound, high = bound;
-  } else if (shape.size() == 1 && endsWith("weight")) {
-    low = 0.9f, high = 1.1f; // normalization gains around one
+  } else if (shape.size() == 1 && (endsWith("weight") || endsWith("running_var"))) {
+    low = 0.9f, high = 1.1f; // normalization gains and variances around one
   } else {
     low = -0.02f, high = 0.02f;
   }

@@ -23,7 +23,8 @@ struct WeightsOptions {
   uint64_t seed = 0;
 };
 
-/// The seeded fill's range for a parameter: biases and other vectors small, norm gains one,
+/// The seeded fill's range for a parameter: biases and other vectors small, norm gains and
+/// batch-norm variances around one,
 /// matrices uniform in +-1/sqrt(fan_in) with fan_in = prod(shape[1:]).
 void seededRange(const std::string &name, const std::vector<int64_t> &shape, float &low,
                  float &high);

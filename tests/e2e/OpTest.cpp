@@ -9,11 +9,13 @@ namespace tessera::e2e {
 namespace {
 
 using Ranges = std::map<std::string, std::pair<float, float>>;
+using IntRanges = std::map<std::string, std::pair<int64_t, int64_t>>;
 
 struct OpCase {
   const char *name;
   const char *source;
   Ranges ranges = {};
+  IntRanges ints = {}; // inclusive ranges of i32 / i64 inputs (default [-10, 10])
 };
 
 std::ostream &operator<<(std::ostream &os, const OpCase &c) { return os << c.name; }
@@ -229,6 +231,275 @@ const std::vector<OpCase> &opCases() {
        "graph g(x: f32[2, 3]) -> (y: f32[4, 3]) { return concat(w, x) }"},
       {"output_constant",
        "graph g(x: f32[4, 5]) -> (y: f32[4, 5], c: f32[]) { return x + 1, 2.5 }"},
+
+      //===------------------------------------------------------------------------------===//
+      // New ops. Boolean tensors cannot be module inputs or outputs: comparisons are returned
+      // through cast(..., "i32") or where. Integer outputs are compared exactly.
+      //===------------------------------------------------------------------------------===//
+
+      // More unary.
+      {"sin", "graph g(x: f32[37, 65]) -> (y: f32[37, 65]) { return sin(x) }", {{"x", {-7, 7}}}},
+      {"cos", "graph g(x: f32[37, 65]) -> (y: f32[37, 65]) { return cos(x) }", {{"x", {-7, 7}}}},
+      {"floor", "graph g(x: f32[37, 65]) -> (y: f32[37, 65]) { return floor(x) }",
+       {{"x", {-5, 5}}}},
+      {"log", "graph g(x: f32[37, 65]) -> (y: f32[37, 65]) { return log(x) }",
+       {{"x", {0.01f, 20}}}},
+      {"abs", "graph g(x: f32[37, 65]) -> (y: f32[37, 65]) { return abs(x) }"},
+      {"unary_chain",
+       "graph g(x: f32[9, 70]) -> (y: f32[9, 70]) { return abs(sin(x)) + floor(x) * cos(x) }",
+       {{"x", {-4, 4}}}},
+
+      // pow: positive bases with real exponents, negative bases with integral exponents.
+      {"pow",
+       "graph g(x: f32[9, 70], y: f32[9, 70]) -> (z: f32[9, 70]) { return pow(x, y) }",
+       {{"x", {0.1f, 3}}, {"y", {-2, 2}}}},
+      {"pow_scalar_exponent",
+       "graph g(x: f32[9, 70]) -> (a: f32[9, 70], b: f32[9, 70], c: f32[9, 70]) "
+       "{ return pow(x, 2), pow(x, 3.0), pow(x, 0.5) }",
+       {{"x", {0.05f, 3}}}},
+      {"pow_negative_base",
+       "graph g(x: f32[9, 70]) -> (a: f32[9, 70], b: f32[9, 70], c: f32[9, 70]) "
+       "{ return pow(x, 2), pow(x, 3), pow(x, -1.0) }",
+       {{"x", {-3, -0.25f}}}},
+      {"pow_scalar_base_bcast",
+       "graph g(x: f32[4, 1, 6], y: f32[5, 1]) -> (a: f32[4, 6], b: f32[4, 5, 6]) "
+       "{ return pow(2, x[:, 0]), pow(exp(x), y) }",
+       {{"x", {-2, 2}}, {"y", {-2, 2}}}},
+
+      // Comparisons. floor() of a small range makes many ties (equal operands).
+      {"compare_f32",
+       "graph g(a: f32[7, 33], b: f32[7, 33]) -> (lt: i32[7, 33], le: i32[7, 33], "
+       "gt: i32[7, 33], ge: i32[7, 33], eq: i32[7, 33], ne: i32[7, 33]) {\n"
+       "  x = floor(a)\n  y = floor(b)\n"
+       "  return cast(less(x, y), \"i32\"), cast(less_equal(x, y), \"i32\"), "
+       "cast(greater(x, y), \"i32\"), cast(greater_equal(x, y), \"i32\"), "
+       "cast(equal(x, y), \"i32\"), cast(not_equal(x, y), \"i32\") }",
+       {{"a", {-2, 2}}, {"b", {-2, 2}}}},
+      {"compare_i32_broadcast",
+       "graph g(a: i32[4, 1, 6], b: i32[5, 1]) -> (lt: i32[4, 5, 6], le: i32[4, 5, 6], "
+       "gt: i32[4, 5, 6], ge: i32[4, 5, 6], eq: i32[4, 5, 6], ne: i32[4, 5, 6]) "
+       "{ return cast(less(a, b), \"i32\"), cast(less_equal(a, b), \"i32\"), "
+       "cast(greater(b, a), \"i32\"), cast(greater_equal(b, a), \"i32\"), "
+       "cast(equal(a, b), \"i32\"), cast(not_equal(b, a), \"i32\") }",
+       {},
+       {{"a", {-3, 3}}, {"b", {-3, 3}}}},
+      {"compare_i64_broadcast",
+       "graph g(a: i64[3, 5], b: i64[5]) -> (lt: i64[3, 5], ge: i64[3, 5], eq: i64[3, 5]) "
+       "{ return cast(less(a, b), \"i64\"), cast(greater_equal(a, b), \"i64\"), "
+       "cast(equal(b, a), \"i64\") }",
+       {},
+       {{"a", {-2, 2}}, {"b", {-2, 2}}}},
+      {"compare_scalar",
+       "graph g(x: f32[6, 7], i: i32[6, 7]) -> (a: i32[6, 7], b: i32[6, 7], c: i32[6, 7], "
+       "d: i32[6, 7], e: i32[6, 7], f: i32[6, 7]) "
+       "{ return cast(less(x, 0.25), \"i32\"), cast(greater_equal(0, x), \"i32\"), "
+       "cast(equal(i, 3), \"i32\"), cast(not_equal(2, i), \"i32\"), "
+       "cast(less_equal(i, -1), \"i32\"), cast(greater(floor(x * 2), 0), \"i32\") }",
+       {},
+       {{"i", {-4, 4}}}},
+      // log of a negative number is NaN: ordered comparisons are false, "ne" is true.
+      {"compare_nan",
+       "graph g(x: f32[5, 9]) -> (lt: i32[5, 9], ge: i32[5, 9], eq: i32[5, 9], ne: i32[5, 9]) "
+       "{\n  n = log(x)\n"
+       "  return cast(less(n, 0.5), \"i32\"), cast(greater_equal(n, -100), \"i32\"), "
+       "cast(equal(n, n), \"i32\"), cast(not_equal(n, n), \"i32\") }",
+       {{"x", {-1, 2}}}},
+
+      // where / select.
+      {"where_broadcast_condition",
+       "graph g(c: f32[5, 1], x: f32[5, 6], y: f32[6]) -> (a: f32[5, 6], b: f32[5, 6]) "
+       "{ return where(greater(c, 0), x, y), where(less(y, 0), x * 2, 1.5) }"},
+      {"where_scalars",
+       "graph g(x: f32[4, 3, 5], c: f32[3, 1]) -> (a: f32[4, 3, 5], b: f32[3, 1], "
+       "r: f32[4, 3, 5]) "
+       "{ return where(less(x, 0), 0, x), where(greater(c, 0), 1.0, -1.0), "
+       "where(greater(c, x), c, x) }"},
+      {"where_integers",
+       "graph g(c: i32[6], i: i32[4, 6], j: i64[4, 1]) -> (a: i32[4, 6], b: i64[4, 6]) "
+       "{ return where(greater(c, 0), i, 0), where(equal(i, c), j, cast(i, \"i64\")) }",
+       {},
+       {{"c", {-2, 2}}, {"i", {-2, 2}}}},
+
+      // cast. f32 -> int truncates toward zero (negative fractions too); int -> f32 rounds
+      // to nearest (values beyond 2^24 need rounding); narrowing wraps; to bool is != 0.
+      {"cast_f32_to_int",
+       "graph g(x: f32[7, 33]) -> (a: i32[7, 33], b: i64[7, 33]) "
+       "{ return cast(x, \"i32\"), cast(x * 1000, \"i64\") }",
+       {{"x", {-50, 50}}}},
+      {"cast_int_to_f32",
+       "graph g(i: i32[7, 33], j: i64[7, 33]) -> (a: f32[7, 33], b: f32[7, 33]) "
+       "{ return cast(i, \"f32\"), cast(j, \"f32\") }",
+       {},
+       {{"i", {-(int64_t(1) << 30), int64_t(1) << 30}},
+        {"j", {-(int64_t(1) << 40), int64_t(1) << 40}}}},
+      {"cast_int_widen_narrow",
+       "graph g(i: i32[5, 9], j: i64[5, 9]) -> (a: i64[5, 9], b: i32[5, 9], c: i64[5, 9]) "
+       "{ return cast(i, \"i64\") * 3, cast(j, \"i32\"), cast(cast(j, \"i32\"), \"i64\") }",
+       {},
+       {{"i", {-(int64_t(1) << 31), (int64_t(1) << 31) - 1}},
+        {"j", {-(int64_t(1) << 34), int64_t(1) << 34}}}},
+      {"cast_bool",
+       "graph g(x: f32[6, 11], i: i32[6, 11], j: i64[6, 11]) -> (a: f32[6, 11], b: i32[6, 11], "
+       "c: i64[6, 11], d: i32[6, 11], e: i32[6, 11], f: i64[6, 11], h: f32[6, 11]) {\n"
+       "  p = greater(x, 0)\n"
+       "  return cast(p, \"f32\"), cast(p, \"i32\"), cast(p, \"i64\"), "
+       "cast(cast(floor(x), \"bool\"), \"i32\"), cast(cast(i, \"bool\"), \"i32\"), "
+       "cast(cast(j, \"bool\"), \"i64\"), cast(cast(x * 0.25, \"bool\"), \"f32\") }",
+       {{"x", {-2, 2}}},
+       {{"i", {-3, 3}}, {"j", {-2, 2}}}},
+      {"cast_roundtrip",
+       "graph g(x: f32[5, 9], i: i64[5, 9]) -> (a: f32[5, 9], b: i64[5, 9]) "
+       "{ return cast(cast(x * 10, \"i32\"), \"f32\"), cast(cast(i, \"f32\"), \"i64\") }",
+       {},
+       {{"i", {-100000, 100000}}}},
+
+      // iota / arange / full / broadcast_to.
+      {"iota",
+       "graph g(x: f32[3, 4, 5]) -> (a: f32[3, 4, 5], b: i32[3, 4, 5], c: i64[3, 4, 5], "
+       "d: i32[2, 3], e: f32[7]) "
+       "{ return x + iota([3, 4, 5], 1), iota([3, 4, 5], 0, dtype = \"i32\"), "
+       "iota([3, 4, 5], -1, \"i64\"), cast(iota([2, 3], 1, dtype = \"bool\"), \"i32\"), "
+       "iota([7], 0) }"},
+      {"arange",
+       "graph g(x: f32[4, 7], i: i64[5]) -> (a: f32[4, 7], b: i64[5], c: i32[6]) "
+       "{ return x * arange(7), i + arange(5, dtype = \"i64\"), arange(6, \"i32\") }"},
+      {"full",
+       "graph g(x: f32[3, 4], i: i32[2, 3]) -> (a: f32[3, 4], b: i32[2, 3], c: i64[4], "
+       "d: i32[2], e: f32[3, 4]) "
+       "{ return x + full([3, 4], 2.5), i * full([2, 3], 7, dtype = \"i32\"), "
+       "full([4], -3, \"i64\"), cast(full([2], 1, dtype = \"bool\"), \"i32\"), "
+       "full([3, 4], -0.75) }"},
+      {"broadcast_to",
+       "graph g(x: f32[3, 1], s: f32[], i: i32[4]) -> (a: f32[2, 3, 4], b: f32[3, 2], "
+       "c: i32[3, 4], d: f32[2, 3, 4]) "
+       "{ return broadcast_to(x, [2, 3, 4]), broadcast_to(s, [3, 2]), broadcast_to(i, [3, 4]), "
+       "relu(broadcast_to(x * 2, [2, 3, 4])) + 1 }"},
+
+      // gather / embedding: indices out of range on both sides are clamped.
+      {"gather_axis0_i32",
+       "graph g(x: f32[10, 7], idx: i32[4, 3]) -> (y: f32[4, 3, 7]) { return gather(x, idx) }",
+       {},
+       {{"idx", {-3, 12}}}},
+      {"gather_middle_i64",
+       "graph g(x: f32[3, 8, 5], idx: i64[6]) -> (y: f32[3, 6, 5]) "
+       "{ return gather(x, idx, axis = 1) }",
+       {},
+       {{"idx", {-5, 12}}}},
+      {"gather_middle_2d_indices",
+       "graph g(x: f32[2, 9, 3, 4], idx: i32[2, 5]) -> (y: f32[2, 2, 5, 3, 4]) "
+       "{ return gather(x, idx, axis = 1) }",
+       {},
+       {{"idx", {-2, 10}}}},
+      {"gather_last_axis",
+       "graph g(x: f32[4, 6], idx: i64[2, 2]) -> (y: f32[4, 2, 2]) "
+       "{ return gather(x, idx, axis = -1) }",
+       {},
+       {{"idx", {-1, 7}}}},
+      {"gather_rank0_index_and_ints",
+       "graph g(x: f32[5, 3], s: i32[], t: i32[9, 4], idx: i64[3]) -> (a: f32[3], b: i32[3, 4]) "
+       "{ return gather(x, s), gather(t, idx) * 2 }",
+       {},
+       {{"s", {-2, 6}}, {"idx", {-3, 11}}}},
+      {"gather_computed",
+       "graph g(x: f32[6, 5], idx: i32[4]) -> (y: f32[4, 5]) "
+       "{ return relu(gather(x * 2, idx)) + 1 }",
+       {},
+       {{"idx", {-1, 6}}}},
+      {"embedding_i64",
+       "graph g(tok: i64[2, 5]) -> (y: f32[2, 5, 6]) { return embedding(tok, emb, num = 11, dim = 6) }",
+       {},
+       {{"tok", {-2, 13}}}},
+      {"embedding_i32_declared",
+       "param emb.weight: f32[9, 4]\n"
+       "graph g(tok: i32[7], pos: i32[7]) -> (y: f32[7, 4]) "
+       "{ return embedding(tok, emb) + embedding(pos, pos_emb, num = 7, dim = 4) }",
+       {},
+       {{"tok", {0, 8}}, {"pos", {0, 6}}}},
+
+      // argmax / argmin: values from {0, 1, 2, 3} make ties (the first index wins).
+      {"argmax_argmin_ties",
+       "graph g(q: i32[6, 7, 5]) -> (a: i64[6, 7], b: i64[7, 5], c: i64[6, 1, 5], "
+       "d: i64[6, 7, 1], e: i64[6, 5]) {\n"
+       "  x = cast(q, \"f32\")\n"
+       "  return argmax(x), argmax(x, 0), argmin(x, axis = 1, keepdims = true), "
+       "argmin(x, -1, keepdims = true), argmax(x, axis = -2) }",
+       {},
+       {{"q", {0, 3}}}},
+      {"argmax_argmin_binary_ties",
+       "graph g(q: i32[4, 33]) -> (a: i64[4], b: i64[4], c: i64[33], d: i64[1, 33]) {\n"
+       "  x = cast(q, \"f32\") * -2.5\n"
+       "  return argmax(x), argmin(x), argmin(x, 0), argmax(x, 0, keepdims = true) }",
+       {},
+       {{"q", {0, 1}}}},
+      {"argmax_float",
+       "graph g(x: f32[3, 17, 8]) -> (a: i64[3, 8], b: i64[17, 8], c: i64[3, 17, 1]) "
+       "{ return argmax(x, 1), argmin(x, 0), argmax(x * -1, axis = 2, keepdims = true) }"},
+
+      // conv2d (NCHW), non-square inputs.
+      {"conv_1x1",
+       "graph g(x: f32[2, 6, 5, 7]) -> (y: f32[2, 4, 5, 7]) "
+       "{ return conv2d(x, c, out = 4, kernel = 1) }"},
+      {"conv_3x3_pad1",
+       "graph g(x: f32[1, 3, 9, 11]) -> (y: f32[1, 8, 9, 11]) "
+       "{ return conv2d(x, c, out = 8, kernel = 3, padding = 1) }"},
+      {"conv_3x3_no_bias",
+       "graph g(x: f32[2, 3, 6, 5]) -> (y: f32[2, 5, 4, 3]) "
+       "{ return conv2d(x, c, out = 5, kernel = 3, bias = false) }"},
+      {"conv_7x7_s2_p3",
+       "graph g(x: f32[1, 3, 17, 23]) -> (y: f32[1, 8, 9, 12]) "
+       "{ return conv2d(x, c, out = 8, kernel = 7, stride = 2, padding = 3) }"},
+      {"conv_dilation2",
+       "graph g(x: f32[1, 4, 10, 12]) -> (y: f32[1, 5, 10, 12]) "
+       "{ return conv2d(x, c, out = 5, kernel = 3, dilation = 2, padding = 2) }"},
+      {"conv_rect_kernel_mixed",
+       "graph g(x: f32[2, 2, 11, 9]) -> (y: f32[2, 3, 5, 5]) "
+       "{ return conv2d(x, c, out = 3, kernel = [3, 2], stride = [2, 2], padding = [1, 1], "
+       "dilation = [2, 1], bias = false) }"},
+      {"conv_groups2",
+       "graph g(x: f32[2, 6, 8, 9]) -> (y: f32[2, 4, 8, 9]) "
+       "{ return conv2d(x, c, out = 4, kernel = 3, padding = 1, groups = 2, bias = false) }"},
+      {"conv_groups2_bias_stride",
+       "graph g(x: f32[1, 4, 9, 8]) -> (y: f32[1, 6, 4, 4]) "
+       "{ return conv2d(x, c, out = 6, kernel = 3, stride = 2, padding = 1, groups = 2) }"},
+      {"conv_depthwise",
+       "graph g(x: f32[1, 8, 10, 7]) -> (y: f32[1, 8, 5, 4]) "
+       "{ return conv2d(x, c, out = 8, kernel = 3, stride = 2, padding = 1, groups = 8) }"},
+      {"conv_depthwise_multiplier",
+       "graph g(x: f32[2, 4, 7, 6]) -> (y: f32[2, 8, 7, 6]) "
+       "{ return conv2d(x, c, out = 8, kernel = 3, padding = 1, groups = 4, bias = false) }"},
+      {"conv_declared_weight",
+       "param c.weight: f32[4, 3, 3, 3]\n"
+       "graph g(x: f32[1, 3, 7, 8]) -> (y: f32[1, 4, 7, 8]) "
+       "{ return relu(conv2d(x, c, padding = 1)) }"},
+
+      // max_pool2d (padding is -inf: all-negative inputs would expose a zero pad).
+      {"max_pool_3x3_s2_p1",
+       "graph g(x: f32[2, 3, 9, 12]) -> (y: f32[2, 3, 5, 6]) "
+       "{ return max_pool2d(x, 3, stride = 2, padding = 1) }"},
+      {"max_pool_3x3_s2_p1_negative",
+       "graph g(x: f32[1, 2, 8, 7]) -> (y: f32[1, 2, 4, 4]) "
+       "{ return max_pool2d(x, kernel = 3, stride = 2, padding = 1) }",
+       {{"x", {-5, -1}}}},
+      {"max_pool_2x2_s2",
+       "graph g(x: f32[1, 4, 7, 10]) -> (y: f32[1, 4, 3, 5]) { return max_pool2d(x, 2) }"},
+      {"max_pool_rect",
+       "graph g(x: f32[2, 2, 9, 8]) -> (y: f32[2, 2, 4, 7]) "
+       "{ return max_pool2d(x, [3, 2], stride = [2, 1], padding = [1, 0]) }"},
+
+      // batch_norm (eval mode): running_var in [0.5, 1.5] from the harness' weights.
+      {"batch_norm",
+       "graph g(x: f32[2, 5, 4, 3]) -> (y: f32[2, 5, 4, 3]) { return batch_norm(x, bn) }"},
+      {"batch_norm_eps_rank2",
+       "graph g(x: f32[6, 5], z: f32[2, 3, 7]) -> (y: f32[6, 5], w: f32[2, 3, 7]) "
+       "{ return batch_norm(x, bn1, eps = 0.1), batch_norm(z, bn2, eps = 1e-3) }"},
+
+      // A ResNet stem: conv 7x7/2 -> batch norm -> relu -> max pool 3x3/2 -> argmax.
+      {"resnet_stem",
+       "graph g(x: f32[1, 3, 32, 28]) -> (y: f32[1, 8, 8, 7], k: i64[1, 8, 7]) {\n"
+       "  h = relu(batch_norm(conv2d(x, conv1, out = 8, kernel = 7, stride = 2, padding = 3, "
+       "bias = false), bn1))\n"
+       "  p = max_pool2d(h, 3, stride = 2, padding = 1)\n"
+       "  return p, argmax(p, 1) }"},
   };
   return cases;
 }
@@ -238,6 +509,7 @@ class OpE2ETest : public E2ETest, public ::testing::WithParamInterface<OpCase> {
 TEST_P(OpE2ETest, MatchesInterpreter) {
   CheckOptions o;
   o.inputRanges = GetParam().ranges;
+  o.intRanges = GetParam().ints;
   checkDSL(GetParam().source, o);
 }
 
