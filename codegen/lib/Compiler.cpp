@@ -266,7 +266,7 @@ llvm::Expected<std::vector<uint8_t>> compileToModule(ModuleOp module,
     return makeError(llvm::toString(object.takeError()) +
                      (codegenDiags.messages.empty() ? "" : ":\n" + codegenDiags.messages));
   return writeModule(*program, ExecutableInfo{cpu, std::move(*object)},
-                     WeightsOptions{options.weightsPath, options.seed});
+                     WeightsOptions{options.weightsPath, options.seed, options.allowUnusedWeights});
 }
 
 } // namespace tessera::codegen

@@ -7,6 +7,7 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace fbs = tessera::schema;
@@ -62,7 +63,8 @@ flatbuffers::Offset<flatbuffers::Vector<uint8_t>> alignedBytes(flatbuffers::Flat
 /// The parameter values from a safetensors file, checked against the graph: every missing,
 /// extra and mismatched name is reported at once.
 llvm::Expected<std::vector<runtime::Tensor>> loadWeights(const ProgramInfo &program,
-                                                         const std::string &path) {
+                                                         const std::string &path,
+                                                         bool allowUnused) {
   auto file = runtime::SafetensorsFile::open(path);
   if (!file)
     return makeError(file.error().message());
@@ -94,7 +96,7 @@ llvm::Expected<std::vector<runtime::Tensor>> loadWeights(const ProgramInfo &prog
     values.push_back(v.takeValue());
   }
   for (const std::string &name : (*file)->names())
-    if (!used.count(name))
+    if (!used.count(name) && !allowUnused)
       problems.push_back("unexpected '" + name + "' (no parameter of that name)");
   if (!problems.empty()) {
     std::string msg = path + ": weights do not match the model (" +
@@ -102,6 +104,10 @@ llvm::Expected<std::vector<runtime::Tensor>> loadWeights(const ProgramInfo &prog
                       (problems.size() > 1 ? "s" : "") + "):";
     for (const std::string &p : problems)
       msg += "\n  " + p;
+    if (!allowUnused && std::any_of(problems.begin(), problems.end(), [](const std::string &p) {
+          return p.rfind("unexpected", 0) == 0;
+        }))
+      msg += "\n(--allow-unused-weights skips tensors that no parameter uses)";
     return makeError(msg);
   }
   return values;
@@ -140,7 +146,7 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
                                                  const WeightsOptions &weights) {
   std::vector<runtime::Tensor> paramValues;
   if (!weights.path.empty()) {
-    auto loaded = loadWeights(program, weights.path);
+    auto loaded = loadWeights(program, weights.path, weights.allowUnused);
     if (!loaded)
       return loaded.takeError();
     paramValues = std::move(*loaded);

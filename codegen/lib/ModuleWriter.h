@@ -21,6 +21,7 @@ struct ExecutableInfo {
 struct WeightsOptions {
   std::string path; // safetensors; empty selects the seeded fill
   uint64_t seed = 0;
+  bool allowUnused = false; // skip file tensors no parameter uses instead of failing
 };
 
 /// The seeded fill's range for a parameter: biases and other vectors small, norm gains and

@@ -32,6 +32,7 @@ std::string driverFlagsHelp(bool forOpt) {
     s += "  -o FILE                  the module to write (required)\n"
          "  --weights FILE           bind parameters by name from a .safetensors file; without\n"
          "                           it parameters get a seeded deterministic fill\n"
+         "  --allow-unused-weights   ignore tensors in the weights file that no parameter uses\n"
          "  --seed N                 seed of the deterministic fill (default 132470394)\n"
          "  --target cpu             target (cpu only for now)\n"
          "  --target-cpu NAME        LLVM CPU name (default: best x86-64 level of this machine)\n";
@@ -106,6 +107,8 @@ std::optional<DriverOptions> parseDriverOptions(int argc, char **argv, const cha
       if (!v)
         return std::nullopt;
       o.compile.weightsPath = *v;
+    } else if (!forOpt && a == "--allow-unused-weights" && !hasInlineValue) {
+      o.compile.allowUnusedWeights = true;
     } else if (!forOpt && a == "--seed") {
       auto v = takeValue(a);
       if (!v)

@@ -24,6 +24,9 @@ struct CompileOptions {
   std::string targetCpu;
   /// safetensors file binding parameters by name; empty means a seeded deterministic fill.
   std::string weightsPath;
+  /// Tensors in the weights file that no parameter uses are an error unless this is set
+  /// (checkpoints sometimes carry buffers such as attention masks).
+  bool allowUnusedWeights = false;
   /// Seed of the deterministic fill; each parameter's own seed derives from it and its name.
   uint64_t seed = 0x7e55e7a;
 
