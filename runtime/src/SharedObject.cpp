@@ -36,6 +36,21 @@ Error checkElfHeader(const uint8_t *data, size_t size) {
   if (header.e_machine != kHostMachine)
     return makeError("ELF object is for machine ", header.e_machine, ", this host is ",
                      kHostMachineName);
+  // The dynamic loader trusts the program headers and maps segments past the end of a short
+  // file, which then faults on first touch. A truncated object must fail here instead.
+  if (header.e_phentsize != sizeof(Elf64_Phdr) || header.e_phnum == 0 ||
+      header.e_phoff > size || (size - header.e_phoff) / sizeof(Elf64_Phdr) < header.e_phnum)
+    return makeError("ELF object is truncated or corrupt (program headers out of range)");
+  for (unsigned i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr phdr;
+    std::memcpy(&phdr, data + header.e_phoff + i * sizeof(Elf64_Phdr), sizeof(phdr));
+    if (phdr.p_type != PT_LOAD && phdr.p_type != PT_DYNAMIC)
+      continue;
+    if (phdr.p_offset > size || phdr.p_filesz > size - phdr.p_offset ||
+        (phdr.p_type == PT_LOAD && phdr.p_filesz > phdr.p_memsz))
+      return makeError("ELF object is truncated or corrupt (segment ", i, " needs bytes [",
+                       phdr.p_offset, ", ", phdr.p_offset + phdr.p_filesz, ") of ", size, ")");
+  }
   return Error::success();
 }
 

@@ -111,3 +111,218 @@ func.func @dynamic(%a: tensor<?x3xf32>) {
   %0 = tess.relu %a : tensor<?x3xf32>
   return
 }
+
+// -----
+
+func.func @compare_predicate(%a: tensor<2x3xf32>, %b: tensor<3xf32>) {
+  // expected-error@+1 {{predicate must be lt, le, gt, ge, eq or ne, got "lte"}}
+  %0 = tess.compare "lte", %a, %b : tensor<2x3xf32>, tensor<3xf32> -> tensor<2x3xi1>
+  return
+}
+
+// -----
+
+func.func @compare_element_types(%a: tensor<2x3xf32>, %b: tensor<3xi32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{operand element types differ}}
+  %0 = tess.compare "lt", %a, %b : tensor<2x3xf32>, tensor<3xi32> -> tensor<2x3xi1>
+  return
+}
+
+// -----
+
+func.func @compare_result(%a: tensor<2x3xf32>, %b: tensor<3xf32>) {
+  // expected-error@+1 {{result #0 must be statically shaped tensor of 1-bit signless integer values, but got 'tensor<2x3xi32>'}}
+  %0 = tess.compare "lt", %a, %b : tensor<2x3xf32>, tensor<3xf32> -> tensor<2x3xi32>
+  return
+}
+
+// -----
+
+func.func @select_condition(%c: tensor<2x3xf32>, %b: tensor<3xf32>) {
+  // expected-error@+1 {{operand #0 must be statically shaped tensor of 1-bit signless integer values, but got 'tensor<2x3xf32>'}}
+  %0 = tess.select %c, %b, %b : tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @select_branches(%c: tensor<2x3xi1>, %b: tensor<3xf32>, %i: tensor<3xi32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{select branches have different element types}}
+  %0 = tess.select %c, %b, %i : tensor<2x3xi1>, tensor<3xf32>, tensor<3xi32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @select_broadcast(%c: tensor<2x4xi1>, %b: tensor<3xf32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{shapes [2, 4] and [3] do not broadcast (dimension 1: 4 vs 3)}}
+  %0 = tess.select %c, %b, %b : tensor<2x4xi1>, tensor<3xf32>, tensor<3xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @cast_shape(%a: tensor<2x3xf32>) {
+  // expected-error@+1 {{cannot change the shape}}
+  %0 = tess.cast %a : tensor<2x3xf32> -> tensor<3x2xi32>
+  return
+}
+
+// -----
+
+func.func @iota_axis() {
+  // expected-error@+1 {{axis 2 is out of range for rank 2}}
+  %0 = tess.iota {axis = 2 : i64} : tensor<2x3xi32>
+  return
+}
+
+// -----
+
+func.func @broadcast_to_shape(%a: tensor<3xf32>) {
+  // expected-error@+1 {{cannot broadcast [3] to [4, 2]}}
+  %0 = tess.broadcast_to %a : tensor<3xf32> -> tensor<4x2xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_to_type(%a: tensor<3xf32>) {
+  // expected-error@+1 {{cannot change the element type}}
+  %0 = tess.broadcast_to %a : tensor<3xf32> -> tensor<4x3xi32>
+  return
+}
+
+// -----
+
+func.func @gather_float_indices(%a: tensor<4x3xf32>, %i: tensor<2xf32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{gather indices must be i32 or i64}}
+  %0 = tess.gather %a[%i] {axis = 0 : i64} : tensor<4x3xf32>, tensor<2xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @gather_axis(%a: tensor<4x3xf32>, %i: tensor<2xi32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{gather axis 2 is out of range for rank 2}}
+  %0 = tess.gather %a[%i] {axis = 2 : i64} : tensor<4x3xf32>, tensor<2xi32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @argmax_axis(%a: tensor<4x3xf32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{axis 2 is out of range for rank 2}}
+  %0 = tess.argmax %a {axis = 2 : i64} : tensor<4x3xf32> -> tensor<4xi64>
+  return
+}
+
+// -----
+
+func.func @argmin_result(%a: tensor<4x3xf32>) {
+  // expected-error@+1 {{result #0 must be statically shaped tensor of 64-bit signless integer values, but got 'tensor<4xi32>'}}
+  %0 = tess.argmin %a {axis = 1 : i64} : tensor<4x3xf32> -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @conv2d_channels(%x: tensor<1x4x9x8xf32>, %w: tensor<6x3x3x3xf32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{conv2d weight [6, 3, 3, 3] expects 3 input channels per group, input [1, 4, 9, 8] has 4}}
+  %0 = tess.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>} : tensor<1x4x9x8xf32>, tensor<6x3x3x3xf32> -> tensor<1x6x7x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_groups(%x: tensor<1x4x9x8xf32>, %w: tensor<6x2x3x3xf32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{conv2d groups 3 must divide the input channels (4) and the output channels (6)}}
+  %0 = tess.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>, groups = 3} : tensor<1x4x9x8xf32>, tensor<6x2x3x3xf32> -> tensor<1x6x7x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_bias(%x: tensor<1x4x9x8xf32>, %w: tensor<6x4x3x3xf32>, %b: tensor<5xf32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{conv2d bias must be [6], got [5]}}
+  %0 = tess.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>} : tensor<1x4x9x8xf32>, tensor<6x4x3x3xf32>, tensor<5xf32> -> tensor<1x6x7x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_stride(%x: tensor<1x4x9x8xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{strides entries must be >= 1, got [0, 1]}}
+  %0 = tess.conv2d %x, %w {strides = array<i64: 0, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>} : tensor<1x4x9x8xf32>, tensor<6x4x3x3xf32> -> tensor<1x6x7x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_dilated_kernel(%x: tensor<1x4x9x8xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{conv2d kernel [3, 3] (dilated) is larger than the padded input [9, 8]}}
+  %0 = tess.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 5, 1>} : tensor<1x4x9x8xf32>, tensor<6x4x3x3xf32> -> tensor<1x6x7x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_rank(%x: tensor<4x9x8xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{conv2d input must be [N, C, H, W], got [4, 9, 8]}}
+  %0 = tess.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>} : tensor<4x9x8xf32>, tensor<6x4x3x3xf32> -> tensor<1x6x7x6xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool_padding(%x: tensor<1x4x9x8xf32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{max_pool2d padding [2, 1] must be at most half the kernel [3, 3]}}
+  %0 = tess.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 2, 1>} : tensor<1x4x9x8xf32> -> tensor<1x4x5x4xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool_kernel_pair(%x: tensor<1x4x9x8xf32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{kernel needs two entries (height, width), got [3]}}
+  %0 = tess.max_pool2d %x {kernel = array<i64: 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1>} : tensor<1x4x9x8xf32> -> tensor<1x4x5x4xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool_result(%x: tensor<1x4x9x8xf32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{inferred type(s) 'tensor<1x4x5x4xf32>' are incompatible with return type(s) of operation 'tensor<1x4x4x4xf32>'}}
+  %0 = tess.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1>} : tensor<1x4x9x8xf32> -> tensor<1x4x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool_integer(%x: tensor<1x4x9x8xi32>) {
+  // expected-error@+1 {{operand #0 must be statically shaped tensor of 32-bit float values, but got 'tensor<1x4x9x8xi32>'}}
+  %0 = tess.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1>} : tensor<1x4x9x8xi32> -> tensor<1x4x5x4xi32>
+  return
+}
+
+// -----
+
+func.func @sin_integer(%x: tensor<3xi32>) {
+  // expected-error@+1 {{operand #0 must be statically shaped tensor of 32-bit float values, but got 'tensor<3xi32>'}}
+  %0 = tess.sin %x : tensor<3xi32>
+  return
+}

@@ -213,7 +213,18 @@ TEST(Session, ExecutableErrors) {
   TestModule truncatedElf = makeReferenceModule();
   truncatedElf.executables[0].data.resize(1000);
   std::string truncated = sessionError(truncatedElf);
-  EXPECT_EQ(truncated.rfind("m: executable 0: dlopen failed: ", 0), 0u) << truncated;
+  EXPECT_EQ(truncated.rfind("m: executable 0: ELF object is truncated or corrupt", 0), 0u)
+      << truncated;
+
+  TestModule cutHeaders = makeReferenceModule();
+  cutHeaders.executables[0].data.resize(100);
+  EXPECT_EQ(sessionError(cutHeaders), "m: executable 0: ELF object is truncated or corrupt "
+                                      "(program headers out of range)");
+
+  // A well-formed ELF file that is not a loadable shared object: dlopen's own error.
+  TestModule object = makeReferenceModule();
+  object.executables[0].data[16] = 1; // e_type = ET_REL
+  EXPECT_EQ(sessionError(object), "m: executable 0: ELF object is not a shared object (e_type 1)");
 
   TestModule ptx = makeReferenceModule();
   ptx.executables[0].format = 1;
