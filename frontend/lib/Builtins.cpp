@@ -200,6 +200,11 @@ std::optional<Val> binary(CallArgs &a) {
   std::optional<Value> x, y;
   if (!tensorPair(a, 0, 1, x, y))
     return std::nullopt;
+  if (Op == '^' && !typeOf(*x).getElementType().isF32()) {
+    a.fail(a.call.loc, "pow needs f32 operands, got " + describe(Val::ofTensor(*x)) +
+                           "; cast integers with cast(x, \"f32\")");
+    return std::nullopt;
+  }
   return buildBinary(a.el, Op, *x, *y, a.call.loc);
 }
 
@@ -592,6 +597,8 @@ std::optional<Val> full(CallArgs &a) {
   Attribute v;
   if (t->isF32())
     v = a.b().getF32FloatAttr(float(*value));
+  else if (t->isInteger(1))
+    v = a.b().getBoolAttr(*value != 0); // like cast(x, "bool"): any non-zero value is true
   else
     v = a.b().getIntegerAttr(*t, int64_t(*value));
   return Val::ofTensor(

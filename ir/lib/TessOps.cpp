@@ -58,8 +58,15 @@ TESS_BINARY_INFER(MulOp)
 TESS_BINARY_INFER(DivOp)
 TESS_BINARY_INFER(MaxOp)
 TESS_BINARY_INFER(MinOp)
-TESS_BINARY_INFER(PowOp)
 #undef TESS_BINARY_INFER
+
+LogicalResult PowOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                      ValueRange operands, DictionaryAttr, OpaqueProperties,
+                                      RegionRange, SmallVectorImpl<Type> &inferred) {
+  if (operands.size() == 2 && !isa<FloatType>(elementOf(operands[0])))
+    return emitOptionalError(loc, "pow needs floating-point operands");
+  return inferBinary(loc, operands, inferred);
+}
 
 LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                          ValueRange operands, DictionaryAttr attrs,
