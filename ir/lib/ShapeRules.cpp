@@ -268,6 +268,138 @@ std::string maxPool2dShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t
   return "";
 }
 
+std::string avgPool2dShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,
+                           llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding,
+                           Shape &result) {
+  std::string err = maxPool2dShape(input, kernel, strides, padding, result);
+  if (!err.empty() && err.rfind("max_pool2d", 0) == 0)
+    err.replace(0, 10, "avg_pool2d");
+  return err;
+}
+
+std::string unfoldShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,
+                        llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding,
+                        Shape &result) {
+  if (input.size() != 4)
+    return "unfold input must be [N, C, H, W], got " + formatShape(input);
+  for (auto err : {checkPair(kernel, "kernel", 1), checkPair(strides, "strides", 1),
+                   checkPair(padding, "padding", 0)})
+    if (!err.empty())
+      return err;
+  int64_t blocks = 1;
+  for (int d = 0; d < 2; ++d) {
+    int64_t padded = input[2 + d] + 2 * padding[d];
+    if (padded < kernel[d])
+      return "unfold kernel " + formatShape(kernel) + " is larger than the padded input";
+    blocks *= (padded - kernel[d]) / strides[d] + 1;
+  }
+  result = {input[0], input[1] * kernel[0] * kernel[1], blocks};
+  return "";
+}
+
+std::string foldShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> output,
+                      llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> strides,
+                      llvm::ArrayRef<int64_t> padding, Shape &result) {
+  if (input.size() != 3)
+    return "fold input must be [N, C * KH * KW, L], got " + formatShape(input);
+  for (auto err : {checkPair(output, "output size", 1), checkPair(kernel, "kernel", 1),
+                   checkPair(strides, "strides", 1), checkPair(padding, "padding", 0)})
+    if (!err.empty())
+      return err;
+  int64_t kk = kernel[0] * kernel[1];
+  if (input[1] % kk != 0)
+    return "fold input channels " + std::to_string(input[1]) + " are not a multiple of the "
+           "kernel size " + std::to_string(kk);
+  int64_t blocks = 1;
+  for (int d = 0; d < 2; ++d) {
+    int64_t padded = output[d] + 2 * padding[d];
+    if (padded < kernel[d])
+      return "fold kernel " + formatShape(kernel) + " is larger than the padded output";
+    blocks *= (padded - kernel[d]) / strides[d] + 1;
+  }
+  if (blocks != input[2])
+    return "fold input has " + std::to_string(input[2]) + " blocks but an output of " +
+           formatShape(output) + " has " + std::to_string(blocks);
+  result = {input[0], input[1] / kk, output[0], output[1]};
+  return "";
+}
+
+std::string parseEinsum(const std::string &equation, size_t numInputs, EinsumSpec &spec) {
+  spec = EinsumSpec();
+  size_t arrow = equation.find("->");
+  if (arrow == std::string::npos)
+    return "einsum equation needs '->' and the result axes, e.g. \"ij,jk->ik\"";
+  std::string lhs = equation.substr(0, arrow), rhs = equation.substr(arrow + 2);
+  auto clean = [](const std::string &s) {
+    std::string out;
+    for (char c : s)
+      if (c != ' ')
+        out += c;
+    return out;
+  };
+  lhs = clean(lhs), rhs = clean(rhs);
+  size_t start = 0;
+  while (true) {
+    size_t comma = lhs.find(',', start);
+    spec.inputs.push_back(lhs.substr(start, comma == std::string::npos ? comma : comma - start));
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  spec.result = rhs;
+  if (spec.inputs.size() != numInputs)
+    return "einsum equation names " + std::to_string(spec.inputs.size()) + " operands, got " +
+           std::to_string(numInputs);
+  std::string seenAll;
+  auto checkAxes = [](const std::string &axes, const char *what) -> std::string {
+    for (size_t i = 0; i < axes.size(); ++i) {
+      if (axes[i] < 'a' || axes[i] > 'z')
+        return std::string("einsum ") + what + " axes must be lowercase letters, got '" + axes +
+               "'";
+      if (axes.find(axes[i], i + 1) != std::string::npos)
+        return std::string("einsum ") + what + " repeats axis '" + axes[i] + "'";
+    }
+    return "";
+  };
+  for (const std::string &in : spec.inputs) {
+    std::string err = checkAxes(in, "operand");
+    if (!err.empty())
+      return err;
+    seenAll += in;
+  }
+  std::string err = checkAxes(spec.result, "result");
+  if (!err.empty())
+    return err;
+  for (char c : spec.result)
+    if (seenAll.find(c) == std::string::npos)
+      return std::string("einsum result axis '") + c + "' appears in no operand";
+  return "";
+}
+
+std::string einsumShape(const EinsumSpec &spec, llvm::ArrayRef<llvm::SmallVector<int64_t, 6>> inputs,
+                        Shape &result) {
+  int64_t size[26];
+  for (int64_t &s : size)
+    s = -1;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].size() != spec.inputs[i].size())
+      return "einsum operand " + std::to_string(i) + " has rank " +
+             std::to_string(inputs[i].size()) + " but the equation gives it " +
+             std::to_string(spec.inputs[i].size()) + " axes ('" + spec.inputs[i] + "')";
+    for (size_t d = 0; d < inputs[i].size(); ++d) {
+      int64_t &s = size[spec.inputs[i][d] - 'a'];
+      if (s >= 0 && s != inputs[i][d])
+        return std::string("einsum axis '") + spec.inputs[i][d] + "' has size " +
+               std::to_string(s) + " and " + std::to_string(inputs[i][d]);
+      s = inputs[i][d];
+    }
+  }
+  result.clear();
+  for (char c : spec.result)
+    result.push_back(size[c - 'a']);
+  return "";
+}
+
 std::string broadcastToCheck(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> result) {
   Shape b;
   std::string err = broadcastShapes(input, result, b);

@@ -276,6 +276,68 @@ LogicalResult MaxPool2dOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);
 }
 
+LogicalResult AvgPool2dOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            ValueRange operands, DictionaryAttr attrs,
+                                            OpaqueProperties props, RegionRange regions,
+                                            SmallVectorImpl<Type> &inferred) {
+  Adaptor adaptor(operands, attrs, props, regions);
+  Shape shape;
+  std::string err = avgPool2dShape(shapeOf(adaptor.getInput()), adaptor.getKernel(),
+                                   adaptor.getStrides(), adaptor.getPadding(), shape);
+  return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);
+}
+
+LogicalResult UnfoldOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr attrs,
+                                         OpaqueProperties props, RegionRange regions,
+                                         SmallVectorImpl<Type> &inferred) {
+  Adaptor adaptor(operands, attrs, props, regions);
+  Shape shape;
+  std::string err = unfoldShape(shapeOf(adaptor.getInput()), adaptor.getKernel(),
+                                adaptor.getStrides(), adaptor.getPadding(), shape);
+  return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);
+}
+
+LogicalResult FoldOp::verify() {
+  ArrayRef<int64_t> out = getResult().getType().getShape();
+  if (out.size() != 4)
+    return emitOpError("result must be [N, C, H, W]");
+  Shape shape;
+  std::string err = foldShape(getInput().getType().getShape(), out.drop_front(2), getKernel(),
+                              getStrides(), getPadding(), shape);
+  if (err.empty() && ArrayRef<int64_t>(shape) != out)
+    err = "result shape " + formatShape(out) + " should be " + formatShape(shape);
+  if (!err.empty())
+    return emitOpError(err);
+  return success();
+}
+
+LogicalResult ResizeOp::verify() {
+  StringRef m = getMode();
+  if (m != "nearest" && m != "bilinear" && m != "bicubic")
+    return emitOpError("mode must be nearest, bilinear or bicubic, got \"") << m << "\"";
+  ArrayRef<int64_t> in = getInput().getType().getShape(), out = getResult().getType().getShape();
+  if (in.size() != 4 || out.size() != 4 || in[0] != out[0] || in[1] != out[1])
+    return emitOpError("resizes [N, C, H, W] to [N, C, OH, OW]");
+  return success();
+}
+
+LogicalResult EinsumOp::verify() {
+  EinsumSpec spec;
+  std::string err = parseEinsum(getEquation().str(), getInputs().size(), spec);
+  SmallVector<SmallVector<int64_t, 6>> shapes;
+  for (Value v : getInputs())
+    shapes.emplace_back(shapeOf(v));
+  Shape shape;
+  if (err.empty())
+    err = einsumShape(spec, shapes, shape);
+  if (err.empty() && ArrayRef<int64_t>(shape) != getResult().getType().getShape())
+    err = "result shape should be " + formatShape(shape);
+  if (!err.empty())
+    return emitOpError(err);
+  return success();
+}
+
 LogicalResult GeluOp::verify() {
   StringRef a = getApproximate();
   if (a != "none" && a != "tanh" && a != "sigmoid")

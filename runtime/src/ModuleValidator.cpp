@@ -14,6 +14,12 @@ std::string quoted(const std::string &name) { return "'" + name + "'"; }
 
 std::string toString(const flatbuffers::String *s) { return s ? s->str() : std::string(); }
 
+// The FlatBuffers verifier checks the alignment of a vector's length prefix only; elements
+// wider than 4 bytes (shape dims, Binding structs) must be checked before they are read.
+template <typename T> bool isAlignedFor(const void *p) {
+  return reinterpret_cast<uintptr_t>(p) % alignof(T) == 0;
+}
+
 Error validateSpec(const schema::TensorSpec *fb, const std::string &what, TensorSpec &out) {
   out.name = toString(fb->name());
   std::string where = what + " " + quoted(out.name);
@@ -22,6 +28,8 @@ Error validateSpec(const schema::TensorSpec *fb, const std::string &what, Tensor
     return makeError(where, ": unknown dtype ", rawDType);
   out.dtype = static_cast<DType>(rawDType);
   const flatbuffers::Vector<int64_t> *shape = fb->shape();
+  if (!isAlignedFor<int64_t>(shape->Data()))
+    return makeError(where, ": shape is not 8-byte aligned in the buffer");
   if (shape->size() > Module::kMaxRank)
     return makeError(where, ": rank ", shape->size(), " exceeds the maximum of ",
                      Module::kMaxRank);
@@ -151,6 +159,8 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
                      "]: CPU executables take a 1-D grid (y and z must be 1)");
 
   const auto *bindings = fb->bindings();
+  if (!isAlignedFor<schema::Binding>(bindings->Data()))
+    return makeError(where, ": bindings are not 8-byte aligned in the buffer");
   out.bindings.resize(bindings->size());
   for (uint32_t i = 0; i < bindings->size(); ++i) {
     const schema::Binding *b = bindings->Get(i);

@@ -39,7 +39,11 @@ def run_cmd(cmd, verbose):
     if verbose:
         print("$ " + " ".join(shlex.quote(c) for c in cmd), flush=True)
     t0 = time.time()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    except OSError as e:      # e.g. the binary is being relinked by a build
+        print(f"error: cannot run {cmd[0]}: {e}")
+        return False, time.time() - t0
     if p.returncode != 0:
         print(p.stdout, end="")
         print(f"error: exit {p.returncode}: {' '.join(cmd[:2])}")

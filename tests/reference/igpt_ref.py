@@ -131,10 +131,10 @@ def generate(out_dir, cfg, seed):
         assert torch.equal(tokens, ref)
         sos = torch.full((cfg["batch"], 1), P, dtype=torch.long)
         ids = torch.cat([sos, tokens[:, :-1]], dim=1)
-        out = model(input_ids=ids)
+        out = model(input_ids=ids, output_hidden_states=True)
         logits = out.logits                                               # [B, L, P]
-        hidden = model.transformer(input_ids=ids).last_hidden_state       # after ln_f
-        assert torch.allclose(model.lm_head(hidden), logits)
+        hidden = out.hidden_states[-1]                                    # after ln_f
+        assert torch.equal(model.lm_head(hidden), logits)
         features = hidden.mean(dim=1)
     assert logits.shape == (cfg["batch"], cfg["size"] ** 2, P)
 

@@ -326,3 +326,12 @@ func.func @sin_integer(%x: tensor<3xi32>) {
   %0 = tess.sin %x : tensor<3xi32>
   return
 }
+
+// -----
+
+func.func @pow_integer(%a: tensor<3xi32>) {
+  // expected-error@+2 {{failed to infer returned types}}
+  // expected-error@+1 {{pow needs floating-point operands}}
+  %0 = tess.pow %a, %a : tensor<3xi32>, tensor<3xi32> -> tensor<3xi32>
+  return
+}

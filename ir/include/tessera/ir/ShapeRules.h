@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tessera::tess {
 
@@ -50,6 +51,26 @@ std::string conv2dShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> w
 std::string maxPool2dShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,
                            llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding,
                            Shape &result);
+std::string avgPool2dShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,
+                           llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding,
+                           Shape &result);
+std::string unfoldShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,
+                        llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding,
+                        Shape &result);
+/// `output` is [H, W] of the folded image.
+std::string foldShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> output,
+                      llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> strides,
+                      llvm::ArrayRef<int64_t> padding, Shape &result);
+
+/// A parsed einsum equation: axis letters of each operand and of the result.
+struct EinsumSpec {
+  std::vector<std::string> inputs;
+  std::string result;
+};
+std::string parseEinsum(const std::string &equation, size_t numInputs, EinsumSpec &spec);
+std::string einsumShape(const EinsumSpec &spec,
+                        llvm::ArrayRef<llvm::SmallVector<int64_t, 6>> inputs, Shape &result);
+
 std::string broadcastToCheck(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> result);
 
 /// Number of elements, or -1 on overflow of int64.

@@ -397,4 +397,87 @@ def Tess_MaxPool2dOp : Tess_Op<"max_pool2d", [Pure,
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
+def Tess_AvgPool2dOp : Tess_Op<"avg_pool2d", [Pure,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "2-D average pooling, torch.nn.AvgPool2d semantics";
+  let description = [{
+    input [N, C, H, W]; `kernel`, `strides`, `padding` have two entries; zero padding.
+    OH = (H + 2 padding[0] - kernel[0]) / strides[0] + 1 (floor), likewise OW. result = the
+    sum of the window divided by kernel[0] * kernel[1] when `count_include_pad`, else by the
+    number of window positions inside the unpadded input.
+  }];
+  let arguments = (ins Tess_FloatTensor:$input, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                       DefaultValuedAttr<BoolAttr, "true">:$count_include_pad);
+  let results = (outs Tess_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Patches and resampling
+//===----------------------------------------------------------------------===//
+
+def Tess_UnfoldOp : Tess_Op<"unfold", [Pure,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "sliding local blocks, torch.nn.functional.unfold semantics";
+  let description = [{
+    input [N, C, H, W] -> result [N, C * KH * KW, OH * OW] with zero padding `padding` and
+    `strides` (two entries each), OH = (H + 2 p0 - KH) / s0 + 1 (floor), likewise OW:
+    result[n, (c KH + i) KW + j, y OW + x] = input[n, c, y s0 + i - p0, x s1 + j - p1].
+  }];
+  let arguments = (ins Tess_FloatTensor:$input, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
+  let results = (outs Tess_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Tess_FoldOp : Tess_Op<"fold", [Pure]> {
+  let summary = "sum sliding local blocks into an image, torch.nn.functional.fold semantics";
+  let description = [{
+    input [N, C * KH * KW, L] -> result [N, C, H, W] (the result type gives H and W), the
+    adjoint of unfold with the same kernel, strides and padding: every input element
+    input[n, (c KH + i) KW + j, y OW + x] is added to result[n, c, y s0 + i - p0,
+    x s1 + j - p1] when that position lies inside the image. L must equal OH * OW.
+  }];
+  let arguments = (ins Tess_FloatTensor:$input, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
+  let results = (outs Tess_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tess_ResizeOp : Tess_Op<"resize", [Pure]> {
+  let summary = "spatial resampling, torch.nn.functional.interpolate semantics";
+  let description = [{
+    input [N, C, H, W] -> result [N, C, OH, OW] (from the result type). `mode` is "nearest",
+    "bilinear" or "bicubic"; align_corners is false. With scale = H / OH (likewise for W):
+    nearest reads index floor(y * scale) (clamped); bilinear and bicubic read around the
+    source coordinate (y + 0.5) * scale - 0.5; bilinear clamps it at 0 and interpolates the two
+    neighbours; bicubic uses the four neighbours floor(s) - 1 .. floor(s) + 2 (clamped to the
+    image) with Keys' cubic convolution weights, A = -0.75, like PyTorch.
+  }];
+  let arguments = (ins Tess_FloatTensor:$input, StrAttr:$mode);
+  let results = (outs Tess_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// General contraction
+//===----------------------------------------------------------------------===//
+
+def Tess_EinsumOp : Tess_Op<"einsum", [Pure]> {
+  let summary = "contraction over named axes, torch.einsum semantics";
+  let description = [{
+    `equation` is "lhs_axes,rhs_axes->result_axes" (or one operand "axes->result_axes"),
+    one lowercase letter per dimension, no repeats within an operand, no ellipsis. Letters
+    shared by operands must have equal sizes; every result letter appears in an operand.
+    result[r] = sum over the letters not in the result of the product of the operands.
+  }];
+  let arguments = (ins Variadic<Tess_FloatTensor>:$inputs, StrAttr:$equation);
+  let results = (outs Tess_FloatTensor:$result);
+  let assemblyFormat = "$equation `,` $inputs attr-dict `:` type($inputs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // TESS_OPS
