@@ -822,6 +822,117 @@ std::optional<Val> batchNorm(CallArgs &a) {
   return Val::ofTensor(bl.create<tess::AddOp>(loc, bl.create<tess::MulOp>(loc, *x, s4), t4));
 }
 
+std::optional<Val> avgPool2d(CallArgs &a) {
+  std::optional<Value> x = a.tensor(0);
+  std::optional<std::vector<int64_t>> kernel = pairArg(a, 1);
+  if (!x || !kernel)
+    return std::nullopt;
+  std::optional<std::vector<int64_t>> stride = a.at(2) ? pairArg(a, 2) : kernel;
+  std::optional<std::vector<int64_t>> padding = pairArg(a, 3);
+  std::optional<bool> includePad = a.boolean(4);
+  if (!stride || !padding || !includePad)
+    return std::nullopt;
+  tess::Shape shape;
+  if (!check(a, tess::avgPool2dShape(shapeOf(*x), *kernel, *stride, *padding, shape)))
+    return std::nullopt;
+  return Val::ofTensor(a.b().create<tess::AvgPool2dOp>(a.loc(), *x, *kernel, *stride, *padding,
+                                                       *includePad));
+}
+
+std::optional<Val> unfold(CallArgs &a) {
+  std::optional<Value> x = a.tensor(0);
+  std::optional<std::vector<int64_t>> kernel = pairArg(a, 1), stride = pairArg(a, 2),
+                                      padding = pairArg(a, 3);
+  if (!x || !kernel || !stride || !padding)
+    return std::nullopt;
+  tess::Shape shape;
+  if (!check(a, tess::unfoldShape(shapeOf(*x), *kernel, *stride, *padding, shape)))
+    return std::nullopt;
+  return Val::ofTensor(a.b().create<tess::UnfoldOp>(a.loc(), *x, *kernel, *stride, *padding));
+}
+
+std::optional<Val> fold(CallArgs &a) {
+  std::optional<Value> x = a.tensor(0);
+  std::optional<std::vector<int64_t>> size = pairArg(a, 1), kernel = pairArg(a, 2),
+                                      stride = pairArg(a, 3), padding = pairArg(a, 4);
+  if (!x || !size || !kernel || !stride || !padding)
+    return std::nullopt;
+  tess::Shape shape;
+  if (!check(a, tess::foldShape(shapeOf(*x), *size, *kernel, *stride, *padding, shape)))
+    return std::nullopt;
+  auto type = RankedTensorType::get(shape, a.b().getF32Type());
+  return Val::ofTensor(
+      a.b().create<tess::FoldOp>(a.loc(), type, *x, *kernel, *stride, *padding));
+}
+
+/// `interpolate(x, size = [h, w] | scale = s, mode = "nearest")` on [N, C, H, W].
+std::optional<Val> interpolate(CallArgs &a) {
+  std::optional<Value> x = a.tensor(0);
+  std::optional<std::string> mode = a.string(3);
+  if (!x || !mode)
+    return std::nullopt;
+  ArrayRef<int64_t> xs = shapeOf(*x);
+  if (xs.size() != 4) {
+    a.fail(a.locOf(0), "interpolate input must be [N, C, H, W], got " + describe(*a.at(0)));
+    return std::nullopt;
+  }
+  if (*mode != "nearest" && *mode != "bilinear" && *mode != "bicubic") {
+    a.fail(a.locOf(3), "interpolate mode must be \"nearest\", \"bilinear\" or \"bicubic\"");
+    return std::nullopt;
+  }
+  std::vector<int64_t> size;
+  if (a.at(1) && a.at(2)) {
+    a.fail(a.call.loc, "interpolate takes size or scale, not both");
+    return std::nullopt;
+  }
+  if (a.at(1)) {
+    std::optional<std::vector<int64_t>> s = pairArg(a, 1);
+    if (!s)
+      return std::nullopt;
+    size = *s;
+  } else if (a.at(2)) {
+    std::optional<double> scale = a.number(2);
+    if (!scale)
+      return std::nullopt;
+    size = {int64_t(std::floor(xs[2] * *scale)), int64_t(std::floor(xs[3] * *scale))};
+  } else {
+    a.fail(a.call.loc, "interpolate needs size = [h, w] or scale = s");
+    return std::nullopt;
+  }
+  if (size[0] < 1 || size[1] < 1) {
+    a.fail(a.call.loc, "interpolate output size must be >= 1");
+    return std::nullopt;
+  }
+  auto type = RankedTensorType::get({xs[0], xs[1], size[0], size[1]}, a.b().getF32Type());
+  return Val::ofTensor(a.b().create<tess::ResizeOp>(a.loc(), type, *x, *mode));
+}
+
+std::optional<Val> einsum(CallArgs &a) {
+  std::optional<std::string> eq = a.string(0);
+  if (!eq)
+    return std::nullopt;
+  SmallVector<Value> inputs;
+  SmallVector<SmallVector<int64_t, 6>> shapes;
+  for (size_t i = 0; i < a.rest.size(); ++i) {
+    std::optional<Value> t = a.el.asTensor(a.rest[i], a.restLocs[i], "einsum operand");
+    if (!t)
+      return std::nullopt;
+    inputs.push_back(*t);
+    shapes.emplace_back(shapeOf(*t));
+  }
+  if (inputs.empty()) {
+    a.fail(a.call.loc, "einsum needs at least one tensor");
+    return std::nullopt;
+  }
+  tess::EinsumSpec spec;
+  tess::Shape shape;
+  if (!check(a, tess::parseEinsum(*eq, inputs.size(), spec)) ||
+      !check(a, tess::einsumShape(spec, shapes, shape)))
+    return std::nullopt;
+  auto type = RankedTensorType::get(shape, a.b().getF32Type());
+  return Val::ofTensor(a.b().create<tess::EinsumOp>(a.loc(), type, inputs, *eq));
+}
+
 std::optional<Val> dim(CallArgs &a) {
   std::optional<Value> x = a.tensor(0);
   std::optional<int64_t> axis = a.integer(1);
@@ -907,6 +1018,18 @@ const std::vector<Builtin> &builtins() {
        "NCHW convolution with params.weight [out, C/groups, kh, kw] and params.bias"},
       {"max_pool2d", {{"x", true}, {"kernel", true}, {"stride", false}, {"padding", false}},
        false, maxPool2d, "NCHW max pooling (stride defaults to kernel)"},
+      {"avg_pool2d", {{"x", true}, {"kernel", true}, {"stride", false}, {"padding", false},
+                      {"count_include_pad", false}}, false, avgPool2d,
+       "NCHW average pooling (stride defaults to kernel)"},
+      {"unfold", {{"x", true}, {"kernel", true}, {"stride", false}, {"padding", false}}, false,
+       unfold, "sliding blocks [N, C*kh*kw, L] (torch.nn.functional.unfold)"},
+      {"fold", {{"x", true}, {"size", true}, {"kernel", true}, {"stride", false},
+                {"padding", false}}, false, fold,
+       "sum blocks [N, C*kh*kw, L] into [N, C, h, w] (torch.nn.functional.fold)"},
+      {"interpolate", {{"x", true}, {"size", false}, {"scale", false}, {"mode", false}}, false,
+       interpolate, "resample NCHW: nearest, bilinear or bicubic (align_corners = False)"},
+      {"einsum", {{"equation", true}}, true, einsum,
+       "einsum(\"ij,jk->ik\", a, b): contraction over named axes"},
       {"batch_norm", {{"x", true}, {"params", true}, {"eps", false}}, false, batchNorm,
        "eval-mode BatchNorm over dim 1: weight, bias, running_mean, running_var"},
   };
@@ -931,8 +1054,12 @@ std::optional<Val> defaultFor(const std::string &fn, const std::string &param) {
     return Val::ofInt(0);
   if (param == "dtype")
     return Val::ofString("f32");
-  if (param == "stride" && fn == "conv2d")
+  if (param == "stride" && (fn == "conv2d" || fn == "unfold" || fn == "fold"))
     return Val::ofInt(1);
+  if (param == "count_include_pad")
+    return Val::ofBool(true);
+  if (param == "mode")
+    return Val::ofString("nearest");
   if (param == "padding")
     return Val::ofInt(0);
   if (param == "dilation" || param == "groups")
@@ -980,9 +1107,16 @@ std::optional<Val> callBuiltin(Elaborator &el, const Builtin &builtin, const Exp
   a.locs.assign(n, call.loc);
   size_t firstPositional = 0;
   if (builtin.variadic) {
-    a.rest = args;
-    a.restLocs = argLocs;
-    firstPositional = args.size();
+    // Leading positional arguments bind the required parameters (einsum's equation); the
+    // remaining ones are the variadic tensors.
+    size_t lead = 0;
+    while (lead < n && builtin.params[lead].required && lead < args.size())
+      ++lead;
+    for (size_t i = 0; i < lead; ++i)
+      a.values[i] = args[i], a.locs[i] = argLocs[i];
+    a.rest.assign(args.begin() + lead, args.end());
+    a.restLocs.assign(argLocs.begin() + lead, argLocs.end());
+    firstPositional = lead;
   } else if (args.size() > n) {
     std::string sig = builtinSignatures()[&builtin - builtins().data()];
     el.error(argLocs[n], std::string(builtin.name) + " takes at most " + std::to_string(n) +

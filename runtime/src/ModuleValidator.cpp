@@ -28,7 +28,8 @@ Error validateSpec(const schema::TensorSpec *fb, const std::string &what, Tensor
     return makeError(where, ": unknown dtype ", rawDType);
   out.dtype = static_cast<DType>(rawDType);
   const flatbuffers::Vector<int64_t> *shape = fb->shape();
-  if (!isAlignedFor<int64_t>(shape->Data()))
+  // An empty vector has no elements to misread, and writers need not align it.
+  if (shape->size() != 0 && !isAlignedFor<int64_t>(shape->Data()))
     return makeError(where, ": shape is not 8-byte aligned in the buffer");
   if (shape->size() > Module::kMaxRank)
     return makeError(where, ": rank ", shape->size(), " exceeds the maximum of ",
@@ -159,7 +160,7 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
                      "]: CPU executables take a 1-D grid (y and z must be 1)");
 
   const auto *bindings = fb->bindings();
-  if (!isAlignedFor<schema::Binding>(bindings->Data()))
+  if (bindings->size() != 0 && !isAlignedFor<schema::Binding>(bindings->Data()))
     return makeError(where, ": bindings are not 8-byte aligned in the buffer");
   out.bindings.resize(bindings->size());
   for (uint32_t i = 0; i < bindings->size(); ++i) {

@@ -148,8 +148,8 @@ def Tess_CastOp : Tess_Op<"cast", [Pure]> {
   let summary = "element type conversion";
   let description = [{
     Same shape, new element type. Integer to float rounds to nearest; float to integer
-    truncates toward zero; i1 converts to 0 / 1; integers widen with sign extension and
-    narrow by truncation.
+    truncates toward zero; i1 converts to 0 / 1; converting to i1 gives x != 0; integers
+    widen with sign extension and narrow by truncation.
   }];
   let arguments = (ins Tess_Tensor:$input);
   let results = (outs Tess_Tensor:$result);
