@@ -77,6 +77,15 @@ void formatStmt(const Stmt &stmt, unsigned indent, std::string &out) {
   case Stmt::Kind::Param:
     out += "param " + formatOptional(stmt.path) + ": " + formatType(stmt.type) + "\n";
     return;
+  case Stmt::Kind::If:
+    out += "if " + formatOptional(stmt.value) + " {\n";
+    formatBody(stmt.body, indent + 2, out);
+    out.append(indent, ' ');
+    out += "} else {\n";
+    formatBody(stmt.elseBody, indent + 2, out);
+    out.append(indent, ' ');
+    out += "}\n";
+    return;
   }
 }
 
@@ -131,7 +140,8 @@ std::string formatExpr(const Expr &expr) {
   case Expr::Kind::Unary:
     return std::string("(") + expr.op + formatOptional(expr.lhs) + ")";
   case Expr::Kind::Binary:
-    return "(" + formatOptional(expr.lhs) + " " + expr.op + " " + formatOptional(expr.rhs) + ")";
+    return "(" + formatOptional(expr.lhs) + " " + binaryOpSpelling(expr.op) + " " +
+           formatOptional(expr.rhs) + ")";
   case Expr::Kind::List: {
     std::string text = "[";
     for (size_t i = 0; i < expr.args.size(); ++i)

@@ -1161,6 +1161,32 @@ std::optional<Val> callBuiltin(Elaborator &el, const Builtin &builtin, const Exp
   return builtin.handler(a);
 }
 
+std::optional<Val> buildTensorOperator(Elaborator &el, char op, Value lhs, Value rhs,
+                                       SourceLoc l) {
+  tess::Shape shape;
+  std::string err = tess::broadcastShapes(shapeOf(lhs), shapeOf(rhs), shape);
+  if (!err.empty()) {
+    el.error(l, err);
+    return std::nullopt;
+  }
+  if (typeOf(lhs).getElementType() != typeOf(rhs).getElementType()) {
+    el.error(l, "operands have different element types");
+    return std::nullopt;
+  }
+  OpBuilder &b = el.builder();
+  Location loc = el.loc(l);
+  if (op == kFloorDiv) {
+    if (!typeOf(lhs).getElementType().isF32()) {
+      el.error(l, "'//' on tensors needs f32 operands");
+      return std::nullopt;
+    }
+    return Val::ofTensor(b.create<tess::FloorOp>(loc, b.create<tess::DivOp>(loc, lhs, rhs)));
+  }
+  const char *pred = op == kLess ? "lt" : op == kLessEqual ? "le" : op == kGreater ? "gt"
+                   : op == kGreaterEqual ? "ge" : op == kEqualEqual ? "eq" : "ne";
+  return Val::ofTensor(b.create<tess::CompareOp>(loc, lhs, rhs, pred));
+}
+
 std::optional<Val> buildBinary(Elaborator &el, char op, Value lhs, Value rhs, SourceLoc l) {
   tess::Shape shape;
   std::string err = tess::broadcastShapes(shapeOf(lhs), shapeOf(rhs), shape);

@@ -26,6 +26,10 @@ std::optional<Val> callBuiltin(Elaborator &el, const Builtin &builtin, const Exp
 std::optional<Val> buildBinary(Elaborator &el, char op, mlir::Value lhs, mlir::Value rhs,
                                SourceLoc loc);
 
+/// Tensor comparisons (kLess ...) and floor division (kFloorDiv, floats only).
+std::optional<Val> buildTensorOperator(Elaborator &el, char op, mlir::Value lhs, mlir::Value rhs,
+                                       SourceLoc loc);
+
 /// One line per built-in: its signature and meaning (for --help and docs).
 std::vector<std::string> builtinSignatures();
 

@@ -492,6 +492,20 @@ bool Elaborator::execStmt(const Stmt &stmt, Scope &scope,
   }
   case Stmt::Kind::Param:
     return execParam(stmt, scope);
+  case Stmt::Kind::If: {
+    std::optional<Val> cond = eval(*stmt.value, scope);
+    if (!cond)
+      return false;
+    bool taken;
+    if (cond->kind == Val::Kind::Bool)
+      taken = cond->b;
+    else if (cond->kind == Val::Kind::Int)
+      taken = cond->i != 0;
+    else
+      return error(stmt.value->loc, "an 'if' condition must be a compile-time boolean or "
+                                    "integer (configs, sizes), got " + describe(*cond));
+    return execBlock(taken ? stmt.body : stmt.elseBody, scope, returned);
+  }
   }
   return false;
 }
@@ -750,7 +764,42 @@ std::optional<Val> Elaborator::evalBinary(const Expr &e, Scope &scope) {
   std::optional<Val> b = eval(*e.rhs, scope);
   if (!b)
     return std::nullopt;
-  std::string opName(1, e.op);
+  std::string opName = binaryOpSpelling(e.op);
+  bool isComparison = e.op == kLess || e.op == kLessEqual || e.op == kGreater ||
+                      e.op == kGreaterEqual || e.op == kEqualEqual || e.op == kNotEqual;
+
+  // Equality also compares strings and booleans (configs such as gelu_kind).
+  if ((e.op == kEqualEqual || e.op == kNotEqual) && a->kind == b->kind &&
+      (a->kind == Val::Kind::String || a->kind == Val::Kind::Bool)) {
+    bool same = a->kind == Val::Kind::String ? a->s == b->s : a->b == b->b;
+    return Val::ofBool(e.op == kEqualEqual ? same : !same);
+  }
+  if (isComparison && a->isNumber() && b->isNumber()) {
+    double x = a->number(), y = b->number();
+    if (a->kind == Val::Kind::Int && b->kind == Val::Kind::Int) // exact for large integers
+      x = double(a->i < b->i ? -1 : a->i > b->i ? 1 : 0), y = 0;
+    switch (e.op) {
+    case kLess: return Val::ofBool(x < y);
+    case kLessEqual: return Val::ofBool(x <= y);
+    case kGreater: return Val::ofBool(x > y);
+    case kGreaterEqual: return Val::ofBool(x >= y);
+    case kEqualEqual: return Val::ofBool(x == y);
+    default: return Val::ofBool(x != y);
+    }
+  }
+  if (e.op == kFloorDiv && a->isNumber() && b->isNumber()) {
+    if (b->number() == 0) {
+      error(e.loc, "division by zero");
+      return std::nullopt;
+    }
+    if (a->kind == Val::Kind::Int && b->kind == Val::Kind::Int) {
+      int64_t q = a->i / b->i;
+      if ((a->i % b->i != 0) && ((a->i < 0) != (b->i < 0)))
+        --q; // floor, like Python
+      return Val::ofInt(q);
+    }
+    return Val::ofFloat(std::floor(a->number() / b->number()));
+  }
 
   if (a->isNumber() && b->isNumber()) {
     if (a->kind == Val::Kind::Int && b->kind == Val::Kind::Int) {
@@ -817,6 +866,8 @@ std::optional<Val> Elaborator::evalBinary(const Expr &e, Scope &scope) {
   }
   if (!x || !y)
     return std::nullopt;
+  if (isComparison || e.op == kFloorDiv)
+    return buildTensorOperator(*this, e.op, *x, *y, e.loc);
   return buildBinary(*this, e.op, *x, *y, e.loc);
 }
 

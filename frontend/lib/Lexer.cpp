@@ -28,7 +28,8 @@ constexpr Keyword kKeywords[] = {
     {"fn", TokenKind::KwFn},         {"graph", TokenKind::KwGraph},
     {"return", TokenKind::KwReturn}, {"for", TokenKind::KwFor},
     {"in", TokenKind::KwIn},         {"true", TokenKind::KwTrue},
-    {"false", TokenKind::KwFalse},
+    {"false", TokenKind::KwFalse},   {"if", TokenKind::KwIf},
+    {"else", TokenKind::KwElse},
 };
 
 } // namespace
@@ -57,6 +58,15 @@ const char *tokenKindSpelling(TokenKind kind) {
   case TokenKind::KwIn: return "in";
   case TokenKind::KwTrue: return "true";
   case TokenKind::KwFalse: return "false";
+  case TokenKind::KwIf: return "if";
+  case TokenKind::KwElse: return "else";
+  case TokenKind::SlashSlash: return "//";
+  case TokenKind::Less: return "<";
+  case TokenKind::LessEqual: return "<=";
+  case TokenKind::Greater: return ">";
+  case TokenKind::GreaterEqual: return ">=";
+  case TokenKind::EqualEqual: return "==";
+  case TokenKind::NotEqual: return "!=";
   case TokenKind::LParen: return "(";
   case TokenKind::RParen: return ")";
   case TokenKind::LBracket: return "[";
@@ -190,10 +200,20 @@ Token Lexer::lex() {
   case ',': return punct(TokenKind::Comma, 1);
   case ':': return punct(TokenKind::Colon, 1);
   case ';': return punct(TokenKind::Semicolon, 1);
-  case '=': return punct(TokenKind::Equal, 1);
+  case '=':
+    return next == '=' ? punct(TokenKind::EqualEqual, 2) : punct(TokenKind::Equal, 1);
+  case '<':
+    return next == '=' ? punct(TokenKind::LessEqual, 2) : punct(TokenKind::Less, 1);
+  case '>':
+    return next == '=' ? punct(TokenKind::GreaterEqual, 2) : punct(TokenKind::Greater, 1);
+  case '!':
+    if (next == '=')
+      return punct(TokenKind::NotEqual, 2);
+    return makeError(pos_, "unexpected character '!'; did you mean '!='?");
   case '+': return punct(TokenKind::Plus, 1);
   case '*': return punct(TokenKind::Star, 1);
-  case '/': return punct(TokenKind::Slash, 1);
+  case '/':
+    return next == '/' ? punct(TokenKind::SlashSlash, 2) : punct(TokenKind::Slash, 1);
   case '%': return punct(TokenKind::Percent, 1);
   case '-':
     return next == '>' ? punct(TokenKind::Arrow, 2) : punct(TokenKind::Minus, 1);

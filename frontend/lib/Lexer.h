@@ -46,6 +46,15 @@ enum class TokenKind {
   Dot,
   DotDot,
   Arrow,
+  SlashSlash,   // //
+  Less,         // <
+  LessEqual,    // <=
+  Greater,      // >
+  GreaterEqual, // >=
+  EqualEqual,   // ==
+  NotEqual,     // !=
+  KwIf,
+  KwElse,
 };
 
 struct Token {

@@ -79,11 +79,13 @@ private:
   StmtPtr parseAssign();
   StmtPtr parseReturn();
   StmtPtr parseFor();
+  StmtPtr parseIf();
   StmtPtr parseParam();
   ExprPtr parsePath();
 
   // Expressions, by increasing precedence.
-  ExprPtr parseExpr() { return parseAdditive(); }
+  ExprPtr parseExpr() { return parseComparison(); }
+  ExprPtr parseComparison();
   ExprPtr parseAdditive();
   ExprPtr parseMultiplicative();
   ExprPtr parseUnary();
@@ -353,6 +355,8 @@ StmtPtr Parser::parseStmt(const Token &open) {
     return parseReturn();
   case TokenKind::KwFor:
     return parseFor();
+  case TokenKind::KwIf:
+    return parseIf();
   case TokenKind::KwParam:
     return parseParam();
   case TokenKind::Eof:
@@ -398,6 +402,28 @@ StmtPtr Parser::parseFor() {
     return nullptr;
   stmt->stop = parseExpr();
   if (!stmt->stop || !parseBlock("the loop over '" + stmt->name + "'", stmt->body))
+    return nullptr;
+  return stmt;
+}
+
+StmtPtr Parser::parseIf() {
+  auto stmt = std::make_unique<Stmt>(Stmt::Kind::If, consume().loc);
+  stmt->value = parseExpr();
+  if (!stmt->value || !parseBlock("the 'if'", stmt->body))
+    return nullptr;
+  if (!consumeIf(TokenKind::KwElse))
+    return stmt;
+  if (tok_.is(TokenKind::KwIf)) { // else if: a nested if as the whole else-branch
+    DepthScope scope(depth_);
+    if (!deepen())
+      return nullptr;
+    StmtPtr nested = parseIf();
+    if (!nested)
+      return nullptr;
+    stmt->elseBody.push_back(std::move(nested));
+    return stmt;
+  }
+  if (!parseBlock("the 'else'", stmt->elseBody))
     return nullptr;
   return stmt;
 }
@@ -450,6 +476,32 @@ ExprPtr Parser::parsePath() {
 // Expressions
 //===------------------------------------------------------------------------------------------===//
 
+ExprPtr Parser::parseComparison() {
+  DepthScope scope(depth_);
+  ExprPtr lhs = parseAdditive();
+  char op = 0;
+  switch (tok_.kind) {
+  case TokenKind::Less: op = kLess; break;
+  case TokenKind::LessEqual: op = kLessEqual; break;
+  case TokenKind::Greater: op = kGreater; break;
+  case TokenKind::GreaterEqual: op = kGreaterEqual; break;
+  case TokenKind::EqualEqual: op = kEqualEqual; break;
+  case TokenKind::NotEqual: op = kNotEqual; break;
+  default: return lhs;
+  }
+  if (!lhs || !deepen())
+    return nullptr;
+  consume();
+  ExprPtr rhs = parseAdditive();
+  if (!rhs)
+    return nullptr;
+  ExprPtr binary = makeExpr(Expr::Kind::Binary, lhs->loc);
+  binary->op = op;
+  binary->lhs = std::move(lhs);
+  binary->rhs = std::move(rhs);
+  return binary;
+}
+
 ExprPtr Parser::parseAdditive() {
   DepthScope scope(depth_);
   ExprPtr lhs = parseMultiplicative();
@@ -473,10 +525,11 @@ ExprPtr Parser::parseMultiplicative() {
   DepthScope scope(depth_);
   ExprPtr lhs = parseUnary();
   while (lhs && (tok_.is(TokenKind::Star) || tok_.is(TokenKind::Slash) ||
-                 tok_.is(TokenKind::Percent))) {
+                 tok_.is(TokenKind::SlashSlash) || tok_.is(TokenKind::Percent))) {
     if (!deepen())
       return nullptr;
-    char op = consume().spelling[0];
+    char op = tok_.is(TokenKind::SlashSlash) ? kFloorDiv : tok_.spelling[0];
+    consume();
     ExprPtr rhs = parseUnary();
     if (!rhs)
       return nullptr;

@@ -48,7 +48,7 @@ struct Expr {
     Index,   // base[subscripts] (slicing tensors, indexing parameter lists: blocks[i])
     Call,    // callee(args, name = value)
     Unary,   // -operand
-    Binary,  // lhs op rhs, op one of + - * / %
+    Binary,  // lhs op rhs, op one of + - * / % and binaryOpCode() of // < <= > >= == !=
     List,    // [a, b, c]
   };
 
@@ -59,7 +59,7 @@ struct Expr {
   double floatValue = 0.0; // Float
   bool boolValue = false;  // Bool
   std::string text;        // String contents, Name, Member's member name, Call's callee name
-  char op = 0;             // Unary ('-') and Binary ('+', '-', '*', '/', '%')
+  char op = 0;             // Unary ('-') and Binary ('+', '-', '*', '/', '%', or a code below)
 
   ExprPtr base;                     // Member, Index
   ExprPtr lhs, rhs;                 // Binary (lhs, rhs); Unary (lhs only)
@@ -69,6 +69,30 @@ struct Expr {
 
   Expr(Kind kind, SourceLoc loc) : kind(kind), loc(loc) {}
 };
+
+/// One-character codes of the binary operators spelled with two characters or compared:
+/// '//' floor division, and the comparisons.
+inline constexpr char kFloorDiv = 'F', kLess = '<', kLessEqual = 'L', kGreater = '>',
+                      kGreaterEqual = 'G', kEqualEqual = 'E', kNotEqual = 'N';
+
+/// The source spelling of a binary operator code ("//", "<=", ...).
+inline const char *binaryOpSpelling(char op) {
+  switch (op) {
+  case '+': return "+";
+  case '-': return "-";
+  case '*': return "*";
+  case '/': return "/";
+  case '%': return "%";
+  case kFloorDiv: return "//";
+  case kLess: return "<";
+  case kLessEqual: return "<=";
+  case kGreater: return ">";
+  case kGreaterEqual: return ">=";
+  case kEqualEqual: return "==";
+  case kNotEqual: return "!=";
+  }
+  return "?";
+}
 
 /// `f32[B, T, D / H]`: an element type and a static shape of config expressions.
 struct TensorTypeExpr {
@@ -86,6 +110,7 @@ struct Stmt {
     Return, // return v1, v2
     For,    // for var in start .. stop { body }
     Param,  // param path: type
+    If,     // if value { body } else { elseBody }
   };
 
   Kind kind;
@@ -95,7 +120,8 @@ struct Stmt {
   ExprPtr value;               // Assign value
   std::vector<ExprPtr> values; // Return values
   ExprPtr start, stop;         // For range [start, stop)
-  std::vector<StmtPtr> body;   // For body
+  std::vector<StmtPtr> body;   // For body; If's then-branch
+  std::vector<StmtPtr> elseBody; // If's else-branch (may be empty)
   ExprPtr path;                // Param: a Name / Member / Index chain, e.g. blocks[i].norm1.weight
   TensorTypeExpr type;         // Param
 
