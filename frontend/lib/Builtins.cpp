@@ -703,9 +703,12 @@ std::optional<Val> conv2d(CallArgs &a) {
   std::optional<Value> x = a.tensor(0);
   if (!x)
     return std::nullopt;
-  if (a.at(1)->kind != Val::Kind::Path) {
-    a.fail(a.locOf(1), "conv2d's second argument names its parameters (e.g. layer1.0.conv1), "
-                       "got " + describe(*a.at(1)));
+  // The weight is either named by a parameter path (declared on first use) or given as a
+  // tensor computed in the graph (then there is no bias; add one with broadcasting).
+  bool weightTensor = a.at(1)->kind == Val::Kind::Tensor;
+  if (!weightTensor && a.at(1)->kind != Val::Kind::Path) {
+    a.fail(a.locOf(1), "conv2d's second argument names its parameters (e.g. layer1.0.conv1) "
+                       "or is a weight tensor, got " + describe(*a.at(1)));
     return std::nullopt;
   }
   std::optional<std::vector<int64_t>> stride = pairArg(a, 4), padding = pairArg(a, 5),
@@ -723,8 +726,11 @@ std::optional<Val> conv2d(CallArgs &a) {
                            std::to_string(shapeOf(*x)[1]) + ")");
     return std::nullopt;
   }
-  std::string p = a.at(1)->s;
-  std::optional<Value> w = a.el.findParam(p + ".weight");
+  std::string p = weightTensor ? "" : a.at(1)->s;
+  std::optional<Value> w =
+      weightTensor ? std::optional<Value>(a.at(1)->tensor) : a.el.findParam(p + ".weight");
+  if (weightTensor)
+    hasBias = false;
   if (!w) {
     if (!a.at(2) || !a.at(3)) {
       a.fail(a.locOf(1), "parameter '" + p + ".weight' is not declared: declare it or pass "
@@ -933,6 +939,15 @@ std::optional<Val> einsum(CallArgs &a) {
   return Val::ofTensor(a.b().create<tess::EinsumOp>(a.loc(), type, inputs, *eq));
 }
 
+/// `path("a.b")`: a parameter path from a string; `path("")` is the root, so a fn written for
+/// `p.to_q.weight` can also declare top-level `to_q.weight`.
+std::optional<Val> pathOf(CallArgs &a) {
+  std::optional<std::string> s = a.string(0);
+  if (!s)
+    return std::nullopt;
+  return Val::ofPath(*s);
+}
+
 std::optional<Val> dim(CallArgs &a) {
   std::optional<Value> x = a.tensor(0);
   std::optional<int64_t> axis = a.integer(1);
@@ -981,6 +996,8 @@ const std::vector<Builtin> &builtins() {
       {"permute", {{"x", true}, {"perm", true}}, false, transpose, "permute dimensions"},
       {"concat", {{"axis", false}}, true, concat, "concat(a, b, ..., axis = 0)"},
       {"dim", {{"x", true}, {"axis", true}}, false, dim, "size of one dimension (an integer)"},
+      {"path", {{"name", true}}, false, pathOf,
+       "a parameter path from a string; path(\"\") is the root (top-level names)"},
       {"sin", {{"x", true}}, false, unary<tess::SinOp, sinS>, "sine"},
       {"cos", {{"x", true}}, false, unary<tess::CosOp, cosS>, "cosine"},
       {"floor", {{"x", true}}, false, unary<tess::FloorOp, floorS>, "round down"},

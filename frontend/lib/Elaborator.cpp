@@ -534,7 +534,7 @@ std::optional<Val> Elaborator::eval(const Expr &e, Scope &scope) {
       error(e.loc, "'." + e.text + "' applies to parameter paths, not to " + describe(*base));
       return std::nullopt;
     }
-    return Val::ofPath(base->s + "." + e.text);
+    return Val::ofPath(base->s.empty() ? e.text : base->s + "." + e.text);
   }
   case Expr::Kind::Index:
     return evalIndex(e, scope);
@@ -591,7 +591,8 @@ std::optional<Val> Elaborator::evalIndex(const Expr &e, Scope &scope) {
     return std::nullopt;
   }
   if (base->kind == Val::Kind::Path)
-    return Val::ofPath(base->s + "." + std::to_string(idx->i));
+    return Val::ofPath(base->s.empty() ? std::to_string(idx->i)
+                                       : base->s + "." + std::to_string(idx->i));
   if (base->kind == Val::Kind::List) {
     int64_t n = base->list.size(), i = idx->i < 0 ? idx->i + n : idx->i;
     if (i < 0 || i >= n) {
