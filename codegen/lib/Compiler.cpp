@@ -127,6 +127,7 @@ void addDispatchPhase(PassManager &pm, const CompileOptions &options) {
 
 /// Loops, workgroup distribution and affine lowering of the dispatch functions.
 void addLoopPhase(PassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createLowerAttention());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createDistributeWorkgroups());
   pm.addPass(createLowerAffinePass());
@@ -206,6 +207,7 @@ void registerCompilerDialects(DialectRegistry &registry) {
   linalg::registerBufferizableOpInterfaceExternalModels(registry);
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
   bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(registry);
+  registerAttentionBufferization(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
 }

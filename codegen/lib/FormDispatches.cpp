@@ -2,6 +2,7 @@
 // buffers, called from the graph. The graph is left as the host program: allocations, views
 // and calls, which the module writer turns into the runtime's dispatch list.
 #include "tessera/codegen/Passes.h"
+#include "tessera/ir/TessDialect.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
@@ -21,6 +22,8 @@ namespace {
 std::string kindOf(Operation *op) {
   if (isa<memref::CopyOp>(op))
     return "copy";
+  if (isa<tessera::tess::AttentionOp>(op))
+    return "attention";
   StringRef name = op->getName().stripDialect();
   return name.str();
 }
@@ -42,7 +45,7 @@ struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass
   LogicalResult outline(func::FuncOp graph, SymbolTable &symbols, unsigned &counter) {
     SmallVector<Operation *> compute;
     for (Operation &op : graph.getBody().front()) {
-      if (isa<linalg::LinalgOp, memref::CopyOp>(op))
+      if (isa<linalg::LinalgOp, memref::CopyOp, tessera::tess::AttentionOp>(op))
         compute.push_back(&op);
       else if (op.getNumRegions() != 0)
         return op.emitError("cannot form dispatches around an op with regions");

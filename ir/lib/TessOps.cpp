@@ -338,6 +338,42 @@ LogicalResult EinsumOp::verify() {
   return success();
 }
 
+LogicalResult AttentionOp::verify() {
+  auto shaped = [](Value v) { return cast<ShapedType>(v.getType()); };
+  ShapedType q = shaped(getQ()), k = shaped(getK()), v = shaped(getV()), init = shaped(getInit());
+  for (ShapedType t : {q, k, v, init}) {
+    if (!t.hasStaticShape() || !t.getElementType().isF32())
+      return emitOpError("operands must be statically shaped f32 tensors or buffers");
+    if (t.getRank() != q.getRank() || q.getRank() < 2)
+      return emitOpError("q, k, v and init must have the same rank (>= 2)");
+  }
+  int64_t r = q.getRank();
+  ArrayRef<int64_t> batch = q.getShape().drop_back(2);
+  for (ShapedType t : {k, v, init})
+    if (t.getShape().drop_back(2) != batch)
+      return emitOpError("q, k, v and init must have the same batch dimensions");
+  int64_t m = q.getShape()[r - 2], d = q.getShape()[r - 1], n = k.getShape()[r - 2];
+  if (k.getShape()[r - 1] != d)
+    return emitOpError("q and k must have the same feature size");
+  if (v.getShape()[r - 2] != n)
+    return emitOpError("k and v must have the same number of keys");
+  if (init.getShape()[r - 2] != m || init.getShape()[r - 1] != v.getShape()[r - 1])
+    return emitOpError("init must be [.., M, E] for q [.., M, D] and v [.., N, E]");
+  SmallVector<int64_t> scores(batch.begin(), batch.end());
+  scores.push_back(m);
+  scores.push_back(n);
+  for (Value b : getBiases()) {
+    std::string err = broadcastToCheck(shaped(b).getShape(), scores);
+    if (!err.empty())
+      return emitOpError("bias: ") << err;
+  }
+  bool tensors = isa<RankedTensorType>(init);
+  if (tensors ? getResults().size() != 1 || getResults()[0].getType() != init
+              : !getResults().empty())
+    return emitOpError("has one result of init's type on tensors and none on buffers");
+  return success();
+}
+
 LogicalResult GeluOp::verify() {
   StringRef a = getApproximate();
   if (a != "none" && a != "tanh" && a != "sigmoid")

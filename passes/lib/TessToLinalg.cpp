@@ -1279,6 +1279,8 @@ struct TessToLinalgPass : tessera::impl::TessToLinalgBase<TessToLinalgPass> {
     patterns.add<ConstantLowering>(ctx, /*benefit=*/0);
     ConversionTarget target(*ctx);
     target.addIllegalDialect<tess::TessDialect>();
+    // Fused attention stays whole until after bufferization (codegen lowers it to loops).
+    target.addLegalOp<tess::AttentionOp>();
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
                            math::MathDialect, func::FuncDialect>();
     unsigned count = 0;

@@ -119,7 +119,10 @@ TEST_P(FixtureTest, MatchesReference) {
 INSTANTIATE_TEST_SUITE_P(Models, FixtureTest,
                          ::testing::Values(Fixture{"vit_tiny", "vit.tg"},
                                            Fixture{"igpt_tiny", "igpt.tg"},
-                                           Fixture{"detr_tiny", "detr.tg"}),
+                                           Fixture{"detr_tiny", "detr.tg"},
+                                           Fixture{"lambda_global_tiny", "lambda_layer.tg"},
+                                           Fixture{"lambda_local_tiny", "lambda_layer.tg"},
+                                           Fixture{"lambda_resnet_tiny", "lambda_resnet.tg"}),
                          [](const ::testing::TestParamInfo<Fixture> &info) {
                            return std::string(info.param.dir);
                          });

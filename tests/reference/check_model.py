@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """Compare a Tessera model against its PyTorch reference on a fresh random case.
 
-    python3 tests/reference/check_model.py --model vit|igpt|detr [-D name=value ...] [--seed N]
+    python3 tests/reference/check_model.py --model vit|igpt|detr|ttsr|fpt|lambda|lambda_resnet [-D ...] [--seed N]
     python3 tests/reference/check_model.py --model vit --case tests/fixtures/vit_tiny
 
 Generates a reference case (weights.safetensors, inputs, expected outputs, config.txt) into a
-temporary directory with tests/reference/<model>_ref.py (or uses --case DIR as is), then runs
+temporary directory with tests/reference/<model>_ref.py (or uses --case DIR as is; the model
+file and reference script of each --model are in MODELS), then runs
     build/bin/tessera compile models/<model>.tg -o DIR/model.tsm --weights DIR/weights.safetensors <config.txt>
     build/bin/tessera run DIR/model.tsm --input NAME=DIR/NAME.npy ... --output NAME=DIR/actual_NAME.npy ...
 and prints, per output, the relative L2 error (float) or the mismatch rate (integer; also the
@@ -27,7 +28,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import common  # noqa: E402
 
-MODELS = ("vit", "igpt", "detr")
+# --model name -> (reference module in tests/reference, model file in models/)
+MODELS = {
+    "vit": ("vit_ref", "vit.tg"),
+    "igpt": ("igpt_ref", "igpt.tg"),
+    "detr": ("detr_ref", "detr.tg"),
+    "ttsr": ("ttsr_ref", "ttsr.tg"),
+    "fpt": ("fpt_ref", "fpt.tg"),
+    "lambda": ("lambda_ref", "lambda_layer.tg"),
+    "lambda_resnet": ("lambda_resnet_ref", "lambda_resnet.tg"),
+}
 
 
 def read_flags(case_dir):
@@ -101,7 +111,8 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true", help="print the commands")
     args = ap.parse_args()
 
-    tg = args.tg or os.path.join(common.REPO_ROOT, "models", f"{args.model}.tg")
+    ref_name, tg_name = MODELS[args.model]
+    tg = args.tg or os.path.join(common.REPO_ROOT, "models", tg_name)
     if not os.path.exists(tg):
         print(f"error: {tg} does not exist")
         return 1
@@ -117,7 +128,7 @@ def main():
         case_dir = args.case
         out_dir = args.keep or (tmp := tempfile.mkdtemp(prefix=f"check_{args.model}_"))
     else:
-        ref = importlib.import_module(f"{args.model}_ref")
+        ref = importlib.import_module(ref_name)
         cfg = common.parse_defines(args.defines, ref.DEFAULTS, getattr(ref, "ALIASES", None))
         case_dir = args.keep or (tmp := tempfile.mkdtemp(prefix=f"check_{args.model}_"))
         t0 = time.time()

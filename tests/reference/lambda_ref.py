@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Lambda layer reference: lucidrains' lambda-networks LambdaLayer (PyPI lambda-networks 0.4.0), eval.
+"""Lambda layer reference: lucidrains' LambdaLayer (PyPI lambda-networks 0.4.0), eval mode.
 
     python3 tests/reference/lambda_ref.py --out DIR [-D name=value ...] [--seed N]
     python3 tests/reference/lambda_ref.py --selftest    # explicit formulas vs the library
@@ -26,13 +26,11 @@ running_var U(0.5, 1.5); rel_pos_emb N(0, 1/sqrt(n*n*u)); pos_conv.weight N(0, 1
 pos_conv.bias N(0, 0.05). So the content and position terms have comparable size.
 """
 
-import math
 import os
 import sys
 import warnings
 
 import torch
-import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -164,7 +162,8 @@ def selftest():
         e1 = common.rel_l2(y.numpy(), ye.numpy())
         e2 = common.rel_l2(y.numpy(), y64.numpy())
         rc, rp = yc.norm().item(), yp.norm().item()
-        print(f"{cfg}: library vs explicit {e1:.1e}, f32 vs f64 {e2:.1e}, |Yc| {rc:.1f} |Yp| {rp:.1f}")
+        print(f"{cfg}: library vs explicit {e1:.1e}, f32 vs f64 {e2:.1e}, "
+              f"|Yc| {rc:.1f} |Yp| {rp:.1f}")
         ok &= e1 < 1e-6 and e2 < 1e-6
     print("selftest", "ok" if ok else "FAILED")
     return 0 if ok else 1

@@ -32,8 +32,10 @@ Deviations from the original (none changes the numbers for the same weights and 
      depend on how they were made.
 
 Config (names for models/ttsr.tg): batch, lr_h, lr_w, n_feats, res1..res4 (num_res_blocks of SFE
-and stages 1, 2, 3), lte_width (VGG19 = 64; the script's default is the tiny 32). Full TTSR: n_feats 64,
-res 16/16/8/4, lte_width 64. Tiny: n_feats 16, res 1/1/1/1, lr 8x8, lte_width 32, batch 1.
+and stages 1, 2, 3), lte_width (VGG19 = 64; the script's default is the tiny 32).
+Full TTSR: n_feats 64, res 16/16/8/4, lte_width 64. Tiny (the defaults): n_feats 16,
+res 1/1/1/1, lr 8x8 (ref 32x32), lte_width 32, batch 1 (batch > 1 works: the gather in
+SearchTransfer is per batch element; the fixture keeps batch 1).
 Inputs  (all in [-1, 1])
         lr    f32[batch, 3, lr_h, lr_w]
         lrsr  f32[batch, 3, 4 lr_h, 4 lr_w]   bicubic x4 of lr
@@ -55,9 +57,11 @@ Semantics a graph author needs (shapes for lr H x W, ref Hr x Wr = 4H x 4W here;
     (unfold rows are channel-major (c, ky, kx), columns row-major positions, zero padding);
     each column L2-normalized: v / max(|v|_2, 1e-12) (F.normalize, eps 1e-12);
     R = K^T Q [B, Lr, L]; S = max over Lr (axis 1) [B, L] -> [B, 1, H, W]; idx = argmax over Lr.
-    T_lv3 = fold(U3[:, :, idx], (H, W), k 3, pad 1, stride 1) / 9,  U3 = unfold(ref_lv3, 3, p1)
-    T_lv2 = fold(U2[:, :, idx], (2H, 2W), k 6, pad 2, stride 2) / 9, U2 = unfold(ref_lv2, 6, p2, s2)
-    T_lv1 = fold(U1[:, :, idx], (4H, 4W), k 12, pad 4, stride 4) / 9, U1 = unfold(ref_lv1, 12, p4, s4)
+    U3 = unfold(ref_lv3, 3, p1) [B, 4w*9, Lr]; U2 = unfold(ref_lv2, 6, p2, s2) [B, 2w*36, Lr];
+    U1 = unfold(ref_lv1, 12, p4, s4) [B, w*144, Lr] (each has exactly Lr columns);
+    T_lv3 = fold(U3[:, :, idx], (H, W), k 3, pad 1, stride 1) / 9          [B, 4w, H, W]
+    T_lv2 = fold(U2[:, :, idx], (2H, 2W), k 6, pad 2, stride 2) / 9        [B, 2w, 2H, 2W]
+    T_lv1 = fold(U1[:, :, idx], (4H, 4W), k 12, pad 4, stride 4) / 9       [B, w, 4H, 4W]
     (gather per batch element along the column axis; all three divide by 9, also at borders).
   * MainNet (nf = n_feats; conv3x3 = 3x3 pad 1 with bias, conv1x1 with bias;
     RB(x) = x + conv2(relu(conv1(x))); up2/up4 = bicubic x2/x4, align_corners False, a = -0.75):

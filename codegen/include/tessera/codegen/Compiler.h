@@ -56,6 +56,9 @@ llvm::Expected<std::vector<uint8_t>> compileToModule(mlir::ModuleOp module,
 /// Registers every dialect, interface and translation the pipeline needs.
 void registerCompilerDialects(mlir::DialectRegistry &registry);
 
+/// Lets one-shot bufferization handle tess.attention (destination style).
+void registerAttentionBufferization(mlir::DialectRegistry &registry);
+
 /// Registers the project's passes for textual pipelines (tessera-opt).
 void registerCompilerPasses();
 

@@ -15,6 +15,21 @@ def ProtectGraphArgs : Pass<"tessera-protect-graph-args", "mlir::func::FuncOp"> 
   }];
 }
 
+def LowerAttention : Pass<"tessera-lower-attention", "mlir::func::FuncOp"> {
+  let summary = "Lower buffer-form tess.attention to a streaming online-softmax loop nest";
+  let description = [{
+    One scf.parallel over the batch dimensions and the query rows; for each row, a loop over
+    the keys keeps the running maximum m and sum l of exp(s - m) in registers and the output
+    row as the accumulator: when a score exceeds m the row and l are rescaled by exp(m - s).
+    Memory beyond the inputs and the output: none. Causal attention stops at key i.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect", "mlir::memref::MemRefDialect"];
+  let statistics = [
+    Statistic<"numLowered", "lowered-attentions", "Attention ops lowered to loops">,
+  ];
+}
+
 def FoldOutputCopies : Pass<"tessera-fold-output-copies", "mlir::func::FuncOp"> {
   let summary = "Compute graph outputs in place instead of copying them to the out-params";
   let description = [{

@@ -15,6 +15,7 @@ include "mlir/IR/CommonTypeConstraints.td"
 include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 
 def Tess_Dialect : Dialect {
   let name = "tess";
@@ -477,6 +478,37 @@ def Tess_EinsumOp : Tess_Op<"einsum", [Pure]> {
   let arguments = (ins Variadic<Tess_FloatTensor>:$inputs, StrAttr:$equation);
   let results = (outs Tess_FloatTensor:$result);
   let assemblyFormat = "$equation `,` $inputs attr-dict `:` type($inputs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Fused attention
+//===----------------------------------------------------------------------===//
+
+def Tess_AttentionOp : Tess_Op<"attention", [
+    DestinationStyleOpInterface]> {
+  let summary = "fused scaled dot-product attention (written by the fuse-attention pass)";
+  let description = [{
+    q [B.., M, D], k [B.., N, D], v [B.., N, E] and init [B.., M, E] share the batch
+    dimensions B..; every bias broadcasts (numpy-style) to the scores [B.., M, N].
+    result[b, i, :] = sum_j p[b, i, j] v[b, j, :] with p = softmax over j of
+    s[b, i, j] = scale * sum_d q[b, i, d] k[b, j, d] + sum of the biases at [b, i, j],
+    where with `causal` the keys j > i are excluded. init only gives the result's shape
+    (destination style): it is overwritten. On tensors the op has one result; on buffers
+    (after bufferization) it writes init and has none. The scores are never stored: the
+    lowering streams over the keys with an online softmax (a running maximum and sum).
+  }];
+  let arguments = (ins AnyShaped:$q, AnyShaped:$k, AnyShaped:$v,
+                       Variadic<AnyShaped>:$biases, AnyShaped:$init,
+                       F64Attr:$scale, DefaultValuedAttr<BoolAttr, "false">:$causal);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let assemblyFormat = [{
+    $q `,` $k `,` $v (`bias` `(` $biases^ `:` type($biases) `)`)? `init` `(` $init `)`
+    attr-dict `:` type($q) `,` type($k) `,` type($v) `,` type($init) (`->` type($results)^)?
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
   let hasVerifier = 1;
 }
 

@@ -40,4 +40,21 @@ def FuseElementwise : Pass<"tessera-fuse-elementwise", "mlir::func::FuncOp"> {
   ];
 }
 
+def FuseAttention : Pass<"tessera-fuse-attention", "mlir::func::FuncOp"> {
+  let summary = "Replace matmul -> scale -> bias/mask -> softmax -> matmul by tess.attention";
+  let description = [{
+    Matches softmax(s) . V along the last axis where s is built from S = Q . K^T (a matmul with
+    transpose_rhs) by multiplying or dividing by scalar constants, adding or subtracting
+    tensors that broadcast to the scores (positional or per-key biases, e.g. the -|k|^2 of a
+    distance similarity), and masking with `where(j <= i, s, very negative)` (a causal mask
+    recognized from its iota comparison, so it is never materialized). Every intermediate
+    must have one use. The chain becomes one tess.attention, lowered to a streaming
+    online-softmax kernel: the score matrix is never stored.
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numFused", "fused-attentions", "Number of attentions fused">,
+  ];
+}
+
 #endif // TESSERA_PASSES_TD
