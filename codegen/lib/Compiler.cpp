@@ -82,8 +82,8 @@ void configure(PassManager &pm, const CompileOptions &options) {
                         /*printAfterOnlyOnChange=*/false, /*printAfterOnlyOnFailure=*/false,
                         *options.diagnosticStream);
   }
-  if (options.passStatistics)
-    pm.enableStatistics();
+  // MLIR's own statistics are compiled out of release LLVM builds; the driver prints the
+  // project's counters instead (tessera/passes/PassReport.h).
   if (options.timing)
     pm.enableTiming();
 }
@@ -101,6 +101,8 @@ llvm::Error runPipeline(ModuleOp module, PassManager &pm, const char *what) {
 }
 
 void addLinalgPhase(PassManager &pm, const CompileOptions &options) {
+  if (enabled(options, "tessera-fuse-attention"))
+    pm.addNestedPass<func::FuncOp>(createFuseAttention());
   pm.addPass(createTessToLinalg());
   pm.addPass(createCanonicalizerPass());
   if (enabled(options, "tessera-fuse-elementwise"))
@@ -136,6 +138,7 @@ void addLoopPhase(PassManager &pm) {
 }
 
 void addLLVMPhase(PassManager &pm) {
+  pm.addPass(createInlineExp());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -194,7 +197,7 @@ llvm::Error lowerDispatches(ModuleOp module, ProgramInfo *program, const Compile
 } // namespace
 
 std::vector<std::string> optionalPasses() {
-  return {"tessera-fuse-elementwise", "tessera-fold-output-copies"};
+  return {"tessera-fuse-attention", "tessera-fuse-elementwise", "tessera-fold-output-copies"};
 }
 
 void registerCompilerDialects(DialectRegistry &registry) {

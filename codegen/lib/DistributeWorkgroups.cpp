@@ -1,6 +1,7 @@
 // Maps a dispatch's iteration space onto workgroups: the CPU runtime runs workgroups on its
 // thread pool, and the same (id, count) contract maps onto CUDA blocks later.
 #include "tessera/codegen/Passes.h"
+#include "tessera/passes/PassReport.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 
@@ -80,6 +81,7 @@ struct DistributeWorkgroupsPass
       loop->setOperand(n + d, newUb);
       workgroups = std::min<int64_t>(trip, maxWorkgroups);
       ++numDistributed;
+      tessera::reportStatistic(getArgument(), "dispatches split across workgroups", 1);
     } else {
       // Run everything on workgroup 0 so that any count is still correct.
       SmallVector<Operation *> ops;
@@ -95,6 +97,7 @@ struct DistributeWorkgroupsPass
       for (Operation *op : ops)
         op->moveBefore(then->getTerminator());
       ++numSerial;
+      tessera::reportStatistic(getArgument(), "dispatches on one workgroup", 1);
     }
     fn->setAttr(tessera::kWorkgroupsAttr, b.getI64IntegerAttr(workgroups));
   }

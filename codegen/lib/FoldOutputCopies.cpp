@@ -1,6 +1,7 @@
 // Removes the copy that buffer-results-to-out-params puts before each return, by computing
 // the result directly into the caller-provided output buffer.
 #include "tessera/codegen/Passes.h"
+#include "tessera/passes/PassReport.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
@@ -27,6 +28,7 @@ struct FoldOutputCopiesPass : tessera::impl::FoldOutputCopiesBase<FoldOutputCopi
       copy.erase();
       alloc.erase();
       ++numFolded;
+      tessera::reportStatistic(getArgument(), "output copies removed", 1);
     }
   }
 };

@@ -2,6 +2,7 @@
 // buffers, called from the graph. The graph is left as the host program: allocations, views
 // and calls, which the module writer turns into the runtime's dispatch list.
 #include "tessera/codegen/Passes.h"
+#include "tessera/passes/PassReport.h"
 #include "tessera/ir/TessDialect.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -107,6 +108,7 @@ struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass
       builder.create<func::CallOp>(op->getLoc(), fn, args);
       op->erase();
       ++numDispatches;
+      tessera::reportStatistic(getArgument(), "dispatches formed", 1);
     }
     // Constants that only fed the outlined ops are now dead.
     for (Operation &op : llvm::make_early_inc_range(graph.getBody().front()))

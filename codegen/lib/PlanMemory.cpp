@@ -1,6 +1,7 @@
 // Static memory planning: every intermediate buffer of the graph becomes a slice of one arena.
 // Shapes are static and the graph function is straight-line code, so live ranges are exact.
 #include "tessera/codegen/Passes.h"
+#include "tessera/passes/PassReport.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -109,6 +110,9 @@ struct PlanMemoryPass : tessera::impl::PlanMemoryBase<PlanMemoryPass> {
     numBuffers += buffers.size();
     arenaBytes += arena;
     unsharedBytes += unshared;
+    tessera::reportStatistic(getArgument(), "buffers placed", buffers.size());
+    tessera::reportStatistic(getArgument(), "arena bytes", arena);
+    tessera::reportStatistic(getArgument(), "bytes without reuse", unshared);
   }
 };
 

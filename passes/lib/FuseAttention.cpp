@@ -2,6 +2,7 @@
 // chain, so they need no special case) become one tess.attention.
 #include "tessera/ir/TessDialect.h"
 #include "tessera/passes/Passes.h"
+#include "tessera/passes/PassReport.h"
 
 #include "mlir/IR/Matchers.h"
 
@@ -148,7 +149,7 @@ struct FuseAttentionPass : tessera::impl::FuseAttentionBase<FuseAttentionPass> {
     getOperation().walk([&](tess::MatmulOp op) { candidates.push_back(op); });
     for (tess::MatmulOp pv : candidates)
       if (succeeded(fuse(pv)))
-        ++numFused;
+        ++numFused, tessera::reportStatistic(getArgument(), "attentions fused", 1);
   }
 
   LogicalResult fuse(tess::MatmulOp pv) {

@@ -1,6 +1,7 @@
 // Elementwise fusion with a cost rule: fuse only where it removes a buffer without making any
 // element be computed more than once.
 #include "tessera/passes/Passes.h"
+#include "tessera/passes/PassReport.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -38,6 +39,7 @@ struct FuseElementwisePass : tessera::impl::FuseElementwiseBase<FuseElementwiseP
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     numFused += fused;
+    tessera::reportStatistic(getArgument(), "producers fused", fused);
   }
 };
 

@@ -3,6 +3,7 @@
 #include "tessera/ir/ShapeRules.h"
 #include "tessera/ir/TessDialect.h"
 #include "tessera/passes/Passes.h"
+#include "tessera/passes/PassReport.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AffineMap.h"
@@ -1291,6 +1292,7 @@ struct TessToLinalgPass : tessera::impl::TessToLinalgBase<TessToLinalgPass> {
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
       return signalPassFailure();
     numLoweredOps += count;
+    tessera::reportStatistic(getArgument(), "tess ops lowered", count);
   }
 };
 

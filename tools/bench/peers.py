@@ -24,7 +24,7 @@ For one model/config (names and defaults of tests/reference/<model>_ref.py, exce
      and prints median and min over the N samples and ratio = peer median / Tessera median
      (> 1: Tessera is faster).
 Presets (--preset all): ViT-B/16 224 batch 1; iGPT small width (dim 128, depth 4, heads 4,
-palette 512) at 32x32 and 64x64; iGPT-S (dim 512, depth 24, heads 8, palette 512) at 32x32.
+palette 512; heads 2 so head_dim = 64 as in iGPT-S) at 32x32 and 64x64; iGPT-S (dim 512, depth 24, heads 8, palette 512) at 32x32.
 """
 
 import argparse
@@ -39,9 +39,40 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-import torch
-import torch.nn as nn
+OPENBLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
+_REEXEC = "TESSERA_PEERS_REEXEC"
+
+
+def _reexec_with_openblas():
+    """Debian's torch calls the libblas.so.3 alternative, here netlib's reference BLAS (ViT-B/16:
+    ~20 s per image). Re-run this script with Debian's OpenBLAS (OpenMP build) first on
+    LD_LIBRARY_PATH, for this process only (the system alternative, which the fixtures were
+    made with, stays as it is). OMP_WAIT_POLICY=PASSIVE unless set: with libgomp's default
+    spinning, torch on 2 threads of a shared, loaded 2-core machine took 150 ms instead of
+    1 ms on tiny models."""
+    if os.environ.get(_REEXEC) or "--system-blas" in sys.argv or "-h" in sys.argv or \
+            "--help" in sys.argv:
+        return
+    env = dict(os.environ)
+    env[_REEXEC] = "1"
+    env["TESSERA_PEERS_ORIG_LD_LIBRARY_PATH"] = env.get("LD_LIBRARY_PATH", "")
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if os.path.isdir(OPENBLAS_DIR):
+        env["LD_LIBRARY_PATH"] = OPENBLAS_DIR + (":" + env["LD_LIBRARY_PATH"]
+                                                 if env.get("LD_LIBRARY_PATH") else "")
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+if __name__ == "__main__":
+    _reexec_with_openblas()
+
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+
+warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 REF_DIR = os.path.join(ROOT, "tests", "reference")
@@ -51,7 +82,8 @@ import common  # noqa: E402
 MODELS = ("vit", "igpt")
 VIT_B16 = ["img_size=224", "patch=16", "channels=3", "dim=768", "depth=12", "heads=12",
            "mlp=3072", "classes=1000"]
-IGPT_SMALL_WIDTH = ["palette=512", "dim=128", "depth=4", "heads=4"]
+# head_dim 64 as in iGPT-S (see the note on head_dim in bench() below).
+IGPT_SMALL_WIDTH = ["palette=512", "dim=128", "depth=4", "heads=2"]
 IGPT_S = ["palette=512", "dim=512", "depth=24", "heads=8"]
 PRESETS = {
     "all": [
@@ -69,10 +101,36 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+def child_env():
+    """The environment we were started with (without the OpenBLAS / OpenMP settings)."""
+    env = dict(os.environ)
+    if env.pop(_REEXEC, None):
+        orig = env.pop("TESSERA_PEERS_ORIG_LD_LIBRARY_PATH", "")
+        if orig:
+            env["LD_LIBRARY_PATH"] = orig
+        else:
+            env.pop("LD_LIBRARY_PATH", None)
+    return env
+
+
+def torch_blas():
+    """Which libblas.so.3 torch has loaded (resolved path)."""
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1] if len(line.split()) >= 6 else ""
+            if os.path.basename(path).startswith(("libblas.so", "libopenblas")):
+                real = os.path.realpath(path)
+                kind = "OpenBLAS" if "openblas" in real else \
+                    "netlib reference BLAS (slow)" if "/blas/" in real else "?"
+                return f"{kind} ({real})"
+    return "none loaded"
+
+
 def run(cmd, verbose):
     if verbose:
         log("$ " + " ".join(shlex.quote(c) for c in cmd))
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       env=child_env())
     if p.returncode != 0:
         raise SystemExit(f"error: exit {p.returncode}: {' '.join(cmd)}\n{p.stdout}")
     return p.stdout
@@ -162,6 +220,16 @@ def bench(name, defines, args, work):
     cfg = common.parse_defines(["batch=1"] + list(defines), ref.DEFAULTS,
                                getattr(ref, "ALIASES", None))
     desc = describe(name, cfg)
+    if name == "igpt":
+        hd = cfg["dim"] // cfg["heads"]
+        if int(hd ** 0.5) ** 2 != hd:
+            # transformers 4.44.2 ImageGPTAttention divides the scores by
+            # torch_float(head_dim ** 0.5), which is int(sqrt(head_dim)) in eager mode (but
+            # the float sqrt while tracing, i.e. in the ONNX export). Eager torch then
+            # disagrees with models/igpt.tg and with ONNX unless head_dim is a perfect square.
+            raise SystemExit(f"error: igpt head_dim = dim / heads = {hd} is not a perfect "
+                             "square: transformers' eager ImageGPT scales by "
+                             "1/int(sqrt(head_dim)) there (see tests/reference/README.md)")
     case = os.path.join(work, f"{name}_" + re.sub(r"[^0-9A-Za-z]+", "_", desc))
     os.makedirs(case, exist_ok=True)
     log(f"== {name} {desc} ({case})")
@@ -281,6 +349,8 @@ def main():
     ap.add_argument("--tessera", default=os.path.join(ROOT, "build", "bin", "tessera"))
     ap.add_argument("--tessera-run", default=os.path.join(ROOT, "build", "bin", "tessera-run"))
     ap.add_argument("--keep", metavar="DIR", help="keep cases (weights, .tsm, .onnx) in DIR")
+    ap.add_argument("--system-blas", action="store_true",
+                    help="do not put Debian's OpenBLAS (libopenblas0-openmp) under torch")
     ap.add_argument("-v", "--verbose", action="store_true", help="print the commands")
     args = ap.parse_args()
     if bool(args.model) == bool(args.preset):
@@ -301,6 +371,11 @@ def main():
     print(f"# torch {torch.__version__}, onnxruntime {ort.__version__}, timm {timm.__version__}, "
           f"transformers {transformers.__version__}, numpy {np.__version__}, "
           f"onnx opset {args.opset}")
+    blas = torch_blas()
+    print(f"# torch BLAS: {blas}; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '')}")
+    if "netlib" in blas:
+        log("warning: torch runs on netlib's reference BLAS; for a meaningful torch row: "
+            "apt-get install libopenblas0-openmp (see tests/reference/README.md)")
 
     jobs = PRESETS[args.preset] if args.preset else [(args.model, args.defines)]
     work = args.keep or tempfile.mkdtemp(prefix="tessera_peers_")
@@ -311,7 +386,7 @@ def main():
             failed = True
             continue
         table += rows
-    if not args.keep:
+    if not args.keep and not failed:
         shutil.rmtree(work, ignore_errors=True)
 
     w = max([len(r[1]) for r in table] + [6])

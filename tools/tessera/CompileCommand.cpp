@@ -6,6 +6,7 @@
 #include "tessera/codegen/Compiler.h"
 #include "tessera/frontend/MLIRGen.h"
 #include "tessera/frontend/Parser.h"
+#include "tessera/passes/PassReport.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Diagnostics.h"
@@ -87,6 +88,8 @@ int compileCommand(int argc, char **argv, const char *progName) {
   if (!module)
     return kExitFailure;
   llvm::Expected<std::vector<uint8_t>> bytes = codegen::compileToModule(*module, o->compile);
+  if (o->compile.passStatistics)
+    std::cerr << takeStatisticsReport();
   if (!bytes) {
     std::cerr << progName << ": " << o->input << ": " << llvm::toString(bytes.takeError())
               << "\n";
@@ -124,7 +127,10 @@ int optCommand(int argc, char **argv, const char *progName) {
   mlir::OwningOpRef<mlir::ModuleOp> module = frontEnd(*context, *o, progName);
   if (!module)
     return kExitFailure;
-  if (llvm::Error err = codegen::lowerToPhase(*module, o->compileTo, o->compile)) {
+  llvm::Error lowered = codegen::lowerToPhase(*module, o->compileTo, o->compile);
+  if (o->compile.passStatistics)
+    std::cerr << takeStatisticsReport();
+  if (llvm::Error err = std::move(lowered)) {
     std::cerr << progName << ": " << o->input << ": " << llvm::toString(std::move(err)) << "\n";
     return kExitFailure;
   }

@@ -30,6 +30,17 @@ def LowerAttention : Pass<"tessera-lower-attention", "mlir::func::FuncOp"> {
   ];
 }
 
+def InlineExp : Pass<"tessera-inline-exp", "mlir::ModuleOp"> {
+  let summary = "Replace f32 math.exp by an inline range-reduced polynomial";
+  let description = [{
+    exp(x) = 2^n p(r) with n = round(x log2 e), r = x - n ln 2 (two-part constant) and p a
+    degree-6 Taylor polynomial in Horner form (relative error below 2e-7 on the clamped range
+    [-87.3, 88.7]; inputs below it give 0, NaN propagates). A call to libm's expf blocks loop
+    vectorization; the inline form vectorizes (softmax, the attention kernel).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 def FoldOutputCopies : Pass<"tessera-fold-output-copies", "mlir::func::FuncOp"> {
   let summary = "Compute graph outputs in place instead of copying them to the out-params";
   let description = [{
