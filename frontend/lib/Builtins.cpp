@@ -433,6 +433,12 @@ std::optional<Val> transpose(CallArgs &a) {
 }
 
 std::optional<Val> concat(CallArgs &a) {
+  // concat([a, b, c], axis = 1) is concat(a, b, c, axis = 1).
+  if (a.rest.size() == 1 && a.rest[0].kind == Val::Kind::List) {
+    std::vector<Val> items = a.rest[0].list;
+    a.restLocs.assign(items.size(), a.restLocs[0]);
+    a.rest = std::move(items);
+  }
   if (a.rest.empty()) {
     a.fail(a.call.loc, "concat needs at least one tensor");
     return std::nullopt;

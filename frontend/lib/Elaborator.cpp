@@ -769,6 +769,12 @@ std::optional<Val> Elaborator::evalBinary(const Expr &e, Scope &scope) {
   bool isComparison = e.op == kLess || e.op == kLessEqual || e.op == kGreater ||
                       e.op == kGreaterEqual || e.op == kEqualEqual || e.op == kNotEqual;
 
+  // Lists concatenate (collecting per-batch pieces in a loop, then concat(list, axis)).
+  if (e.op == '+' && a->kind == Val::Kind::List && b->kind == Val::Kind::List) {
+    std::vector<Val> items = a->list;
+    items.insert(items.end(), b->list.begin(), b->list.end());
+    return Val::ofList(std::move(items));
+  }
   // Equality also compares strings and booleans (configs such as gelu_kind).
   if ((e.op == kEqualEqual || e.op == kNotEqual) && a->kind == b->kind &&
       (a->kind == Val::Kind::String || a->kind == Val::Kind::Bool)) {
