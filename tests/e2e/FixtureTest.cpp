@@ -123,7 +123,8 @@ INSTANTIATE_TEST_SUITE_P(Models, FixtureTest,
                                            Fixture{"lambda_global_tiny", "lambda_layer.tg"},
                                            Fixture{"lambda_local_tiny", "lambda_layer.tg"},
                                            Fixture{"lambda_resnet_tiny", "lambda_resnet.tg"},
-                                           Fixture{"ttsr_tiny", "ttsr.tg"}),
+                                           Fixture{"ttsr_tiny", "ttsr.tg"},
+                                           Fixture{"fpt_tiny", "fpt.tg"}),
                          [](const ::testing::TestParamInfo<Fixture> &info) {
                            return std::string(info.param.dir);
                          });

@@ -317,7 +317,7 @@ def bench(name, defines, args, work):
     s = time_callable(ort_fn, args.iterations, args.warmup)
     log(f"   onnxruntime {time.time() - t0:6.1f} s: " + " ".join(f"{x:.1f}" for x in s))
     rows.append(("onnxruntime", *summarize(s)))
-    del sess
+    sess = None  # frees the session and its thread pool before torch runs
     time.sleep(0.5)
     t0 = time.time()
     s = time_callable(torch_fn, args.iterations, args.warmup)
@@ -367,10 +367,19 @@ def main():
     import transformers
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; {os.cpu_count()} cores "
           f"({open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}); "
-          f"threads {args.threads}, warm-up {args.warmup}, iterations {args.iterations}")
+          f"threads {args.threads}, warm-up {args.warmup}, iterations {args.iterations}; "
+          f"load average {os.getloadavg()[0]:.2f}")
     print(f"# torch {torch.__version__}, onnxruntime {ort.__version__}, timm {timm.__version__}, "
           f"transformers {transformers.__version__}, numpy {np.__version__}, "
           f"onnx opset {args.opset}")
+    try:
+        head = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True).stdout.strip()
+    except OSError:
+        head = "?"
+    print(f"# tessera: checkout {head or '?'}, {args.tessera} built "
+          f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(os.path.getmtime(args.tessera)))}")
     blas = torch_blas()
     print(f"# torch BLAS: {blas}; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '')}")
     if "netlib" in blas:
@@ -394,7 +403,8 @@ def main():
           f"{'ratio':>6s}")
     for name, desc, rt, med, mn, ratio in table:
         print(f"{name:6s} {desc:{w}s} {rt:12s} {med:10.2f} {mn:10.2f} {ratio:6.2f}")
-    print("# ratio = runtime median / tessera median (> 1: Tessera is faster)")
+    print("# ratio = runtime median / tessera median (> 1: Tessera is faster); "
+          f"load average at the end {os.getloadavg()[0]:.2f}")
     return 1 if failed else 0
 
 
