@@ -26,7 +26,10 @@ struct Fixture {
   const char *model; // under models
 };
 
-class FixtureTest : public E2ETest, public ::testing::WithParamInterface<Fixture> {};
+class FixtureTest : public E2ETest, public ::testing::WithParamInterface<Fixture> {
+public:
+  using E2ETest::fromFile;
+};
 
 std::string fixturePath(const std::string &dir, const std::string &file) {
   return std::string(TESSERA_SOURCE_DIR) + "/tests/fixtures/" + dir + "/" + file;
@@ -61,41 +64,78 @@ double toDouble(const runtime::Tensor &t, uint64_t i) {
   return 0;
 }
 
-TEST_P(FixtureTest, MatchesReference) {
-  const Fixture &f = GetParam();
+/// Compiles the fixture's model with its -D flags and weights, runs it on the fixture's
+/// inputs and returns the outputs (empty after reporting a failure).
+std::vector<runtime::Tensor> compileAndRun(FixtureTest &test, const Fixture &f,
+                                           const codegen::CompileOptions &base,
+                                           std::shared_ptr<runtime::Module> *loadedOut = nullptr) {
   auto overrides = readConfig(fixturePath(f.dir, "config.txt"));
-  ASSERT_FALSE(overrides.empty()) << "no -D flags in " << fixturePath(f.dir, "config.txt");
-  auto module = fromFile(std::string("models/") + f.model, overrides);
-  ASSERT_TRUE(module);
-
-  codegen::CompileOptions options;
+  EXPECT_FALSE(overrides.empty()) << "no -D flags in " << fixturePath(f.dir, "config.txt");
+  auto module = test.fromFile(std::string("models/") + f.model, overrides);
+  if (!module) {
+    ADD_FAILURE() << "cannot elaborate " << f.model;
+    return {};
+  }
+  codegen::CompileOptions options = base;
   options.weightsPath = fixturePath(f.dir, "weights.safetensors");
   auto bytes = codegen::compileToModule(*module, options);
-  ASSERT_TRUE(bool(bytes)) << llvm::toString(bytes.takeError());
+  if (!bytes) {
+    ADD_FAILURE() << llvm::toString(bytes.takeError());
+    return {};
+  }
   auto loaded = runtime::Module::loadBytes(bytes->data(), bytes->size(), f.dir);
-  ASSERT_TRUE(bool(loaded)) << loaded.error().message();
+  if (!loaded) {
+    ADD_FAILURE() << loaded.error().message();
+    return {};
+  }
   std::shared_ptr<runtime::Module> compiled = *loaded;
-
+  if (loadedOut)
+    *loadedOut = compiled;
   std::vector<runtime::Tensor> inputs;
   std::vector<runtime::TensorRef> refs;
   for (const auto &spec : compiled->inputs()) {
     auto t = runtime::readNpyFile(fixturePath(f.dir, spec.name + ".npy"));
-    ASSERT_TRUE(bool(t)) << t.error().message();
+    if (!t) {
+      ADD_FAILURE() << t.error().message();
+      return {};
+    }
     inputs.push_back(t.takeValue());
   }
   for (const auto &t : inputs)
     refs.push_back(t.ref());
-
   auto session = runtime::Session::create(compiled);
-  ASSERT_TRUE(bool(session)) << session.error().message();
+  if (!session) {
+    ADD_FAILURE() << session.error().message();
+    return {};
+  }
   auto outputs = (*session)->run(refs);
-  ASSERT_TRUE(bool(outputs)) << outputs.error().message();
+  if (!outputs) {
+    ADD_FAILURE() << outputs.error().message();
+    return {};
+  }
+  return outputs.takeValue();
+}
 
+double relativeL2(const runtime::Tensor &got, const runtime::Tensor &expected) {
+  double diff = 0, norm = 0;
+  for (uint64_t i = 0; i < got.numElements(); ++i) {
+    double e = toDouble(expected, i), g = toDouble(got, i);
+    diff += (g - e) * (g - e);
+    norm += e * e;
+  }
+  return std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
+}
+
+TEST_P(FixtureTest, MatchesReference) {
+  const Fixture &f = GetParam();
+  std::shared_ptr<runtime::Module> compiled;
+  std::vector<runtime::Tensor> outputs = compileAndRun(*this, f, {}, &compiled);
+  ASSERT_FALSE(outputs.empty());
   for (size_t o = 0; o < compiled->outputs().size(); ++o) {
     const std::string &name = compiled->outputs()[o].name;
     auto expected = runtime::readNpyFile(fixturePath(f.dir, "expected_" + name + ".npy"));
     ASSERT_TRUE(bool(expected)) << expected.error().message();
-    const runtime::Tensor &got = (*outputs)[o];
+    const runtime::Tensor &got = outputs[o];
     ASSERT_EQ(got.shape(), expected->shape()) << name;
     if (expected->dtype() != runtime::DType::F32) {
       uint64_t mismatches = 0;
@@ -104,15 +144,25 @@ TEST_P(FixtureTest, MatchesReference) {
       EXPECT_EQ(mismatches, 0u) << name << ": integer outputs differ from the reference";
       continue;
     }
-    double diff = 0, norm = 0;
-    for (uint64_t i = 0; i < got.numElements(); ++i) {
-      double e = toDouble(*expected, i), g = toDouble(got, i);
-      diff += (g - e) * (g - e);
-      norm += e * e;
-    }
-    double rel = std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
+    double rel = relativeL2(got, *expected);
     EXPECT_LE(rel, kReferenceTol) << f.model << " output '" << name
                                   << "': relative L2 error vs the reference " << rel;
+  }
+}
+
+/// fuse-attention must not change results: the fused build agrees with the unfused one within
+/// a relative L2 error of 1e-5.
+TEST_P(FixtureTest, FusedAttentionMatchesUnfused) {
+  const Fixture &f = GetParam();
+  codegen::CompileOptions unfused;
+  unfused.disabledPasses.insert("tessera-fuse-attention");
+  std::vector<runtime::Tensor> a = compileAndRun(*this, f, {});
+  std::vector<runtime::Tensor> b = compileAndRun(*this, f, unfused);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t o = 0; o < a.size(); ++o) {
+    if (a[o].dtype() != runtime::DType::F32)
+      continue;
+    EXPECT_LE(relativeL2(a[o], b[o]), 1e-5) << f.model << " output " << o;
   }
 }
 
