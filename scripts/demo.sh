@@ -19,4 +19,9 @@ run() { # NAME FILE INPUT_NAME INPUT [compile flags...]
 
 run mlp models/mlp.tg x models/inputs/mlp_x.npy
 run block models/block.tg x models/inputs/block_x.npy
+# A tiny ViT with the random timm weights of its test fixture (tests/reference/vit_ref.py).
+vit=tests/fixtures/vit_tiny
+# shellcheck disable=SC2046
+run vit models/vit.tg image "$vit/image.npy" $(cat "$root/$vit/config.txt") \
+  --weights "$root/$vit/weights.safetensors"
 echo "== modules are in $out; inspect one with: $tessera dump $out/block.tsm"
