@@ -40,7 +40,8 @@ struct DistributeWorkgroupsPass
     scf::ParallelOp loop;
     unsigned effects = 0;
     for (Operation &op : body.without_terminator()) {
-      if (op.hasTrait<OpTrait::ConstantLike>())
+      // Constants and per-call stack scratch (attention's score block) are not work.
+      if (op.hasTrait<OpTrait::ConstantLike>() || isa<memref::AllocaOp>(op))
         continue;
       ++effects;
       if (auto p = dyn_cast<scf::ParallelOp>(op))
@@ -86,7 +87,7 @@ struct DistributeWorkgroupsPass
       // Run everything on workgroup 0 so that any count is still correct.
       SmallVector<Operation *> ops;
       for (Operation &op : body.without_terminator())
-        if (!op.hasTrait<OpTrait::ConstantLike>())
+        if (!op.hasTrait<OpTrait::ConstantLike>() && !isa<memref::AllocaOp>(op))
           ops.push_back(&op);
       b.setInsertionPoint(body.getTerminator());
       Location loc = fn.getLoc();

@@ -1,7 +1,7 @@
 // Lowers the buffer form of tess.attention to loops: one parallel iteration per query row,
-// streaming over the keys with an online softmax (FlashAttention's recurrence with one query
-// and one key per step). The output row is the accumulator, so the kernel needs no scratch
-// memory and never stores a score.
+// streaming over blocks of keys with an online softmax (FlashAttention's recurrence with one
+// query row per step). The output row is the accumulator; the only scratch memory is one
+// block of scores on the stack, so no score matrix is ever stored.
 #include "tessera/codegen/Passes.h"
 #include "tessera/passes/PassReport.h"
 #include "tessera/ir/TessDialect.h"
@@ -16,6 +16,9 @@ namespace tessera {
 using namespace mlir;
 
 namespace {
+
+/// Keys per block: 64 scores stay in L1 and give the exp loop a useful vector length.
+constexpr int64_t kBlock = 64;
 
 struct LowerAttentionPass : tessera::impl::LowerAttentionBase<LowerAttentionPass> {
   void runOnOperation() override {
@@ -48,6 +51,9 @@ struct LowerAttentionPass : tessera::impl::LowerAttentionBase<LowerAttentionPass
       return Value(b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(float(v))));
     };
     Value c0 = index(0), c1 = index(1), cN = index(n), cD = index(d), cE = index(e);
+    Value cBlock = index(kBlock);
+    // Scores of one block of keys; allocated once per kernel call, outside the row loop.
+    Value scores = b.create<memref::AllocaOp>(loc, MemRefType::get({kBlock}, b.getF32Type()));
     Value zero = fconst(0.0), one = fconst(1.0), scale = fconst(op.getScale().convertToDouble());
     Value negInf = fconst(-std::numeric_limits<double>::infinity());
     Value out = op.getInit(), q = op.getQ(), k = op.getK(), v = op.getV();
@@ -80,57 +86,94 @@ struct LowerAttentionPass : tessera::impl::LowerAttentionBase<LowerAttentionPass
       Value jEnd = cN;
       if (causal)
         jEnd = pb.create<arith::MinSIOp>(l, pb.create<arith::AddIOp>(l, i, c1), cN);
+      SmallVector<Value> keyPrefix(ivs.drop_back().begin(), ivs.drop_back().end()); // b...
+      auto keyIndex = [&](Value j, Value last) {
+        SmallVector<Value> idx(keyPrefix);
+        idx.push_back(j);
+        idx.push_back(last);
+        return idx;
+      };
+      // Blocks of kBlock keys: scores go to a small stack buffer, the running maximum is
+      // updated (and the accumulated row rescaled) once per block, and the exp loop over the
+      // block vectorizes.
       auto keys = pb.create<scf::ForOp>(
-          l, c0, jEnd, c1, ValueRange{negInf, zero},
-          [&](OpBuilder &jb, Location, Value j, ValueRange carried) {
+          l, c0, jEnd, cBlock, ValueRange{negInf, zero},
+          [&](OpBuilder &jb, Location, Value j0, ValueRange carried) {
             Value mOld = carried[0], lOld = carried[1];
-            SmallVector<Value> keyRow(ivs.drop_back().begin(), ivs.drop_back().end());
-            keyRow.push_back(j); // b..., j
-            auto dot = jb.create<scf::ForOp>(
-                l, c0, cD, c1, ValueRange{zero},
-                [&](OpBuilder &db, Location, Value di, ValueRange acc) {
-                  Value qv = db.create<memref::LoadOp>(l, q, at(row, di));
-                  Value kv = db.create<memref::LoadOp>(l, k, at(keyRow, di));
-                  Value p = db.create<arith::MulFOp>(l, qv, kv, flags);
-                  db.create<scf::YieldOp>(l, ValueRange{db.create<arith::AddFOp>(l, acc[0], p, flags)});
+            Value count = jb.create<arith::MinSIOp>(l, cBlock, jb.create<arith::SubIOp>(l, jEnd, j0));
+            auto scoresLoop = jb.create<scf::ForOp>(
+                l, c0, count, c1, ValueRange{negInf},
+                [&](OpBuilder &tb, Location, Value t, ValueRange mx) {
+                  Value j = tb.create<arith::AddIOp>(l, j0, t);
+                  auto dot = tb.create<scf::ForOp>(
+                      l, c0, cD, c1, ValueRange{zero},
+                      [&](OpBuilder &db, Location, Value di, ValueRange acc) {
+                        Value qv = db.create<memref::LoadOp>(l, q, at(row, di));
+                        Value kv = db.create<memref::LoadOp>(l, k, keyIndex(j, di));
+                        Value prod = db.create<arith::MulFOp>(l, qv, kv, flags);
+                        db.create<scf::YieldOp>(
+                            l, ValueRange{db.create<arith::AddFOp>(l, acc[0], prod, flags)});
+                      });
+                  Value sv = tb.create<arith::MulFOp>(l, dot.getResult(0), scale);
+                  for (Value bias : biases) {
+                    auto bt = cast<MemRefType>(bias.getType());
+                    SmallVector<Value> scoreIdx(ivs.begin(), ivs.end());
+                    scoreIdx.push_back(j); // b..., i, j
+                    SmallVector<Value> bidx;
+                    int64_t lead = rank - bt.getRank();
+                    for (int64_t x = 0; x < bt.getRank(); ++x)
+                      bidx.push_back(bt.getShape()[x] == 1 ? c0 : scoreIdx[x + lead]);
+                    sv = tb.create<arith::AddFOp>(l, sv, tb.create<memref::LoadOp>(l, bias, bidx));
+                  }
+                  tb.create<memref::StoreOp>(l, sv, scores, ValueRange{t});
+                  tb.create<scf::YieldOp>(l, ValueRange{tb.create<arith::MaximumFOp>(l, mx[0], sv)});
                 });
-            Value s = jb.create<arith::MulFOp>(l, dot.getResult(0), scale);
-            for (Value bias : biases) {
-              auto bt = cast<MemRefType>(bias.getType());
-              SmallVector<Value> scoreIdx(ivs.begin(), ivs.end());
-              scoreIdx.push_back(j); // b..., i, j
-              SmallVector<Value> bidx;
-              int64_t lead = rank - bt.getRank();
-              for (int64_t t = 0; t < bt.getRank(); ++t)
-                bidx.push_back(bt.getShape()[t] == 1 ? c0 : scoreIdx[t + lead]);
-              s = jb.create<arith::AddFOp>(l, s, jb.create<memref::LoadOp>(l, bias, bidx));
-            }
-            // A new maximum rescales what has been accumulated so far by exp(m_old - s).
-            Value greater = jb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, s, mOld);
+            Value blockMax = scoresLoop.getResult(0);
+            // A new maximum rescales what has been accumulated so far by exp(m_old - m_new).
+            Value greater = jb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, blockMax, mOld);
             auto rescale = jb.create<scf::IfOp>(
                 l, greater,
                 [&](OpBuilder &tb, Location) {
-                  Value corr = tb.create<math::ExpOp>(l, tb.create<arith::SubFOp>(l, mOld, s));
+                  Value corr =
+                      tb.create<math::ExpOp>(l, tb.create<arith::SubFOp>(l, mOld, blockMax));
                   forEachE(tb, [&](OpBuilder &fb, Value ei) {
                     Value o = fb.create<memref::LoadOp>(l, out, at(row, ei));
                     fb.create<memref::StoreOp>(l, fb.create<arith::MulFOp>(l, o, corr), out,
                                                at(row, ei));
                   });
-                  tb.create<scf::YieldOp>(l, ValueRange{s, tb.create<arith::MulFOp>(l, lOld, corr)});
+                  tb.create<scf::YieldOp>(
+                      l, ValueRange{blockMax, tb.create<arith::MulFOp>(l, lOld, corr)});
                 },
                 [&](OpBuilder &eb, Location) { eb.create<scf::YieldOp>(l, ValueRange{mOld, lOld}); });
             Value mNew = rescale.getResult(0), lNew = rescale.getResult(1);
-            // exp(s - m); a key masked to -inf contributes nothing (and avoids -inf - -inf).
-            Value masked = jb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, s, negInf);
-            Value p = jb.create<arith::SelectOp>(
-                l, masked, zero, jb.create<math::ExpOp>(l, jb.create<arith::SubFOp>(l, s, mNew)));
-            forEachE(jb, [&](OpBuilder &fb, Value ei) {
-              Value o = fb.create<memref::LoadOp>(l, out, at(row, ei));
-              Value vv = fb.create<memref::LoadOp>(l, v, at(keyRow, ei));
-              Value upd = fb.create<arith::AddFOp>(l, o, fb.create<arith::MulFOp>(l, p, vv, flags), flags);
-              fb.create<memref::StoreOp>(l, upd, out, at(row, ei));
-            });
-            jb.create<scf::YieldOp>(l, ValueRange{mNew, jb.create<arith::AddFOp>(l, lNew, p)});
+            // p = exp(s - m) in place; a key masked to -inf contributes nothing.
+            auto probs = jb.create<scf::ForOp>(
+                l, c0, count, c1, ValueRange{zero},
+                [&](OpBuilder &tb, Location, Value t, ValueRange sum) {
+                  Value sv = tb.create<memref::LoadOp>(l, scores, ValueRange{t});
+                  Value masked = tb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, sv, negInf);
+                  Value p = tb.create<arith::SelectOp>(
+                      l, masked, zero,
+                      tb.create<math::ExpOp>(l, tb.create<arith::SubFOp>(l, sv, mNew)));
+                  tb.create<memref::StoreOp>(l, p, scores, ValueRange{t});
+                  tb.create<scf::YieldOp>(l, ValueRange{tb.create<arith::AddFOp>(l, sum[0], p, flags)});
+                });
+            jb.create<scf::ForOp>(
+                l, c0, count, c1, ValueRange{},
+                [&](OpBuilder &tb, Location, Value t, ValueRange) {
+                  Value j = tb.create<arith::AddIOp>(l, j0, t);
+                  Value p = tb.create<memref::LoadOp>(l, scores, ValueRange{t});
+                  forEachE(tb, [&](OpBuilder &fb, Value ei) {
+                    Value o = fb.create<memref::LoadOp>(l, out, at(row, ei));
+                    Value vv = fb.create<memref::LoadOp>(l, v, keyIndex(j, ei));
+                    Value upd = fb.create<arith::AddFOp>(
+                        l, o, fb.create<arith::MulFOp>(l, p, vv, flags), flags);
+                    fb.create<memref::StoreOp>(l, upd, out, at(row, ei));
+                  });
+                  tb.create<scf::YieldOp>(l);
+                });
+            jb.create<scf::YieldOp>(
+                l, ValueRange{mNew, jb.create<arith::AddFOp>(l, lNew, probs.getResult(0))});
           });
       Value inv = pb.create<arith::DivFOp>(l, one, keys.getResult(1));
       forEachE(pb, [&](OpBuilder &fb, Value ei) {

@@ -215,11 +215,11 @@ def time_callable(fn, iters, warmup):
 
 # ----------------------------------------------------------------------------- one config
 
-def bench(name, defines, args, work):
+def config(name, defines):
+    """(reference module, config) for a model and its -D list; batch defaults to 1."""
     ref = importlib.import_module(f"{name}_ref")
     cfg = common.parse_defines(["batch=1"] + list(defines), ref.DEFAULTS,
                                getattr(ref, "ALIASES", None))
-    desc = describe(name, cfg)
     if name == "igpt":
         hd = cfg["dim"] // cfg["heads"]
         if int(hd ** 0.5) ** 2 != hd:
@@ -230,6 +230,12 @@ def bench(name, defines, args, work):
             raise SystemExit(f"error: igpt head_dim = dim / heads = {hd} is not a perfect "
                              "square: transformers' eager ImageGPT scales by "
                              "1/int(sqrt(head_dim)) there (see tests/reference/README.md)")
+    return ref, cfg
+
+
+def bench(name, defines, args, work):
+    ref, cfg = config(name, defines)
+    desc = describe(name, cfg)
     case = os.path.join(work, f"{name}_" + re.sub(r"[^0-9A-Za-z]+", "_", desc))
     os.makedirs(case, exist_ok=True)
     log(f"== {name} {desc} ({case})")
@@ -360,6 +366,10 @@ def main():
     if args.iterations < 1 or args.warmup < 0 or args.threads < 1:
         ap.error("--iterations and --threads must be >= 1, --warmup >= 0")
 
+    jobs = PRESETS[args.preset] if args.preset else [(args.model, args.defines)]
+    for name, defines in jobs:
+        config(name, defines)               # config errors before any work
+
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     import onnxruntime as ort
@@ -386,7 +396,6 @@ def main():
         log("warning: torch runs on netlib's reference BLAS; for a meaningful torch row: "
             "apt-get install libopenblas0-openmp (see tests/reference/README.md)")
 
-    jobs = PRESETS[args.preset] if args.preset else [(args.model, args.defines)]
     work = args.keep or tempfile.mkdtemp(prefix="tessera_peers_")
     table, failed = [], False
     for name, defines in jobs:
