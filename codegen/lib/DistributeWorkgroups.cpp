@@ -52,6 +52,9 @@ struct DistributeWorkgroupsPass
     std::optional<unsigned> dim;
     int64_t trip = 1;
     if (loop && effects == 1) {
+      // The outermost dimension with enough iterations to keep every thread busy (e.g. the
+      // query rows of attention rather than its 2-8 heads); else the one with the most.
+      int64_t enough = std::max<int64_t>(2, maxWorkgroups / 2);
       for (unsigned d = 0; d < loop.getNumLoops(); ++d) {
         auto lb = constantIndex(loop.getLowerBound()[d]);
         auto ub = constantIndex(loop.getUpperBound()[d]);
@@ -59,12 +62,15 @@ struct DistributeWorkgroupsPass
         if (!lb || !ub || !step || *step <= 0)
           break;
         int64_t t = (*ub - *lb + *step - 1) / *step;
-        if (t > 1) {
+        if (t > trip) {
           dim = d;
           trip = t;
-          break;
         }
+        if (t >= enough)
+          break;
       }
+      if (trip <= 1)
+        dim.reset();
     }
     if (dim) {
       // chunk = ceil(trip / count); this workgroup runs iterations [id*chunk, (id+1)*chunk).
