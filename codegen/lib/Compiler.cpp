@@ -107,6 +107,8 @@ void addLinalgPhase(PassManager &pm, const CompileOptions &options) {
   pm.addPass(createCanonicalizerPass());
   if (enabled(options, "tessera-fuse-elementwise"))
     pm.addNestedPass<func::FuncOp>(createFuseElementwise());
+  if (enabled(options, "tessera-tile-lambda"))
+    pm.addNestedPass<func::FuncOp>(createTileLambda());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -197,7 +199,8 @@ llvm::Error lowerDispatches(ModuleOp module, ProgramInfo *program, const Compile
 } // namespace
 
 std::vector<std::string> optionalPasses() {
-  return {"tessera-fuse-attention", "tessera-fuse-elementwise", "tessera-fold-output-copies"};
+  return {"tessera-fuse-attention", "tessera-fuse-elementwise", "tessera-tile-lambda",
+          "tessera-fold-output-copies"};
 }
 
 void registerCompilerDialects(DialectRegistry &registry) {

@@ -40,6 +40,23 @@ def FuseElementwise : Pass<"tessera-fuse-elementwise", "mlir::func::FuncOp"> {
   ];
 }
 
+def TileLambda : Pass<"tessera-tile-lambda", "mlir::func::FuncOp"> {
+  let summary = "Read the lambda layer's relative position embeddings inside the contraction";
+  let description = [{
+    The global position lambda contracts E[n, m, k, u] = table[rel(n, m), k, u] with the
+    values. Built naively, E has n^2 x n^2 x k x u elements (64 MB at 32 x 32). This pass fuses
+    such a gather (an all-parallel linalg.generic whose body reads another tensor with
+    tensor.extract) into the contraction that consumes it, so each embedding element is read
+    from the table at the computed index when it is needed and E is never stored. The
+    contraction's outermost parallel loop (the batch or query position) is what workgroups
+    split. Block tiling of the contraction itself is not done yet.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numFused", "fused-gathers", "Gathers read inside their contraction">,
+  ];
+}
+
 def FuseAttention : Pass<"tessera-fuse-attention", "mlir::func::FuncOp"> {
   let summary = "Replace matmul -> scale -> bias/mask -> softmax -> matmul by tess.attention";
   let description = [{
