@@ -609,38 +609,44 @@ struct Conv2dLowering : OpRewritePattern<tess::Conv2dOp> {
   }
 };
 
+Value maxF(OpBuilder &b, Location loc, ValueRange a);
+Value addF(OpBuilder &b, Location loc, ValueRange a);
+
+/// Reduces every kernel window of the padded NCHW `padded` with `combine`, starting from
+/// `init`: one generic over (n, c, oh, kh, kw, ow), innermost along output columns.
+Value windowReduction(OpBuilder &b, Location loc, Value padded, RankedTensorType resultType,
+                      ArrayRef<int64_t> kernel, ArrayRef<int64_t> st, double init,
+                      ScalarFn combine) {
+  MLIRContext *ctx = b.getContext();
+  Value filled = b.create<linalg::FillOp>(loc, floatConst(b, loc, init),
+                                          emptyTensor(b, loc, resultType))
+                     .getResult(0);
+  // Window sizes only appear as loop bounds, given by this shape-only operand.
+  Value window = b.create<tensor::EmptyOp>(loc, kernel, b.getF32Type());
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(6, 0, {d(0), d(1), d(2) * st[0] + d(3), d(5) * st[1] + d(4)}, ctx),
+      AffineMap::get(6, 0, {d(3), d(4)}, ctx), AffineMap::get(6, 0, {d(0), d(1), d(2), d(5)}, ctx)};
+  using IT = utils::IteratorType;
+  SmallVector<IT> iterators = {IT::parallel,  IT::parallel,  IT::parallel,
+                               IT::reduction, IT::reduction, IT::parallel};
+  return b
+      .create<linalg::GenericOp>(loc, resultType, ValueRange{padded, window}, ValueRange{filled},
+                                 maps, iterators,
+                                 [&](OpBuilder &nb, Location l, ValueRange a) {
+                                   nb.create<linalg::YieldOp>(l, combine(nb, l, {a[0], a[2]}));
+                                 })
+      .getResult(0);
+}
+
 struct MaxPool2dLowering : OpRewritePattern<tess::MaxPool2dOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tess::MaxPool2dOp op, PatternRewriter &rewriter) const override {
-    MLIRContext *ctx = rewriter.getContext();
-    Location loc = op.getLoc();
-    auto resultType = cast<RankedTensorType>(op.getType());
-    ArrayRef<int64_t> st = op.getStrides();
     double ninf = -std::numeric_limits<double>::infinity();
-    Value padded = padSpatial(rewriter, loc, op.getInput(), op.getPadding(), ninf);
-    Value init = rewriter
-                     .create<linalg::FillOp>(loc, floatConst(rewriter, loc, ninf),
-                                             emptyTensor(rewriter, loc, resultType))
-                     .getResult(0);
-    // Window sizes only appear as loop bounds, given by this shape-only operand.
-    auto windowType = RankedTensorType::get(op.getKernel(), rewriter.getF32Type());
-    Value window = rewriter.create<tensor::EmptyOp>(loc, windowType.getShape(),
-                                                    windowType.getElementType());
-    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    // d0 n, d1 c, d2 oh, d3 kh, d4 kw, d5 ow
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(6, 0, {d(0), d(1), d(2) * st[0] + d(3), d(5) * st[1] + d(4)}, ctx),
-        AffineMap::get(6, 0, {d(3), d(4)}, ctx),
-        AffineMap::get(6, 0, {d(0), d(1), d(2), d(5)}, ctx)};
-    using IT = utils::IteratorType;
-    SmallVector<IT> iterators = {IT::parallel, IT::parallel,  IT::parallel,
-                                 IT::reduction, IT::reduction, IT::parallel};
-    auto generic = rewriter.create<linalg::GenericOp>(
-        loc, resultType, ValueRange{padded, window}, ValueRange{init}, maps, iterators,
-        [&](OpBuilder &b, Location l, ValueRange a) {
-          b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::MaximumFOp>(l, a[0], a[2])});
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    Value padded = padSpatial(rewriter, op.getLoc(), op.getInput(), op.getPadding(), ninf);
+    rewriter.replaceOp(op, windowReduction(rewriter, op.getLoc(), padded,
+                                           cast<RankedTensorType>(op.getType()), op.getKernel(),
+                                           op.getStrides(), ninf, maxF));
     return success();
   }
 };
@@ -954,33 +960,12 @@ struct ConstantLowering : OpRewritePattern<tess::ConstantOp> {
 struct AvgPool2dLowering : OpRewritePattern<tess::AvgPool2dOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tess::AvgPool2dOp op, PatternRewriter &rewriter) const override {
-    MLIRContext *ctx = rewriter.getContext();
     Location loc = op.getLoc();
     auto resultType = cast<RankedTensorType>(op.getType());
     ArrayRef<int64_t> st = op.getStrides(), k = op.getKernel(), pad = op.getPadding();
     ArrayRef<int64_t> in = typeOf(op.getInput()).getShape();
     Value padded = padSpatial(rewriter, loc, op.getInput(), pad, 0.0);
-    Value init = rewriter
-                     .create<linalg::FillOp>(loc, floatConst(rewriter, loc, 0.0),
-                                             emptyTensor(rewriter, loc, resultType))
-                     .getResult(0);
-    Value window = rewriter.create<tensor::EmptyOp>(loc, k, rewriter.getF32Type());
-    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(6, 0, {d(0), d(1), d(2) * st[0] + d(3), d(5) * st[1] + d(4)}, ctx),
-        AffineMap::get(6, 0, {d(3), d(4)}, ctx),
-        AffineMap::get(6, 0, {d(0), d(1), d(2), d(5)}, ctx)};
-    using IT = utils::IteratorType;
-    SmallVector<IT> iterators = {IT::parallel,  IT::parallel,  IT::parallel,
-                                 IT::reduction, IT::reduction, IT::parallel};
-    Value sum = rewriter
-                    .create<linalg::GenericOp>(
-                        loc, resultType, ValueRange{padded, window}, ValueRange{init}, maps,
-                        iterators,
-                        [&](OpBuilder &b, Location l, ValueRange a) {
-                          b.create<linalg::YieldOp>(l, addF(b, l, {a[0], a[2]}));
-                        })
-                    .getResult(0);
+    Value sum = windowReduction(rewriter, loc, padded, resultType, k, st, 0.0, addF);
     bool includePad = op.getCountIncludePad();
     Value r = elementwise(
         rewriter, loc, resultType, {sum}, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
