@@ -152,6 +152,12 @@ private:
                             NDArray &out);
   std::string evalConv2d(Conv2dOp op, NDArray &out);
   std::string evalMaxPool2d(MaxPool2dOp op, NDArray &out);
+  std::string evalAvgPool2d(AvgPool2dOp op, NDArray &out);
+  std::string evalUnfold(UnfoldOp op, NDArray &out);
+  std::string evalFold(FoldOp op, NDArray &out);
+  std::string evalResize(ResizeOp op, NDArray &out);
+  std::string evalEinsum(EinsumOp op, NDArray &out);
+  std::string evalAttention(AttentionOp op, NDArray &out);
 
   llvm::DenseMap<Value, NDArray> env_;
 };
@@ -285,6 +291,18 @@ std::string Interpreter::eval(Operation *op, NDArray &out) {
     return evalConv2d(c, out);
   if (auto m = dyn_cast<MaxPool2dOp>(op))
     return evalMaxPool2d(m, out);
+  if (auto a = dyn_cast<AvgPool2dOp>(op))
+    return evalAvgPool2d(a, out);
+  if (auto u = dyn_cast<UnfoldOp>(op))
+    return evalUnfold(u, out);
+  if (auto f = dyn_cast<FoldOp>(op))
+    return evalFold(f, out);
+  if (auto r = dyn_cast<ResizeOp>(op))
+    return evalResize(r, out);
+  if (auto e = dyn_cast<EinsumOp>(op))
+    return evalEinsum(e, out);
+  if (auto a = dyn_cast<AttentionOp>(op))
+    return evalAttention(a, out);
   return "unsupported op";
 }
 
@@ -998,6 +1016,343 @@ std::string Interpreter::evalMaxPool2d(MaxPool2dOp op, NDArray &out) {
         }
         out.data[k++] = r;
       }
+  return "";
+}
+
+std::string Interpreter::evalAvgPool2d(AvgPool2dOp op, NDArray &out) {
+  const NDArray &x = get(op.getInput());
+  ArrayRef<int64_t> ker = op.getKernel(), st = op.getStrides(), pad = op.getPadding();
+  if (x.shape.size() != 4)
+    return "input must have rank 4";
+  if (ker.size() != 2 || st.size() != 2 || pad.size() != 2)
+    return "kernel, strides and padding need two entries each";
+  if (ker[0] < 1 || ker[1] < 1 || st[0] < 1 || st[1] < 1 || pad[0] < 0 || pad[1] < 0)
+    return "bad kernel, strides or padding";
+  bool includePad = op.getCountIncludePad();
+  int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  int64_t OH = (H + 2 * pad[0] - ker[0]) / st[0] + 1;
+  int64_t OW = (W + 2 * pad[1] - ker[1]) / st[1] + 1;
+  if (OH < 1 || OW < 1)
+    return "the kernel is larger than the padded input";
+  out = NDArray::zeros({N, C, OH, OW});
+  int64_t k = 0;
+  for (int64_t nc = 0; nc < N * C; ++nc)
+    for (int64_t y = 0; y < OH; ++y)
+      for (int64_t xx = 0; xx < OW; ++xx) {
+        double s = 0.0;
+        int64_t inside = 0;
+        for (int64_t i = 0; i < ker[0]; ++i) {
+          int64_t iy = y * st[0] + i - pad[0];
+          if (iy < 0 || iy >= H)
+            continue; // zero padding
+          for (int64_t j = 0; j < ker[1]; ++j) {
+            int64_t ix = xx * st[1] + j - pad[1];
+            if (ix < 0 || ix >= W)
+              continue;
+            s += x.data[(nc * H + iy) * W + ix];
+            ++inside;
+          }
+        }
+        double count = includePad ? double(ker[0] * ker[1]) : double(inside);
+        if (count == 0)
+          return "a window lies entirely in the padding";
+        out.data[k++] = s / count;
+      }
+  return "";
+}
+
+/// Shared geometry of unfold / fold: image [N, C, H, W] <-> columns [N, C*KH*KW, OH*OW].
+struct PatchGeometry {
+  int64_t N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW;
+};
+
+std::string patchGeometry(ArrayRef<int64_t> ker, ArrayRef<int64_t> st, ArrayRef<int64_t> pad,
+                          PatchGeometry &g) {
+  if (ker.size() != 2 || st.size() != 2 || pad.size() != 2)
+    return "kernel, strides and padding need two entries each";
+  if (ker[0] < 1 || ker[1] < 1 || st[0] < 1 || st[1] < 1 || pad[0] < 0 || pad[1] < 0)
+    return "bad kernel, strides or padding";
+  g.KH = ker[0], g.KW = ker[1], g.SH = st[0], g.SW = st[1], g.PH = pad[0], g.PW = pad[1];
+  g.OH = (g.H + 2 * g.PH - g.KH) / g.SH + 1;
+  g.OW = (g.W + 2 * g.PW - g.KW) / g.SW + 1;
+  if (g.OH < 1 || g.OW < 1 || g.H + 2 * g.PH < g.KH || g.W + 2 * g.PW < g.KW)
+    return "the kernel is larger than the padded input";
+  return "";
+}
+
+std::string Interpreter::evalUnfold(UnfoldOp op, NDArray &out) {
+  const NDArray &x = get(op.getInput());
+  if (x.shape.size() != 4)
+    return "input must have rank 4";
+  PatchGeometry g;
+  g.N = x.shape[0], g.C = x.shape[1], g.H = x.shape[2], g.W = x.shape[3];
+  if (std::string err = patchGeometry(op.getKernel(), op.getStrides(), op.getPadding(), g);
+      !err.empty())
+    return err;
+  int64_t rows = g.C * g.KH * g.KW, L = g.OH * g.OW;
+  out = NDArray::zeros({g.N, rows, L});
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t c = 0; c < g.C; ++c)
+      for (int64_t i = 0; i < g.KH; ++i)
+        for (int64_t j = 0; j < g.KW; ++j) {
+          int64_t row = (c * g.KH + i) * g.KW + j;
+          for (int64_t y = 0; y < g.OH; ++y)
+            for (int64_t xx = 0; xx < g.OW; ++xx) {
+              int64_t iy = y * g.SH + i - g.PH, ix = xx * g.SW + j - g.PW;
+              if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W)
+                continue; // zero padding
+              out.data[(n * rows + row) * L + y * g.OW + xx] =
+                  x.data[((n * g.C + c) * g.H + iy) * g.W + ix];
+            }
+        }
+  return "";
+}
+
+std::string Interpreter::evalFold(FoldOp op, NDArray &out) {
+  const NDArray &x = get(op.getInput());
+  auto type = dyn_cast<RankedTensorType>(op.getResult().getType());
+  if (x.shape.size() != 3 || !type || type.getRank() != 4 || !type.hasStaticShape())
+    return "expected input [N, C*KH*KW, L] and a static result [N, C, H, W]";
+  PatchGeometry g;
+  g.N = type.getDimSize(0), g.C = type.getDimSize(1), g.H = type.getDimSize(2),
+  g.W = type.getDimSize(3);
+  if (std::string err = patchGeometry(op.getKernel(), op.getStrides(), op.getPadding(), g);
+      !err.empty())
+    return err;
+  int64_t rows = g.C * g.KH * g.KW, L = g.OH * g.OW;
+  if (x.shape != Dims{g.N, rows, L})
+    return "input " + formatShape(x.shape) + " does not match [" + std::to_string(g.N) + ", " +
+           std::to_string(rows) + ", " + std::to_string(L) + "]";
+  out = NDArray::zeros({g.N, g.C, g.H, g.W});
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t c = 0; c < g.C; ++c)
+      for (int64_t i = 0; i < g.KH; ++i)
+        for (int64_t j = 0; j < g.KW; ++j) {
+          int64_t row = (c * g.KH + i) * g.KW + j;
+          for (int64_t y = 0; y < g.OH; ++y)
+            for (int64_t xx = 0; xx < g.OW; ++xx) {
+              int64_t iy = y * g.SH + i - g.PH, ix = xx * g.SW + j - g.PW;
+              if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W)
+                continue;
+              out.data[((n * g.C + c) * g.H + iy) * g.W + ix] +=
+                  x.data[(n * rows + row) * L + y * g.OW + xx];
+            }
+        }
+  return "";
+}
+
+/// Keys' cubic convolution kernel with A = -0.75 (PyTorch's bicubic).
+double cubicWeight(double t) {
+  const double A = -0.75;
+  t = std::fabs(t);
+  if (t <= 1)
+    return ((A + 2) * t - (A + 3)) * t * t + 1;
+  if (t < 2)
+    return ((A * t - 5 * A) * t + 8 * A) * t - 4 * A;
+  return 0.0;
+}
+
+/// Taps (index, weight) of one output coordinate `d` along an axis of `in` -> `outSize`.
+std::vector<std::pair<int64_t, double>> resizeTaps(const std::string &mode, int64_t d, int64_t in,
+                                                   int64_t outSize) {
+  double scale = double(in) / double(outSize);
+  auto clampIdx = [&](int64_t i) { return std::min(std::max<int64_t>(i, 0), in - 1); };
+  std::vector<std::pair<int64_t, double>> taps;
+  if (mode == "nearest") {
+    taps.push_back({clampIdx(int64_t(std::floor(double(d) * scale))), 1.0});
+  } else if (mode == "bilinear") {
+    double src = std::max((double(d) + 0.5) * scale - 0.5, 0.0);
+    int64_t i0 = int64_t(std::floor(src));
+    double f = src - double(i0);
+    taps.push_back({clampIdx(i0), 1.0 - f});
+    taps.push_back({clampIdx(i0 + 1), f});
+  } else { // bicubic
+    double src = (double(d) + 0.5) * scale - 0.5;
+    int64_t i0 = int64_t(std::floor(src));
+    double f = src - double(i0);
+    for (int64_t k = -1; k <= 2; ++k)
+      taps.push_back({clampIdx(i0 + k), cubicWeight(f - double(k))});
+  }
+  return taps;
+}
+
+std::string Interpreter::evalResize(ResizeOp op, NDArray &out) {
+  const NDArray &x = get(op.getInput());
+  auto type = dyn_cast<RankedTensorType>(op.getResult().getType());
+  std::string mode = op.getMode().str();
+  if (mode != "nearest" && mode != "bilinear" && mode != "bicubic")
+    return "unknown mode '" + mode + "'";
+  if (x.shape.size() != 4 || !type || type.getRank() != 4 || !type.hasStaticShape())
+    return "expected input [N, C, H, W] and a static result [N, C, OH, OW]";
+  int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  int64_t OH = type.getDimSize(2), OW = type.getDimSize(3);
+  if (type.getDimSize(0) != N || type.getDimSize(1) != C || OH < 1 || OW < 1 || H < 1 || W < 1)
+    return "result type does not fit the input";
+  out = NDArray::zeros({N, C, OH, OW});
+  std::vector<std::vector<std::pair<int64_t, double>>> ty(OH), tx(OW);
+  for (int64_t y = 0; y < OH; ++y)
+    ty[y] = resizeTaps(mode, y, H, OH);
+  for (int64_t xx = 0; xx < OW; ++xx)
+    tx[xx] = resizeTaps(mode, xx, W, OW);
+  int64_t k = 0;
+  for (int64_t nc = 0; nc < N * C; ++nc)
+    for (int64_t y = 0; y < OH; ++y)
+      for (int64_t xx = 0; xx < OW; ++xx) {
+        double s = 0.0;
+        for (auto [iy, wy] : ty[y])
+          for (auto [ix, wx] : tx[xx])
+            s += wy * wx * x.data[(nc * H + iy) * W + ix];
+        out.data[k++] = s;
+      }
+  return "";
+}
+
+std::string Interpreter::evalEinsum(EinsumOp op, NDArray &out) {
+  std::string eq;
+  for (char c : op.getEquation())
+    if (c != ' ')
+      eq += c;
+  size_t arrow = eq.find("->");
+  if (arrow == std::string::npos)
+    return "equation '" + eq + "' has no '->'";
+  std::vector<std::string> ins;
+  std::string lhs = eq.substr(0, arrow), res = eq.substr(arrow + 2);
+  for (size_t start = 0;;) {
+    size_t comma = lhs.find(',', start);
+    ins.push_back(lhs.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  if (ins.size() != op.getInputs().size())
+    return "equation names " + std::to_string(ins.size()) + " operands, got " +
+           std::to_string(op.getInputs().size());
+  std::map<char, int64_t> size;
+  std::vector<const NDArray *> arrays;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    const NDArray &a = get(op.getInputs()[i]);
+    arrays.push_back(&a);
+    if (a.shape.size() != ins[i].size())
+      return "operand #" + std::to_string(i) + " " + formatShape(a.shape) +
+             " does not have the rank of '" + ins[i] + "'";
+    for (size_t d = 0; d < ins[i].size(); ++d) {
+      char c = ins[i][d];
+      if (c < 'a' || c > 'z' || ins[i].find(c) != d)
+        return "bad or repeated axis letter in '" + ins[i] + "'";
+      auto [it, fresh] = size.insert({c, a.shape[d]});
+      if (!fresh && it->second != a.shape[d])
+        return std::string("axis '") + c + "' has mismatched sizes";
+    }
+  }
+  // Loop letters: result letters first, then the summed ones.
+  std::string letters = res;
+  for (size_t r = 0; r < res.size(); ++r)
+    if (!size.count(res[r]) || res.find(res[r]) != r)
+      return std::string("result axis '") + res[r] + "' is unknown or repeated";
+  for (auto &[c, n] : size)
+    if (res.find(c) == std::string::npos)
+      letters += c;
+  Dims loopShape, resShape;
+  for (char c : letters)
+    loopShape.push_back(size[c]);
+  for (char c : res)
+    resShape.push_back(size[c]);
+  // Per operand, the stride of each loop letter (0 when the operand lacks it).
+  std::vector<Dims> strides(ins.size(), Dims(letters.size(), 0));
+  for (size_t i = 0; i < ins.size(); ++i) {
+    Dims s = stridesOf(arrays[i]->shape);
+    for (size_t d = 0; d < ins[i].size(); ++d)
+      strides[i][letters.find(ins[i][d])] = s[d];
+  }
+  Dims resStrides = stridesOf(resShape);
+  out = NDArray::zeros(resShape);
+  forEachIndex(loopShape, [&](const Dims &idx) {
+    double p = 1.0;
+    for (size_t i = 0; i < ins.size(); ++i) {
+      int64_t off = 0;
+      for (size_t l = 0; l < letters.size(); ++l)
+        off += idx[l] * strides[i][l];
+      p *= arrays[i]->data[off];
+    }
+    int64_t o = 0;
+    for (size_t r = 0; r < res.size(); ++r)
+      o += idx[r] * resStrides[r];
+    out.data[o] += p;
+  });
+  return "";
+}
+
+std::string Interpreter::evalAttention(AttentionOp op, NDArray &out) {
+  if (op.getNumResults() != 1)
+    return "only the tensor form (one result) is supported";
+  const NDArray &q = get(op.getQ()), &k = get(op.getK()), &v = get(op.getV());
+  const NDArray &init = get(op.getInit());
+  size_t rank = q.shape.size();
+  if (rank < 2 || k.shape.size() != rank || v.shape.size() != rank || init.shape.size() != rank)
+    return "q, k, v and init must have the same rank >= 2";
+  Dims batch(q.shape.begin(), q.shape.end() - 2);
+  int64_t M = q.shape[rank - 2], D = q.shape[rank - 1];
+  int64_t N = k.shape[rank - 2], E = v.shape[rank - 1];
+  auto withTail = [&](int64_t a, int64_t b) {
+    Dims d = batch;
+    d.push_back(a);
+    d.push_back(b);
+    return d;
+  };
+  if (k.shape != withTail(N, D) || v.shape != withTail(N, E) || init.shape != withTail(M, E))
+    return "shapes q " + formatShape(q.shape) + ", k " + formatShape(k.shape) + ", v " +
+           formatShape(v.shape) + ", init " + formatShape(init.shape) + " do not fit";
+  Dims scoreShape = withTail(M, N);
+  std::vector<const NDArray *> biases;
+  for (Value b : op.getBiases()) {
+    const NDArray &a = get(b);
+    std::optional<Dims> bc = broadcast(a.shape, scoreShape);
+    if (a.shape.size() > scoreShape.size() || !bc || *bc != scoreShape)
+      return "bias " + formatShape(a.shape) + " does not broadcast to the scores " +
+             formatShape(scoreShape);
+    biases.push_back(&a);
+  }
+  double scale = op.getScale().convertToDouble();
+  bool causal = op.getCausal();
+  int64_t B = product(batch);
+  out = NDArray::zeros(init.shape);
+  std::vector<double> s(N);
+  Dims idx(scoreShape.size(), 0);
+  for (int64_t b = 0; b < B; ++b) {
+    // Multi-index of the batch b (row-major).
+    int64_t rem = b;
+    for (int64_t d = int64_t(batch.size()) - 1; d >= 0; --d) {
+      idx[d] = rem % batch[d];
+      rem /= batch[d];
+    }
+    for (int64_t i = 0; i < M; ++i) {
+      double mx = -std::numeric_limits<double>::infinity();
+      int64_t keys = causal ? std::min(i + 1, N) : N;
+      for (int64_t j = 0; j < keys; ++j) {
+        double dot = 0.0;
+        for (int64_t d = 0; d < D; ++d)
+          dot += q.data[(b * M + i) * D + d] * k.data[(b * N + j) * D + d];
+        double sc = scale * dot;
+        idx[rank - 2] = i;
+        idx[rank - 1] = j;
+        for (const NDArray *bias : biases)
+          sc += bias->data[broadcastOffset(idx, bias->shape)];
+        s[j] = sc;
+        mx = std::max(mx, sc);
+      }
+      double sum = 0.0;
+      for (int64_t j = 0; j < keys; ++j) {
+        s[j] = std::exp(s[j] - mx);
+        sum += s[j];
+      }
+      for (int64_t e = 0; e < E; ++e) {
+        double acc = 0.0;
+        for (int64_t j = 0; j < keys; ++j)
+          acc += s[j] * v.data[(b * N + j) * E + e];
+        out.data[(b * M + i) * E + e] = acc / sum;
+      }
+    }
+  }
   return "";
 }
 

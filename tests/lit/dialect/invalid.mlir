@@ -335,3 +335,36 @@ func.func @pow_integer(%a: tensor<3xi32>) {
   %0 = tess.pow %a, %a : tensor<3xi32>, tensor<3xi32> -> tensor<3xi32>
   return
 }
+
+// -----
+
+func.func @einsum_sizes(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) {
+  // expected-error@+1 {{einsum axis 'j' has size 3 and 4}}
+  %0 = tess.einsum "ij,jk->ik", %a, %b : tensor<2x3xf32>, tensor<4x5xf32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @fold_blocks(%a: tensor<1x18x60xf32>) {
+  // expected-error@+1 {{fold input has 60 blocks but an output of [8, 8] has 64}}
+  %0 = tess.fold %a {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, padding = array<i64: 1, 1>} : tensor<1x18x60xf32> -> tensor<1x2x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @resize_mode(%a: tensor<1x2x8x8xf32>) {
+  // expected-error@+1 {{mode must be nearest, bilinear or bicubic}}
+  %0 = tess.resize %a {mode = "area"} : tensor<1x2x8x8xf32> -> tensor<1x2x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @attention_keys(%q: tensor<1x6x4xf32>, %k: tensor<1x5x4xf32>, %v: tensor<1x6x4xf32>) {
+  %init = tensor.empty() : tensor<1x6x4xf32>
+  // expected-error@+1 {{k and v must have the same number of keys}}
+  %0 = tess.attention %q, %k, %v init(%init) {scale = 1.0 : f64} : tensor<1x6x4xf32>, tensor<1x5x4xf32>, tensor<1x6x4xf32>, tensor<1x6x4xf32> -> tensor<1x6x4xf32>
+  return
+}
