@@ -303,6 +303,15 @@ std::string Interpreter::eval(Operation *op, NDArray &out) {
     return evalEinsum(e, out);
   if (auto a = dyn_cast<AttentionOp>(op))
     return evalAttention(a, out);
+  // tensor.empty: the destination of destination-style ops (tess.attention's init), whose
+  // contents are never read; zeros of the result type.
+  if (op->getName().getStringRef() == "tensor.empty" && op->getNumOperands() == 0) {
+    auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!type || !type.hasStaticShape())
+      return "tensor.empty must have a static shape";
+    out = NDArray::zeros(Dims(type.getShape().begin(), type.getShape().end()));
+    return "";
+  }
   return "unsupported op";
 }
 

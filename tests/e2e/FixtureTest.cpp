@@ -26,6 +26,9 @@ struct Fixture {
   const char *model; // under models
 };
 
+// Test logs show the fixture by name.
+void PrintTo(const Fixture &f, std::ostream *os) { *os << f.dir; }
+
 class FixtureTest : public E2ETest, public ::testing::WithParamInterface<Fixture> {
 public:
   using E2ETest::fromFile;

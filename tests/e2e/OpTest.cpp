@@ -515,6 +515,80 @@ const std::vector<OpCase> &opCases() {
        "graph g(x: f32[2, 2, 9, 8]) -> (y: f32[2, 2, 5, 7]) "
        "{ return max_pool2d(x, [3, 2], stride = [2, 1], padding = [1, 0]) }"},
 
+      // avg_pool2d (zero padding; count_include_pad divides by the full window or by the
+      // positions inside the input).
+      {"avg_pool_3x3_s2_p1_include_pad",
+       "graph g(x: f32[2, 3, 9, 12]) -> (y: f32[2, 3, 5, 6]) "
+       "{ return avg_pool2d(x, 3, stride = 2, padding = 1) }"},
+      {"avg_pool_3x3_s2_p1_exclude_pad",
+       "graph g(x: f32[2, 3, 9, 12]) -> (y: f32[2, 3, 5, 6]) "
+       "{ return avg_pool2d(x, 3, stride = 2, padding = 1, count_include_pad = false) }"},
+      {"avg_pool_2x2_s2",
+       "graph g(x: f32[1, 4, 7, 10]) -> (y: f32[1, 4, 3, 5]) { return avg_pool2d(x, 2) }"},
+
+      // unfold / fold (im2col and its adjoint).
+      {"unfold_k3_p1",
+       "graph g(x: f32[2, 3, 6, 5]) -> (y: f32[2, 27, 30]) "
+       "{ return unfold(x, 3, padding = 1) }"},
+      {"unfold_k6_s2_p2",
+       "graph g(x: f32[1, 2, 11, 9]) -> (y: f32[1, 72, 20]) "
+       "{ return unfold(x, 6, stride = 2, padding = 2) }"},
+      {"fold_unfold_k3_p1",
+       "graph g(x: f32[2, 3, 6, 5]) -> (y: f32[2, 3, 6, 5]) "
+       "{ return fold(unfold(x, 3, padding = 1), [6, 5], 3, padding = 1) }"},
+      {"fold_unfold_k6_s2_p2",
+       "graph g(x: f32[1, 2, 11, 9]) -> (y: f32[1, 2, 11, 9]) "
+       "{ return fold(unfold(x, 6, stride = 2, padding = 2), [11, 9], 6, stride = 2, "
+       "padding = 2) }"},
+      {"fold_k3_p1",
+       "graph g(x: f32[2, 27, 30]) -> (y: f32[2, 3, 6, 5]) "
+       "{ return fold(x, [6, 5], 3, padding = 1) }"},
+      {"fold_k6_s2_p2",
+       "graph g(x: f32[1, 72, 20]) -> (y: f32[1, 2, 11, 9]) "
+       "{ return fold(x, [11, 9], 6, stride = 2, padding = 2) }"},
+
+      // interpolate (align_corners = false, PyTorch's index rules).
+      {"interpolate_nearest_x2",
+       "graph g(x: f32[1, 3, 5, 7]) -> (y: f32[1, 3, 10, 14]) "
+       "{ return interpolate(x, scale = 2, mode = \"nearest\") }"},
+      {"interpolate_nearest_size",
+       "graph g(x: f32[2, 2, 7, 5]) -> (y: f32[2, 2, 12, 9]) "
+       "{ return interpolate(x, size = [12, 9]) }"},
+      {"interpolate_bilinear_size",
+       "graph g(x: f32[2, 3, 7, 5]) -> (y: f32[2, 3, 12, 9]) "
+       "{ return interpolate(x, size = [12, 9], mode = \"bilinear\") }"},
+      {"interpolate_bilinear_down",
+       "graph g(x: f32[1, 2, 13, 11]) -> (y: f32[1, 2, 5, 4]) "
+       "{ return interpolate(x, size = [5, 4], mode = \"bilinear\") }"},
+      {"interpolate_bicubic_x2",
+       "graph g(x: f32[1, 2, 6, 5]) -> (y: f32[1, 2, 12, 10]) "
+       "{ return interpolate(x, scale = 2, mode = \"bicubic\") }"},
+      {"interpolate_bicubic_x4",
+       "graph g(x: f32[1, 2, 5, 4]) -> (y: f32[1, 2, 20, 16]) "
+       "{ return interpolate(x, scale = 4, mode = \"bicubic\") }"},
+      {"interpolate_bicubic_down4",
+       "graph g(x: f32[1, 2, 16, 20]) -> (y: f32[1, 2, 4, 5]) "
+       "{ return interpolate(x, size = [4, 5], mode = \"bicubic\") }"},
+      {"interpolate_bicubic_size",
+       "graph g(x: f32[1, 3, 7, 5]) -> (y: f32[1, 3, 12, 9]) "
+       "{ return interpolate(x, size = [12, 9], mode = \"bicubic\") }"},
+
+      // einsum.
+      {"einsum_bukm_buvm",
+       "graph g(a: f32[2, 3, 4, 5], b: f32[2, 3, 6, 5]) -> (y: f32[2, 4, 6]) "
+       "{ return einsum(\"bukm,buvm->bkv\", a, b) }"},
+      {"einsum_bhkn_bkv",
+       "graph g(a: f32[2, 3, 4, 5], b: f32[2, 4, 6]) -> (y: f32[2, 3, 6, 5]) "
+       "{ return einsum(\"bhkn,bkv->bhvn\", a, b) }"},
+      {"einsum_nmku_buvm",
+       "graph g(a: f32[2, 3, 4, 5], b: f32[3, 5, 6, 3]) -> (y: f32[3, 2, 4, 6]) "
+       "{ return einsum(\"nmku,buvm->bnkv\", a, b) }"},
+      {"einsum_reduce_one_operand",
+       "graph g(a: f32[4, 5, 6]) -> (y: f32[4, 6]) { return einsum(\"ijk->ik\", a) }"},
+      {"einsum_three_operands",
+       "graph g(a: f32[3, 4], b: f32[4, 5], c: f32[5, 2]) -> (y: f32[3, 2]) "
+       "{ return einsum(\"ij,jk,kl->il\", a, b, c) }"},
+
       // batch_norm (eval mode): running_var in [0.5, 1.5] from the harness' weights.
       {"batch_norm",
        "graph g(x: f32[2, 5, 4, 3]) -> (y: f32[2, 5, 4, 3]) { return batch_norm(x, bn) }"},
@@ -569,6 +643,57 @@ TEST_F(E2ETest, DenseAndSplatConstants) {
       %b = tess.add %a, %s : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x3xf32>
       %c = tess.mul %b, %r : tensor<2x3xf32>, tensor<3xf32> -> tensor<2x3xf32>
       return %c : tensor<2x3xf32>
+    })mlir"));
+}
+
+// tess.attention written directly (the DSL only reaches it through the compiler's
+// fuse-attention pass, after the interpreter has seen the unfused graph): checks the
+// interpreter's attention against the compiled one.
+TEST_F(E2ETest, AttentionPlain) {
+  check(fromMLIR(R"mlir(
+    func.func @g(%q: tensor<2x3x7x8xf32> {tess.input = "q"}, %k: tensor<2x3x9x8xf32> {tess.input = "k"},
+                 %v: tensor<2x3x9x6xf32> {tess.input = "v"}) -> (tensor<2x3x7x6xf32> {tess.output = "y"}) {
+      %e = tensor.empty() : tensor<2x3x7x6xf32>
+      %o = tess.attention %q, %k, %v init(%e) {scale = 0.35355339059327373 : f64}
+        : tensor<2x3x7x8xf32>, tensor<2x3x9x8xf32>, tensor<2x3x9x6xf32>, tensor<2x3x7x6xf32> -> tensor<2x3x7x6xf32>
+      return %o : tensor<2x3x7x6xf32>
+    })mlir"));
+}
+
+TEST_F(E2ETest, AttentionCausal) {
+  check(fromMLIR(R"mlir(
+    func.func @g(%q: tensor<2x8x4xf32> {tess.input = "q"}, %k: tensor<2x8x4xf32> {tess.input = "k"},
+                 %v: tensor<2x8x5xf32> {tess.input = "v"}) -> (tensor<2x8x5xf32> {tess.output = "y"}) {
+      %e = tensor.empty() : tensor<2x8x5xf32>
+      %o = tess.attention %q, %k, %v init(%e) {causal = true, scale = 1.5 : f64}
+        : tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x5xf32>, tensor<2x8x5xf32> -> tensor<2x8x5xf32>
+      return %o : tensor<2x8x5xf32>
+    })mlir"));
+}
+
+TEST_F(E2ETest, AttentionBiases) {
+  CheckOptions o;
+  o.inputRanges = {{"b1", {-3, 3}}, {"b2", {-3, 3}}};
+  check(fromMLIR(R"mlir(
+    func.func @g(%q: tensor<2x6x4xf32> {tess.input = "q"}, %k: tensor<2x5x4xf32> {tess.input = "k"},
+                 %v: tensor<2x5x3xf32> {tess.input = "v"}, %b1: tensor<2x6x1xf32> {tess.input = "b1"},
+                 %b2: tensor<5xf32> {tess.input = "b2"}) -> (tensor<2x6x3xf32> {tess.output = "y"}) {
+      %e = tensor.empty() : tensor<2x6x3xf32>
+      %o = tess.attention %q, %k, %v bias(%b1, %b2 : tensor<2x6x1xf32>, tensor<5xf32>) init(%e) {scale = 2.0 : f64}
+        : tensor<2x6x4xf32>, tensor<2x5x4xf32>, tensor<2x5x3xf32>, tensor<2x6x3xf32> -> tensor<2x6x3xf32>
+      return %o : tensor<2x6x3xf32>
+    })mlir"), o);
+}
+
+TEST_F(E2ETest, AttentionCausalBiases) {
+  check(fromMLIR(R"mlir(
+    func.func @g(%q: tensor<1x2x7x4xf32> {tess.input = "q"}, %k: tensor<1x2x7x4xf32> {tess.input = "k"},
+                 %v: tensor<1x2x7x4xf32> {tess.input = "v"}, %b: tensor<1x2x7x7xf32> {tess.input = "b"})
+                 -> (tensor<1x2x7x4xf32> {tess.output = "y"}) {
+      %e = tensor.empty() : tensor<1x2x7x4xf32>
+      %o = tess.attention %q, %k, %v bias(%b : tensor<1x2x7x7xf32>) init(%e) {causal = true, scale = 0.5 : f64}
+        : tensor<1x2x7x4xf32>, tensor<1x2x7x4xf32>, tensor<1x2x7x4xf32>, tensor<1x2x7x4xf32> -> tensor<1x2x7x4xf32>
+      return %o : tensor<1x2x7x4xf32>
     })mlir"));
 }
 
