@@ -103,6 +103,8 @@ llvm::Error runPipeline(ModuleOp module, PassManager &pm, const char *what) {
 void addLinalgPhase(PassManager &pm, const CompileOptions &options) {
   if (enabled(options, "tessera-fuse-attention"))
     pm.addNestedPass<func::FuncOp>(createFuseAttention());
+  if (enabled(options, "tessera-layout-patches"))
+    pm.addNestedPass<func::FuncOp>(createLayoutPatches());
   pm.addPass(createTessToLinalg());
   pm.addPass(createCanonicalizerPass());
   if (enabled(options, "tessera-fuse-elementwise"))
@@ -199,7 +201,8 @@ llvm::Error lowerDispatches(ModuleOp module, ProgramInfo *program, const Compile
 } // namespace
 
 std::vector<std::string> optionalPasses() {
-  return {"tessera-fuse-attention", "tessera-fuse-elementwise", "tessera-tile-lambda",
+  return {"tessera-fuse-attention", "tessera-layout-patches", "tessera-fuse-elementwise",
+          "tessera-tile-lambda",
           "tessera-fold-output-copies"};
 }
 

@@ -57,6 +57,23 @@ def TileLambda : Pass<"tessera-tile-lambda", "mlir::func::FuncOp"> {
   ];
 }
 
+def LayoutPatches : Pass<"tessera-layout-patches", "mlir::func::FuncOp"> {
+  let summary = "Turn patch embedding (conv with kernel == stride, then tokens) into one GEMM";
+  let description = [{
+    Matches permute(reshape(conv2d(x, w, b)), [0, 2, 1]) where the convolution cuts x into
+    non-overlapping P x Q patches (kernel == stride, no padding, dilation 1, groups 1) and the
+    reshape flattens the patch grid: ViT's patch embedding. It becomes one contraction over
+    (batch, patch, feature; channel * P * Q) that reads the image in place through an affine
+    map (patch n at row n / w, column n % w) and writes the [B, N, D] token layout directly:
+    no im2col copy and no transpose dispatch remain.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numRewritten", "patch-embeddings", "Patch embeddings turned into one GEMM">,
+  ];
+}
+
 def FuseAttention : Pass<"tessera-fuse-attention", "mlir::func::FuncOp"> {
   let summary = "Replace matmul -> scale -> bias/mask -> softmax -> matmul by tess.attention";
   let description = [{
