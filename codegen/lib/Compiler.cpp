@@ -120,6 +120,7 @@ void addDispatchPhase(PassManager &pm, const CompileOptions &options) {
   bufferization.bufferizeFunctionBoundaries = true;
   bufferization.setFunctionBoundaryTypeConversion(
       bufferization::LayoutMapOption::IdentityLayoutMap);
+  pm.addNestedPass<func::FuncOp>(createSplitSharedFills());
   pm.addNestedPass<func::FuncOp>(createProtectGraphArgs());
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));

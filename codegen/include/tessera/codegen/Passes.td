@@ -41,6 +41,19 @@ def InlineExp : Pass<"tessera-inline-exp", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
+def SplitSharedFills : Pass<"tessera-split-shared-fills", "mlir::func::FuncOp"> {
+  let summary = "Give every consumer of a shared linalg.fill its own fill";
+  let description = [{
+    CSE merges identical fills (e.g. the zero or -inf initial values of several reductions);
+    each reduction then updates the shared value in place, so bufferization copies it once
+    per consumer: a fill plus one copy dispatch per use. Cloning the fill for every use
+    turns those copies into fills that bufferize in place.
+  }];
+  let statistics = [
+    Statistic<"numSplit", "split-fills", "Fills cloned for an extra consumer">,
+  ];
+}
+
 def FoldOutputCopies : Pass<"tessera-fold-output-copies", "mlir::func::FuncOp"> {
   let summary = "Compute graph outputs in place instead of copying them to the out-params";
   let description = [{
