@@ -109,12 +109,9 @@ const std::vector<OpCase> &opCases() {
       {"linear_no_bias",
        "graph g(x: f32[3, 4, 10]) -> (y: f32[3, 4, 6]) "
        "{ return linear(x, fc, out = 6, bias = false) }"},
-      // COMPILER BUG (kept failing on purpose, see the report): for a rank-1 input the bias has
-      // the result's shape and bufferization reuses the bias parameter as the matmul's
-      // accumulator: the dispatch writes x.W^T + b into fc.bias. Run #1 is right; every later
-      // run (and every later Session on the same Module) adds to the updated bias, and the
-      // module's embedded constant bytes change. With `tessera run --weights` (read-only
-      // mapping) it segfaults.
+      // Regression: for a rank-1 input the bias has the result's shape, and bufferization once
+      // reused the bias parameter as the contraction's accumulator (running twice changed the
+      // module's constants). Graph arguments are now read-only (tessera-protect-graph-args).
       {"linear_rank1", "graph g(x: f32[10]) -> (y: f32[6]) { return linear(x, fc, out = 6) }"},
       {"linear_declared",
        "param fc.weight: f32[6, 10]\n"
