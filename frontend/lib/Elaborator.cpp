@@ -19,6 +19,7 @@ namespace tessera::frontend {
 namespace {
 constexpr unsigned kMaxCallDepth = 64;
 constexpr int64_t kMaxLoopTrips = 100000;
+constexpr uint64_t kMaxStatements = 2000000;
 constexpr int64_t kMaxDim = int64_t(1) << 40;
 
 RankedTensorType tensorType(Value v) { return cast<RankedTensorType>(v.getType()); }
@@ -446,6 +447,11 @@ bool Elaborator::execBlock(const std::vector<StmtPtr> &body, Scope &scope,
 
 bool Elaborator::execStmt(const Stmt &stmt, Scope &scope,
                           std::optional<std::vector<Val>> &returned) {
+  // Nested loops multiply: bound the whole elaboration so that no program can hang the
+  // compiler (the largest seed model executes about 10^4 statements).
+  if (++executedStatements_ > kMaxStatements)
+    return error(stmt.loc, "the program runs more than " + std::to_string(kMaxStatements) +
+                               " statements while being elaborated (loops nested too deep?)");
   switch (stmt.kind) {
   case Stmt::Kind::Assign: {
     if (configs_.count(stmt.name) && !scope.count(stmt.name))

@@ -105,6 +105,7 @@ private:
   Scope configs_;
   std::map<std::string, const FnDecl *> fns_;
   unsigned callDepth_ = 0;
+  uint64_t executedStatements_ = 0;
 
   struct Param {
     mlir::Value value;
