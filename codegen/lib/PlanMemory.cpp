@@ -1,6 +1,8 @@
 // Static memory planning: every intermediate buffer of the graph becomes a slice of one arena.
 // Shapes are static and the graph function is straight-line code, so live ranges are exact.
 #include "tessera/codegen/Passes.h"
+
+#include "Program.h"
 #include "tessera/passes/PassReport.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -67,9 +69,7 @@ struct PlanMemoryPass : tessera::impl::PlanMemoryBase<PlanMemoryPass> {
           Operation *top = func.getBody().front().findAncestorOpInBlock(*user);
           if (top)
             b.last = std::max(b.last, index[top]);
-          if (isa<ViewLikeOpInterface>(user) || isa<memref::ExpandShapeOp,
-                                                    memref::CollapseShapeOp,
-                                                    memref::TransposeOp>(user))
+          if (tessera::codegen::isBufferView(user))
             for (Value r : user->getResults())
               worklist.push_back(r);
         }

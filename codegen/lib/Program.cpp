@@ -11,6 +11,11 @@ using namespace mlir;
 
 namespace tessera::codegen {
 
+bool isBufferView(Operation *op) {
+  return isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
+             memref::TransposeOp, memref::CastOp, memref::ReinterpretCastOp>(op);
+}
+
 uint64_t elementBytes(Type type) {
   unsigned bits = type.getIntOrFloatBitWidth();
   return bits <= 8 ? 1 : bits / 8;
@@ -38,11 +43,9 @@ FailureOr<uint64_t> extentBytes(MemRefType type) {
 /// Follows views back to the buffer they alias.
 Value rootOf(Value v) {
   while (Operation *def = v.getDefiningOp()) {
-    if (isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
-            memref::TransposeOp, memref::CastOp, memref::ReinterpretCastOp>(def))
-      v = def->getOperand(0);
-    else
+    if (!isBufferView(def))
       break;
+    v = def->getOperand(0);
   }
   return v;
 }

@@ -62,6 +62,12 @@ mlir::FailureOr<ProgramInfo> extractProgram(mlir::ModuleOp module,
 /// vectorize.
 void annotateNoAlias(mlir::ModuleOp module, const ProgramInfo &program);
 
+/// True for the ops that alias a buffer rather than compute into one (subview, expand /
+/// collapse_shape, transpose, cast, reinterpret_cast): their operand 0 is the viewed buffer.
+/// The memory plan extends live ranges through them and program extraction follows them back
+/// to the bound buffer, so both must agree on this list.
+bool isBufferView(mlir::Operation *op);
+
 /// Bytes per element of a buffer of this element type.
 uint64_t elementBytes(mlir::Type type);
 

@@ -246,11 +246,13 @@ std::string conv2dShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> w
   return "";
 }
 
-std::string maxPool2dShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,
-                           llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding,
-                           Shape &result) {
+namespace {
+/// The output shape of a 2-D pooling named `op` (max_pool2d, avg_pool2d).
+std::string pool2dShape(const std::string &op, llvm::ArrayRef<int64_t> input,
+                        llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> strides,
+                        llvm::ArrayRef<int64_t> padding, Shape &result) {
   if (input.size() != 4)
-    return "max_pool2d input must be [N, C, H, W], got " + formatShape(input);
+    return op + " input must be [N, C, H, W], got " + formatShape(input);
   for (auto err : {checkPair(kernel, "kernel", 1), checkPair(strides, "strides", 1),
                    checkPair(padding, "padding", 0)})
     if (!err.empty())
@@ -258,23 +260,27 @@ std::string maxPool2dShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t
   result = {input[0], input[1], 0, 0};
   for (int d = 0; d < 2; ++d) {
     if (2 * padding[d] > kernel[d])
-      return "max_pool2d padding " + formatShape(padding) + " must be at most half the kernel " +
+      return op + " padding " + formatShape(padding) + " must be at most half the kernel " +
              formatShape(kernel);
     int64_t padded = input[2 + d] + 2 * padding[d];
     if (padded < kernel[d])
-      return "max_pool2d kernel " + formatShape(kernel) + " is larger than the padded input";
+      return op + " kernel " + formatShape(kernel) + " is larger than the padded input";
     result[2 + d] = (padded - kernel[d]) / strides[d] + 1;
   }
   return "";
+}
+} // namespace
+
+std::string maxPool2dShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,
+                           llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding,
+                           Shape &result) {
+  return pool2dShape("max_pool2d", input, kernel, strides, padding, result);
 }
 
 std::string avgPool2dShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,
                            llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding,
                            Shape &result) {
-  std::string err = maxPool2dShape(input, kernel, strides, padding, result);
-  if (!err.empty() && err.rfind("max_pool2d", 0) == 0)
-    err.replace(0, 10, "avg_pool2d");
-  return err;
+  return pool2dShape("avg_pool2d", input, kernel, strides, padding, result);
 }
 
 std::string unfoldShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,

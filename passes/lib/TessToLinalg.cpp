@@ -142,37 +142,34 @@ Value keepDims(OpBuilder &b, Location loc, Value reduced, RankedTensorType fullT
 }
 
 /// Row-major reshape of a contiguous tensor: collapse to 1-D, then expand.
+/// The reassociation grouping every dimension of a rank-`rank` tensor into one (none for
+/// rank 0, which reshapes to or from all-ones shapes).
+SmallVector<ReassociationIndices> groupAll(int64_t rank) {
+  if (rank == 0)
+    return {};
+  ReassociationIndices all;
+  for (int64_t i = 0; i < rank; ++i)
+    all.push_back(i);
+  return {all};
+}
+
 Value reshapeTo(OpBuilder &b, Location loc, Value input, RankedTensorType type) {
   auto src = typeOf(input);
   if (src == type)
     return input;
   Value flat = input;
   if (src.getRank() != 1) {
-    SmallVector<ReassociationIndices> re;
-    if (src.getRank() > 0) {
-      ReassociationIndices all;
-      for (int64_t i = 0; i < src.getRank(); ++i)
-        all.push_back(i);
-      re.push_back(all);
-    }
     auto flatType = RankedTensorType::get({src.getNumElements()}, src.getElementType());
     if (src.getRank() == 0) // rank 0 -> [1]
-      flat = b.create<tensor::ExpandShapeOp>(loc, flatType, input, re);
+      flat = b.create<tensor::ExpandShapeOp>(loc, flatType, input, groupAll(0));
     else
-      flat = b.create<tensor::CollapseShapeOp>(loc, flatType, input, re);
+      flat = b.create<tensor::CollapseShapeOp>(loc, flatType, input, groupAll(src.getRank()));
   }
   if (type.getRank() == 1)
     return flat;
-  SmallVector<ReassociationIndices> re;
-  if (type.getRank() > 0) {
-    ReassociationIndices all;
-    for (int64_t i = 0; i < type.getRank(); ++i)
-      all.push_back(i);
-    re.push_back(all);
-  }
   if (type.getRank() == 0)
-    return b.create<tensor::CollapseShapeOp>(loc, type, flat, re);
-  return b.create<tensor::ExpandShapeOp>(loc, type, flat, re);
+    return b.create<tensor::CollapseShapeOp>(loc, type, flat, groupAll(0));
+  return b.create<tensor::ExpandShapeOp>(loc, type, flat, groupAll(type.getRank()));
 }
 
 //===----------------------------------------------------------------------===//
