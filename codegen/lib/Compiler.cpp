@@ -128,6 +128,8 @@ void addDispatchPhase(PassManager &pm, const CompileOptions &options) {
   pm.addPass(createCanonicalizerPass());
   if (enabled(options, "tessera-fold-output-copies"))
     pm.addNestedPass<func::FuncOp>(createFoldOutputCopies());
+  if (enabled(options, "tessera-fuse-rows"))
+    pm.addNestedPass<func::FuncOp>(createFuseRows());
   pm.addNestedPass<func::FuncOp>(createPlanMemory());
   pm.addPass(createFormDispatches());
 }
@@ -204,7 +206,7 @@ llvm::Error lowerDispatches(ModuleOp module, ProgramInfo *program, const Compile
 std::vector<std::string> optionalPasses() {
   return {"tessera-fuse-attention", "tessera-layout-patches", "tessera-fuse-elementwise",
           "tessera-tile-lambda",
-          "tessera-fold-output-copies"};
+          "tessera-fold-output-copies", "tessera-fuse-rows"};
 }
 
 void registerCompilerDialects(DialectRegistry &registry) {

@@ -5,7 +5,10 @@
 #include "tessera/passes/PassReport.h"
 #include "tessera/ir/TessDialect.h"
 
+#include "Program.h"
+
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -25,6 +28,8 @@ std::string kindOf(Operation *op) {
     return "copy";
   if (isa<tessera::tess::AttentionOp>(op))
     return "attention";
+  if (isa<scf::ParallelOp>(op))
+    return "rows";
   StringRef name = op->getName().stripDialect();
   return name.str();
 }
@@ -46,7 +51,7 @@ struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass
   LogicalResult outline(func::FuncOp graph, SymbolTable &symbols, unsigned &counter) {
     SmallVector<Operation *> compute;
     for (Operation &op : graph.getBody().front()) {
-      if (isa<linalg::LinalgOp, memref::CopyOp, tessera::tess::AttentionOp>(op))
+      if (isa<linalg::LinalgOp, memref::CopyOp, tessera::tess::AttentionOp, scf::ParallelOp>(op))
         compute.push_back(&op);
       else if (op.getNumRegions() != 0)
         return op.emitError("cannot form dispatches around an op with regions");
@@ -75,10 +80,26 @@ struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass
         if (!def || !def->hasTrait<OpTrait::ConstantLike>())
           return op->emitError("dispatch uses a value that is neither a buffer nor a constant");
       }
+      // Each buffer is bound once, whole; the views the op reads it through are rebuilt
+      // inside the dispatch. Distinct arguments then never overlap, which is what lets the
+      // code generator mark them noalias (two views of one buffer could not be).
+      SmallVector<SmallVector<Operation *>> viewChains;
       for (Value v : buffers) {
-        if (isa<MemRefType>(v.getType()) && !llvm::is_contained(args, v)) {
-          args.push_back(v);
-          argTypes.push_back(v.getType());
+        if (!isa<MemRefType>(v.getType()))
+          continue;
+        SmallVector<Operation *> chain;
+        Value root = v;
+        while (Operation *def = root.getDefiningOp()) {
+          if (!tessera::codegen::isBufferView(def))
+            break;
+          chain.push_back(def);
+          root = def->getOperand(0);
+        }
+        std::reverse(chain.begin(), chain.end());
+        viewChains.push_back(std::move(chain));
+        if (!llvm::is_contained(args, root)) {
+          args.push_back(root);
+          argTypes.push_back(root.getType());
         }
       }
       // The function goes right before the graph so that dispatches read in program order.
@@ -96,6 +117,10 @@ struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass
       for (Value v : scalars)
         if (!mapping.contains(v))
           mapping.map(v, builder.clone(*v.getDefiningOp())->getResult(0));
+      for (ArrayRef<Operation *> chain : viewChains)
+        for (Operation *view : chain)
+          if (!mapping.contains(view->getResult(0)))
+            builder.clone(*view, mapping);
       if (auto copy = dyn_cast<memref::CopyOp>(op))
         // Strided copies become loops like every other linalg op instead of a runtime call.
         builder.create<linalg::CopyOp>(op->getLoc(), mapping.lookup(copy.getSource()),
@@ -110,9 +135,10 @@ struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass
       ++numDispatches;
       tessera::reportStatistic(getArgument(), "dispatches formed", 1);
     }
-    // Constants that only fed the outlined ops are now dead.
-    for (Operation &op : llvm::make_early_inc_range(graph.getBody().front()))
-      if (op.hasTrait<OpTrait::ConstantLike>() && op.use_empty())
+    // Constants and views that only fed the outlined ops are now dead.
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(graph.getBody().front())))
+      if ((op.hasTrait<OpTrait::ConstantLike>() || tessera::codegen::isBufferView(&op)) &&
+          op.use_empty())
         op.erase();
     return success();
   }

@@ -54,21 +54,7 @@ struct LayoutPatchesPass : tessera::impl::LayoutPatchesBase<LayoutPatchesPass> {
     int64_t channels = ws[1], p = ws[2], q = ws[3], patch = p * q;
     auto outType = cast<RankedTensorType>(transpose.getType()); // [B, N, D]
     Value empty = b.create<tensor::EmptyOp>(loc, outType.getShape(), outType.getElementType());
-    Value init;
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    if (Value bias = conv.getBias()) {
-      SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d(2)}, ctx),
-                                     AffineMap::getMultiDimIdentityMap(3, ctx)};
-      SmallVector<utils::IteratorType> it(3, utils::IteratorType::parallel);
-      init = b.create<linalg::GenericOp>(loc, outType, ValueRange{bias}, ValueRange{empty}, maps,
-                                         it, [](OpBuilder &nb, Location l, ValueRange a) {
-                                           nb.create<linalg::YieldOp>(l, a[0]);
-                                         })
-                 .getResult(0);
-    } else {
-      Value zero = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0.0f));
-      init = b.create<linalg::FillOp>(loc, zero, empty).getResult(0);
-    }
     // Iteration (b, n, d, k) with k = (c, i, j) flattened: patch n sits at grid row n / w and
     // column n % w, so the image element is x[b, c, (n / w) P + i, (n % w) Q + j].
     AffineExpr n = d(1), k = d(3);
@@ -78,17 +64,32 @@ struct LayoutPatchesPass : tessera::impl::LayoutPatchesBase<LayoutPatchesPass> {
                                              outType.getElementType());
     SmallVector<AffineMap> maps = {
         AffineMap::get(4, 0, {d(0), c, n.floorDiv(gridW) * p + i, (n % gridW) * q + j}, ctx),
-        AffineMap::get(4, 0, {d(2), c, i, j}, ctx), AffineMap::get(4, 0, {k}, ctx),
-        AffineMap::get(4, 0, {d(0), n, d(2)}, ctx)};
+        AffineMap::get(4, 0, {d(2), c, i, j}, ctx), AffineMap::get(4, 0, {k}, ctx)};
+    SmallVector<Value> inputs = {conv.getInput(), conv.getWeight(), kSpace};
+    Value bias = conv.getBias();
+    if (bias) {
+      inputs.push_back(bias);
+      maps.push_back(AffineMap::get(4, 0, {d(2)}, ctx));
+    }
+    maps.push_back(AffineMap::get(4, 0, {d(0), n, d(2)}, ctx));
     using IT = utils::IteratorType;
     SmallVector<IT> iterators = {IT::parallel, IT::parallel, IT::parallel, IT::reduction};
     auto flags = arith::FastMathFlagsAttr::get(
         ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+    // The accumulator starts from the bias (or zero) at k = 0 instead of a separately
+    // initialized output: the patch embedding is one dispatch.
     auto gemm = b.create<linalg::GenericOp>(
-        loc, outType, ValueRange{conv.getInput(), conv.getWeight(), kSpace}, ValueRange{init}, maps,
-        iterators, [&](OpBuilder &nb, Location l, ValueRange a) {
+        loc, outType, inputs, ValueRange{empty}, maps, iterators,
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value first = nb.create<arith::CmpIOp>(
+              l, arith::CmpIPredicate::eq, nb.create<linalg::IndexOp>(l, 3),
+              nb.create<arith::ConstantIndexOp>(l, 0));
+          Value start = bias ? a[3]
+                             : nb.create<arith::ConstantOp>(l, nb.getF32FloatAttr(0.0f))
+                                   .getResult();
+          Value acc = nb.create<arith::SelectOp>(l, first, start, a.back());
           Value prod = nb.create<arith::MulFOp>(l, a[0], a[1], flags);
-          nb.create<linalg::YieldOp>(l, ValueRange{nb.create<arith::AddFOp>(l, a[3], prod, flags)});
+          nb.create<linalg::YieldOp>(l, ValueRange{nb.create<arith::AddFOp>(l, acc, prod, flags)});
         });
     transpose.getResult().replaceAllUsesWith(gemm.getResult(0));
     transpose.erase();

@@ -169,6 +169,24 @@ TEST_P(FixtureTest, FusedAttentionMatchesUnfused) {
   }
 }
 
+/// No optional pass may change results: the default build agrees with one that runs none of
+/// them (no attention fusion, patch layout, elementwise or row fusion, lambda tiling, output
+/// copy folding) within a relative L2 error of 1e-5.
+TEST_P(FixtureTest, OptionalPassesDoNotChangeResults) {
+  const Fixture &f = GetParam();
+  codegen::CompileOptions plain;
+  for (const std::string &pass : codegen::optionalPasses())
+    plain.disabledPasses.insert(pass);
+  std::vector<runtime::Tensor> a = compileAndRun(*this, f, {});
+  std::vector<runtime::Tensor> b = compileAndRun(*this, f, plain);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t o = 0; o < a.size(); ++o) {
+    if (a[o].dtype() != runtime::DType::F32)
+      continue;
+    EXPECT_LE(relativeL2(a[o], b[o]), 1e-5) << f.model << " output " << o;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, FixtureTest,
                          ::testing::Values(Fixture{"vit_tiny", "vit.tg"},
                                            Fixture{"igpt_tiny", "igpt.tg"},

@@ -81,10 +81,40 @@ def PlanMemory : Pass<"tessera-plan-memory", "mlir::func::FuncOp"> {
   ];
 }
 
-def FormDispatches : Pass<"tessera-form-dispatches", "mlir::ModuleOp"> {
-  let summary = "Outline each linalg op of the graph into a dispatch function";
+def FuseRows : Pass<"tessera-fuse-rows", "mlir::func::FuncOp"> {
+  let summary = "Run consecutive ops that exchange data row by row as one loop over rows";
   let description = [{
-    Every linalg op (and memref.copy) in the graph function moves into its own function
+    Groups consecutive compute ops of the bufferized graph (linalg ops and copies) whose
+    leading p loops are parallel with the same sizes (the "rows": tokens, pixels, channels)
+    and that only exchange data row by row: every buffer written in the group is accessed by
+    every member through plain row indices, either through the same view or through views
+    whose row r is the same contiguous chunk of the buffer. The group becomes one
+    scf.parallel over the rows whose body runs each member, in order, on rank-preserving row
+    subviews (linalg.index of a row loop is offset by the row). Each op still computes each
+    of its elements once; the intermediate values of a row are reused while still in cache,
+    and the group becomes a single dispatch (a layer norm with the GEMM, bias and activation
+    that follow it). p is the fewest leading loops giving at least `min-rows` rows.
+  }];
+  let options = [
+    Option<"minRows", "min-rows", "int64_t", "16",
+           "Fewest rows a row loop may have (fewer leaves workgroups idle)">,
+    Option<"maxBroadcastBytes", "max-broadcast-bytes", "int64_t", "65536",
+           "Largest buffer a member may re-read whole for every row unless its own loop "
+           "nest already walks the rows outermost">,
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::memref::MemRefDialect",
+                           "mlir::linalg::LinalgDialect", "mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numLoops", "row-loops", "Row loops formed">,
+    Statistic<"numFused", "fused-ops", "Ops moved into row loops">,
+  ];
+}
+
+def FormDispatches : Pass<"tessera-form-dispatches", "mlir::ModuleOp"> {
+  let summary = "Outline each compute op of the graph into a dispatch function";
+  let description = [{
+    Every linalg op, memref.copy, tess.attention and row loop (scf.parallel, from
+    tessera-fuse-rows) in the graph function moves into its own function
     `dN_<kind>` taking the op's memref operands as arguments, and is replaced by a func.call.
     The graph function is then a straight-line program of dispatches over buffers: the
     runtime's view of the model. Dispatch functions carry the unit attribute `tess.dispatch`.
