@@ -88,6 +88,39 @@ void configure(PassManager &pm, const CompileOptions &options) {
     pm.enableTiming();
 }
 
+/// `pass` with the options the user gave it (already checked by checkPassOptions).
+std::unique_ptr<Pass> configured(std::unique_ptr<Pass> pass, const CompileOptions &options) {
+  auto it = options.passOptions.find(pass->getArgument().str());
+  if (it != options.passOptions.end())
+    (void)pass->initializeOptions(it->second, [](const Twine &) { return failure(); });
+  return pass;
+}
+
+std::unique_ptr<Pass> createConfigurable(llvm::StringRef name) {
+  if (name == "tessera-tile-lambda")
+    return createTileLambda();
+  if (name == "tessera-fuse-rows")
+    return createFuseRows();
+  return nullptr;
+}
+
+llvm::Error checkPassOptions(const CompileOptions &options) {
+  for (const auto &[name, text] : options.passOptions) {
+    std::unique_ptr<Pass> pass = createConfigurable(name);
+    if (!pass)
+      return makeError("--pass-option: '" + name + "' has no options (configurable: " +
+                       llvm::join(configurablePasses(), ", ") + ")");
+    std::string message;
+    if (failed(pass->initializeOptions(text, [&](const Twine &m) {
+          message = m.str();
+          return failure();
+        })))
+      return makeError("--pass-option " + name + ": invalid options '" + text + "'" +
+                       (message.empty() ? "" : ": " + message));
+  }
+  return llvm::Error::success();
+}
+
 bool enabled(const CompileOptions &options, const char *pass) {
   return !options.disabledPasses.count(pass);
 }
@@ -110,7 +143,7 @@ void addLinalgPhase(PassManager &pm, const CompileOptions &options) {
   if (enabled(options, "tessera-fuse-elementwise"))
     pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   if (enabled(options, "tessera-tile-lambda"))
-    pm.addNestedPass<func::FuncOp>(createTileLambda());
+    pm.addNestedPass<func::FuncOp>(configured(createTileLambda(), options));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -128,14 +161,17 @@ void addDispatchPhase(PassManager &pm, const CompileOptions &options) {
   pm.addPass(createCanonicalizerPass());
   if (enabled(options, "tessera-fold-output-copies"))
     pm.addNestedPass<func::FuncOp>(createFoldOutputCopies());
+  if (enabled(options, "tessera-absorb-transposes"))
+    pm.addNestedPass<func::FuncOp>(createAbsorbTransposes());
   if (enabled(options, "tessera-fuse-rows"))
-    pm.addNestedPass<func::FuncOp>(createFuseRows());
+    pm.addNestedPass<func::FuncOp>(configured(createFuseRows(), options));
   pm.addNestedPass<func::FuncOp>(createPlanMemory());
   pm.addPass(createFormDispatches());
 }
 
 /// Loops, workgroup distribution and affine lowering of the dispatch functions.
 void addLoopPhase(PassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createTileLoops());
   pm.addNestedPass<func::FuncOp>(createLowerAttention());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createDistributeWorkgroups());
@@ -206,7 +242,7 @@ llvm::Error lowerDispatches(ModuleOp module, ProgramInfo *program, const Compile
 std::vector<std::string> optionalPasses() {
   return {"tessera-fuse-attention", "tessera-layout-patches", "tessera-fuse-elementwise",
           "tessera-tile-lambda",
-          "tessera-fold-output-copies", "tessera-fuse-rows"};
+          "tessera-fold-output-copies", "tessera-absorb-transposes", "tessera-fuse-rows"};
 }
 
 void registerCompilerDialects(DialectRegistry &registry) {
@@ -229,7 +265,13 @@ void registerCompilerPasses() {
   registerTesseraCodegenPasses();
 }
 
+std::vector<std::string> configurablePasses() {
+  return {"tessera-tile-lambda", "tessera-fuse-rows"};
+}
+
 llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &options) {
+  if (auto err = checkPassOptions(options))
+    return err;
   if (phase == Phase::Tess)
     return llvm::Error::success();
   PassManager pm(module.getContext());
@@ -252,6 +294,8 @@ llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &opt
 llvm::Expected<std::vector<uint8_t>> compileToModule(ModuleOp module,
                                                      const CompileOptions &options) {
   std::string cpu = options.targetCpu.empty() ? hostTargetCpu() : options.targetCpu;
+  if (auto err = checkPassOptions(options))
+    return std::move(err);
   std::vector<std::string> outputs = outputNamesOf(module);
   {
     PassManager pm(module.getContext());

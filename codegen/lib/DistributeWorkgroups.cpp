@@ -3,6 +3,8 @@
 #include "tessera/codegen/Passes.h"
 #include "tessera/passes/PassReport.h"
 
+#include "Program.h"
+
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 
 namespace tessera {
@@ -40,8 +42,10 @@ struct DistributeWorkgroupsPass
     scf::ParallelOp loop;
     unsigned effects = 0;
     for (Operation &op : body.without_terminator()) {
-      // Constants and per-call stack scratch (attention's score block) are not work.
-      if (op.hasTrait<OpTrait::ConstantLike>() || isa<memref::AllocaOp>(op))
+      // Constants, views of the bound buffers and per-call stack scratch (attention's score
+      // block) are not work.
+      if (op.hasTrait<OpTrait::ConstantLike>() || isa<memref::AllocaOp>(op) ||
+          tessera::codegen::isBufferView(&op))
         continue;
       ++effects;
       if (auto p = dyn_cast<scf::ParallelOp>(op))
@@ -93,7 +97,8 @@ struct DistributeWorkgroupsPass
       // Run everything on workgroup 0 so that any count is still correct.
       SmallVector<Operation *> ops;
       for (Operation &op : body.without_terminator())
-        if (!op.hasTrait<OpTrait::ConstantLike>() && !isa<memref::AllocaOp>(op))
+        if (!op.hasTrait<OpTrait::ConstantLike>() && !isa<memref::AllocaOp>(op) &&
+            !tessera::codegen::isBufferView(&op))
           ops.push_back(&op);
       b.setInsertionPoint(body.getTerminator());
       Location loc = fn.getLoc();

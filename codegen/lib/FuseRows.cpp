@@ -265,8 +265,16 @@ bool isRowSafe(ArrayRef<Operation *> ops, ArrayRef<unsigned> rowDims, ArrayRef<i
     size_t first = accesses.size();
     if (failed(accessesOf(op, rowDims, accesses)))
       return false;
+    // What each row reads of an operand that is not split by rows: all of it (broadcast)
+    // or its slice along the row dimensions it does have (partial).
     bool rereads = llvm::any_of(ArrayRef(accesses).drop_front(first), [&](const Access &a) {
-      return a.broadcast && byteSize(a.value) > maxBroadcastBytes;
+      if (!a.broadcast && !a.partial)
+        return false;
+      int64_t bytes = byteSize(a.value);
+      for (auto [i, position] : llvm::enumerate(a.positions))
+        if (position >= 0)
+          bytes /= rows[i];
+      return bytes > maxBroadcastBytes;
     });
     if (rereads)
       return false;
@@ -334,8 +342,21 @@ struct FuseRowsPass : tessera::impl::FuseRowsBase<FuseRowsPass> {
       return rows;
     };
     auto flush = [&]() {
-      if (group.size() >= 2) {
-        materialize(group, candidates.front(), rowsOf(candidates.front()));
+      // Rows are leading dimensions (contiguous chunks), or a trailing dimension that a
+      // contraction in the group walks outermost anyway (a GEMM by output feature): an
+      // elementwise chain alone would only make its accesses strided.
+      auto justified = [&](ArrayRef<unsigned> dims) {
+        if (dims.front() == 0 && dims.back() == dims.size() - 1)
+          return true;
+        return llvm::any_of(group, [&](Operation *op) {
+          auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+          return linalgOp && linalgOp.getNumReductionLoops() > 0 &&
+                 rowsAreOutermost(op, *rowLoopsOf(op, dims));
+        });
+      };
+      auto chosen = llvm::find_if(candidates, justified);
+      if (group.size() >= 2 && chosen != candidates.end()) {
+        materialize(group, *chosen, rowsOf(*chosen));
         ++loops;
         members += group.size();
       }

@@ -3,7 +3,11 @@
 #include "tessera/SeededFill.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <new>
 #include <system_error>
 
@@ -209,6 +213,11 @@ Error Session::run(const std::vector<TensorRef> &inputs,
     }
 
     std::vector<void *> bindings;
+    const char *profileEnv = std::getenv("TESSERA_PROFILE");
+    size_t profileTop = profileEnv ? std::strtoul(profileEnv, nullptr, 10) : 0;
+    std::optional<std::vector<std::pair<double, size_t>>> profile;
+    if (profileTop > 0)
+      profile.emplace();
     for (size_t d = 0; d < module.dispatches().size(); ++d) {
       const DispatchInfo &dispatch = module.dispatches()[d];
       bindings.assign(dispatch.bindings.size(), nullptr);
@@ -242,7 +251,21 @@ Error Session::run(const std::vector<TensorRef> &inputs,
       // workgroups only add call overhead, and a corrupt count of billions would stall.
       int64_t count = std::min<int64_t>(dispatch.workgroupCount[0], kMaxCpuWorkgroups);
       void *const *args = bindings.data();
+      auto start = std::chrono::steady_clock::now();
       pool_.parallelFor(count, [&](int64_t id) { kernel(args, id, count); });
+      if (profile)
+        profile->emplace_back(std::chrono::duration<double, std::milli>(
+                                  std::chrono::steady_clock::now() - start).count(), d);
+    }
+    if (profile) {
+      // Developer aid (TESSERA_PROFILE=N): the N slowest dispatches of this run, to stderr.
+      std::sort(profile->rbegin(), profile->rend());
+      for (size_t i = 0; i < profile->size() && i < profileTop; ++i)
+        std::fprintf(stderr, "profile: %9.3f ms  %s (%u workgroups)\n", (*profile)[i].first,
+                     module.dispatches()[(*profile)[i].second].name.c_str(),
+                     unsigned(std::min<int64_t>(
+                         module.dispatches()[(*profile)[i].second].workgroupCount[0],
+                         kMaxCpuWorkgroups)));
     }
 
     for (const auto &[output, index] : stagedOutputs)

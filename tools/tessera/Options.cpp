@@ -21,6 +21,9 @@ std::string driverFlagsHelp(bool forOpt) {
   std::string passes;
   for (const std::string &p : codegen::optionalPasses())
     passes += (passes.empty() ? "" : ", ") + p;
+  std::string configurable;
+  for (const std::string &p : codegen::configurablePasses())
+    configurable += (configurable.empty() ? "" : ", ") + p;
   std::string s =
       "  -D NAME=VALUE            override a config constant of the file (repeatable)\n"
       "  --graph NAME             graph to build when the file has several\n";
@@ -37,6 +40,9 @@ std::string driverFlagsHelp(bool forOpt) {
          "  --target cpu             target (cpu only for now)\n"
          "  --target-cpu NAME        LLVM CPU name (default: best x86-64 level of this machine)\n";
   s += "  --disable-pass NAME      skip an optional pass: " + passes + "\n"
+       "  --pass-option NAME:OPT=V set an option of pass NAME (repeatable), e.g.\n"
+       "                           tessera-tile-lambda:query-tile=8; configurable: " +
+       configurable + "\n"
        "  --print-ir-after-all     print the IR after every pass (to stderr)\n"
        "  --print-ir-before NAME   print the IR before pass NAME (repeatable)\n"
        "  --print-ir-after NAME    print the IR after pass NAME (repeatable)\n"
@@ -162,6 +168,17 @@ std::optional<DriverOptions> parseDriverOptions(int argc, char **argv, const cha
         return std::nullopt;
       }
       o.compile.disabledPasses.insert(*v);
+    } else if (a == "--pass-option") {
+      auto v = takeValue(a);
+      if (!v)
+        return std::nullopt;
+      size_t colon = v->find(':');
+      if (colon == std::string::npos || colon == 0 || v->find('=', colon) == std::string::npos) {
+        usage(progName, "--pass-option wants NAME:OPTION=VALUE, got '" + *v + "'");
+        return std::nullopt;
+      }
+      std::string &text = o.compile.passOptions[v->substr(0, colon)];
+      text += (text.empty() ? "" : " ") + v->substr(colon + 1);
     } else if (a == "--print-ir-after-all" && !hasInlineValue) {
       o.compile.printIRAfterAll = true;
     } else if (a == "--print-ir-before" || a == "--print-ir-after") {

@@ -1,6 +1,9 @@
 // tile-lambda: a gather feeding a contraction is read inside it (never materialized); a
 // gather feeding an elementwise op, or used twice, stays.
+// The fused contraction is then tiled: the loops indexing the relative-index table are its
+// query positions (parallel, query-tile) and context positions (reduction, context-tile).
 // RUN: tessera-opt %s --pass-pipeline='builtin.module(func.func(tessera-tile-lambda))' | FileCheck %s
+// RUN: tessera-opt %s --pass-pipeline='builtin.module(func.func(tessera-tile-lambda{query-tile=2 context-tile=0}))' | FileCheck %s --check-prefix=OPTS
 
 #idx = affine_map<(n, m, k) -> (n, m)>
 #out3 = affine_map<(n, m, k) -> (n, m, k)>
@@ -11,7 +14,10 @@
 // CHECK-LABEL: func.func @into_contraction
 // CHECK: linalg.generic
 // CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-SAME: tess.tile_sizes = array<i64: 16, 0, 64>
 // CHECK: tensor.extract %arg0
+// OPTS-LABEL: func.func @into_contraction
+// OPTS: tess.tile_sizes = array<i64: 2, 0, 0>
 // CHECK-NOT: linalg.generic
 func.func @into_contraction(%table: tensor<7x4xf32>, %index: tensor<3x5xi64>, %v: tensor<5xf32>) -> tensor<3x4xf32> {
   %e0 = tensor.empty() : tensor<3x5x4xf32>

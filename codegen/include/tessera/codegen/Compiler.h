@@ -12,6 +12,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,6 +35,9 @@ struct CompileOptions {
   bool printIRAfterAll = false;
   std::set<std::string> printIRBefore, printIRAfter; // pass arguments, e.g. "tess-to-linalg"
   std::set<std::string> disabledPasses;              // optional passes only, see optionalPasses()
+  /// Options of configurable passes (see configurablePasses()), pass argument -> MLIR option
+  /// string, e.g. "tessera-tile-lambda" -> "query-tile=8 context-tile=32".
+  std::map<std::string, std::string> passOptions;
   bool passStatistics = false;
   bool timing = false;
   /// Where IR dumps, statistics and timing go.
@@ -42,6 +46,9 @@ struct CompileOptions {
 
 /// Passes that --disable-pass may name.
 std::vector<std::string> optionalPasses();
+
+/// Passes that --pass-option may configure.
+std::vector<std::string> configurablePasses();
 
 /// Stops lowering after a phase and prints the IR (tessera opt --compile-to).
 enum class Phase { Tess, Linalg, Dispatch, LLVM };

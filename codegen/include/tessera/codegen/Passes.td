@@ -81,6 +81,24 @@ def PlanMemory : Pass<"tessera-plan-memory", "mlir::func::FuncOp"> {
   ];
 }
 
+def AbsorbTransposes : Pass<"tessera-absorb-transposes", "mlir::func::FuncOp"> {
+  let summary = "Replace transpose copies by permuted views (layout propagation on buffers)";
+  let description = [{
+    The buffer-level half of layout-patches. A linalg.transpose only changes a layout, so:
+    when its destination is a fresh buffer written by nothing else and its source is not
+    written while the destination is read, every reader reads the source through a
+    memref.transpose view instead; otherwise, when its source is a fresh buffer written once
+    and read only by the transpose, and the destination is untouched meanwhile, the producer
+    writes the destination directly through the inverse permutation. Views of the replaced
+    buffer are rebuilt on the permuted one (fails safely when a collapse would no longer be
+    contiguous). Multi-head attention loses its q/k/v split and head merge copies.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+  let statistics = [
+    Statistic<"numAbsorbed", "absorbed-transposes", "Transposes replaced by views">,
+  ];
+}
+
 def FuseRows : Pass<"tessera-fuse-rows", "mlir::func::FuncOp"> {
   let summary = "Run consecutive ops that exchange data row by row as one loop over rows";
   let description = [{
@@ -122,6 +140,22 @@ def FormDispatches : Pass<"tessera-form-dispatches", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::func::FuncDialect"];
   let statistics = [
     Statistic<"numDispatches", "dispatches", "Number of dispatches formed">,
+  ];
+}
+
+def TileLoops : Pass<"tessera-tile-loops", "mlir::func::FuncOp"> {
+  let summary = "Tile the linalg ops that carry tess.tile_sizes";
+  let description = [{
+    Tensor-level passes choose tile sizes (tessera-tile-lambda) and record them on the op as
+    `tess.tile_sizes`, one per loop, 0 for an untiled loop; the attribute survives
+    bufferization. This pass tiles each marked op in the dispatch functions: an scf.parallel
+    over the tiles of its parallel loops (what workgroups share out), scf.for over the tiles
+    of its reduction loops, and the op on subviews inside.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::memref::MemRefDialect",
+                           "mlir::affine::AffineDialect", "mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numTiled", "tiled", "Ops tiled">,
   ];
 }
 

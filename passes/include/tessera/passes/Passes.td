@@ -41,19 +41,30 @@ def FuseElementwise : Pass<"tessera-fuse-elementwise", "mlir::func::FuncOp"> {
 }
 
 def TileLambda : Pass<"tessera-tile-lambda", "mlir::func::FuncOp"> {
-  let summary = "Read the lambda layer's relative position embeddings inside the contraction";
+  let summary = "Read the lambda layer's relative position embeddings inside the contraction, tiled";
   let description = [{
     The global position lambda contracts E[n, m, k, u] = table[rel(n, m), k, u] with the
     values. Built naively, E has n^2 x n^2 x k x u elements (64 MB at 32 x 32). This pass fuses
     such a gather (an all-parallel linalg.generic whose body reads another tensor with
     tensor.extract) into the contraction that consumes it, so each embedding element is read
-    from the table at the computed index when it is needed and E is never stored. The
-    contraction's outermost parallel loop (the batch or query position) is what workgroups
-    split. Block tiling of the contraction itself is not done yet.
+    from the table at the computed index when it is needed and E is never stored. It then
+    tiles that contraction: the loops indexing the relative-index table are its query
+    positions n (parallel, `query-tile`) and context positions m (reduction, `context-tile`),
+    and the contraction applying the position lambdas to the queries is tiled along the same
+    n. Tile sizes are recorded as `tess.tile_sizes` (one per loop, 0 = untiled) and applied
+    after bufferization by tessera-tile-loops: workgroups share out query tiles, each tile
+    walks the context in blocks. 0 disables a tile.
   }];
+  let options = [
+    Option<"queryTile", "query-tile", "int64_t", "16",
+           "Query positions per tile (0: untiled)">,
+    Option<"contextTile", "context-tile", "int64_t", "64",
+           "Context positions per reduction block (0: untiled)">,
+  ];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
   let statistics = [
     Statistic<"numFused", "fused-gathers", "Gathers read inside their contraction">,
+    Statistic<"numTiled", "tiled-contractions", "Lambda contractions given tile sizes">,
   ];
 }
 

@@ -1,0 +1,77 @@
+// absorb-transposes: a transpose copy disappears into a permuted view, either of its source
+// (readers read through it) or of its destination (the producer writes through it); it
+// stays when the source changes while the copy is still read, or the copy's source value
+// is read again later.
+// RUN: tessera-opt %s --pass-pipeline='builtin.module(func.func(tessera-absorb-transposes))' | FileCheck %s
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// CHECK-LABEL: func.func @read_through
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[T:.+]] = memref.transpose %arg0 (d0, d1) -> (d1, d0) : memref<4x8xf32> to memref<8x4xf32, strided<[1, 8]>>
+// CHECK: linalg.generic {{.*}} ins(%[[T]] : memref<8x4xf32, strided<[1, 8]>>) outs(%arg1
+func.func @read_through(%x: memref<4x8xf32>, %y: memref<8x4xf32>) {
+  %t = memref.alloc() : memref<8x4xf32>
+  linalg.transpose ins(%x : memref<4x8xf32>) outs(%t : memref<8x4xf32>) permutation = [1, 0]
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%t : memref<8x4xf32>) outs(%y : memref<8x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.mulf %a, %a : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// The source is a fresh buffer: its producer writes the destination through the inverse
+// permutation.
+// CHECK-LABEL: func.func @write_through
+// CHECK-NOT: memref.alloc
+// CHECK: %[[V:.+]] = memref.transpose %arg1 (d0, d1) -> (d1, d0) : memref<8x4xf32> to memref<4x8xf32, strided<[1, 4]>>
+// CHECK: linalg.generic {{.*}} ins(%arg0 : memref<4x8xf32>) outs(%[[V]] : memref<4x8xf32, strided<[1, 4]>>)
+// CHECK-NOT: linalg.transpose
+func.func @write_through(%x: memref<4x8xf32>, %y: memref<8x4xf32>) {
+  %s = memref.alloc() : memref<4x8xf32>
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<4x8xf32>) outs(%s : memref<4x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.mulf %a, %a : f32
+    linalg.yield %r : f32
+  }
+  linalg.transpose ins(%s : memref<4x8xf32>) outs(%y : memref<8x4xf32>) permutation = [1, 0]
+  return
+}
+
+// %x changes (filled) while the copy is still to be read, and %x's own producer is an
+// argument: neither rewrite applies.
+// CHECK-LABEL: func.func @source_changes
+// CHECK: linalg.transpose
+// CHECK: linalg.fill
+// CHECK: linalg.generic
+func.func @source_changes(%x: memref<4x8xf32>, %y: memref<8x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %t = memref.alloc() : memref<8x4xf32>
+  linalg.transpose ins(%x : memref<4x8xf32>) outs(%t : memref<8x4xf32>) permutation = [1, 0]
+  linalg.fill ins(%zero : f32) outs(%x : memref<4x8xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%t : memref<8x4xf32>) outs(%y : memref<8x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  }
+  return
+}
+
+// The producer's value is read again after the transpose: it must stay where it is.
+// CHECK-LABEL: func.func @source_read_again
+// CHECK: linalg.transpose
+func.func @source_read_again(%x: memref<4x8xf32>, %y: memref<8x4xf32>, %z: memref<4x8xf32>) {
+  %s = memref.alloc() : memref<4x8xf32>
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<4x8xf32>) outs(%s : memref<4x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.mulf %a, %a : f32
+    linalg.yield %r : f32
+  }
+  linalg.transpose ins(%s : memref<4x8xf32>) outs(%y : memref<8x4xf32>) permutation = [1, 0]
+  memref.copy %s, %z : memref<4x8xf32> to memref<4x8xf32>
+  return
+}
