@@ -140,6 +140,8 @@ void addLinalgPhase(PassManager &pm, const CompileOptions &options) {
     pm.addNestedPass<func::FuncOp>(createLayoutPatches());
   pm.addPass(createTessToLinalg());
   pm.addPass(createCanonicalizerPass());
+  if (enabled(options, "tessera-gather-patches"))
+    pm.addNestedPass<func::FuncOp>(createGatherPatches());
   if (enabled(options, "tessera-fuse-elementwise"))
     pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   if (enabled(options, "tessera-tile-lambda"))
@@ -240,8 +242,8 @@ llvm::Error lowerDispatches(ModuleOp module, ProgramInfo *program, const Compile
 } // namespace
 
 std::vector<std::string> optionalPasses() {
-  return {"tessera-fuse-attention", "tessera-layout-patches", "tessera-fuse-elementwise",
-          "tessera-tile-lambda",
+  return {"tessera-fuse-attention", "tessera-layout-patches", "tessera-gather-patches",
+          "tessera-fuse-elementwise", "tessera-tile-lambda",
           "tessera-fold-output-copies", "tessera-absorb-transposes", "tessera-fuse-rows"};
 }
 

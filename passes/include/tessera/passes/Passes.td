@@ -85,6 +85,23 @@ def LayoutPatches : Pass<"tessera-layout-patches", "mlir::func::FuncOp"> {
   ];
 }
 
+def GatherPatches : Pass<"tessera-gather-patches", "mlir::func::FuncOp"> {
+  let summary = "Gathers read through reshapes, slices, unfolds and other gathers in place";
+  let description = [{
+    The tensor-level half of layout-patches. A tensor.extract (a gather inside a linalg body)
+    from a tensor that only re-lays out another one reads the original at the composed index:
+    through collapse_shape (delinearized index), extract_slice (offset index), and through an
+    all-parallel generic that only moves data (unfold's patch extraction, another gather:
+    its body is evaluated at the index, reading its inputs there). TTSR's texture transfer
+    fold(gather(unfold(x))) then reads x in place and neither [B, C*k*k, L] tensor exists.
+  }];
+  let dependentDialects = ["mlir::affine::AffineDialect", "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numFolded", "folded-reads", "Reads moved through a re-layout">,
+  ];
+}
+
 def FuseAttention : Pass<"tessera-fuse-attention", "mlir::func::FuncOp"> {
   let summary = "Replace matmul -> scale -> bias/mask -> softmax -> matmul by tess.attention";
   let description = [{
