@@ -58,6 +58,17 @@ bool touches(Operation *op, Value root, bool writesOnly) {
   return hit;
 }
 
+/// Whether every buffer of `op` rooted at `root` covers all of it: then `op` writing it
+/// leaves nothing of an earlier value behind.
+bool writesAll(Operation *op, Value root) {
+  auto rootType = cast<MemRefType>(root.getType());
+  for (Value v : op->getOperands())
+    if (isa<MemRefType>(v.getType()) && rootOf(v) == root &&
+        cast<MemRefType>(v.getType()).getNumElements() != rootType.getNumElements())
+      return false;
+  return true;
+}
+
 /// Whether `op` writes `root` without reading what was there before (so an earlier value of
 /// the buffer is dead from here on).
 bool overwrites(Operation *op, Value root) {
@@ -264,7 +275,7 @@ struct AbsorbTransposesPass : tessera::impl::AbsorbTransposesBase<AbsorbTranspos
     for (Operation *op = t->getPrevNode(); op && !producer; op = op->getPrevNode())
       if (touches(op, src, /*writesOnly=*/false))
         producer = op;
-    if (!producer || !overwrites(producer, src))
+    if (!producer || !overwrites(producer, src) || !writesAll(producer, src))
       return failure();
     // After the transpose, src must be overwritten before it is read again.
     for (Operation *op = t->getNextNode(); op; op = op->getNextNode()) {

@@ -85,3 +85,17 @@ func.func @innermost_moves(%x: memref<4x8xf32>, %y: memref<8x4xf32>) {
   memref.copy %t, %y : memref<8x4xf32> to memref<8x4xf32>
   return
 }
+
+// The last writer fills only half of the source: the copy also moves the other half, which
+// an earlier op wrote, so the producer cannot write the destination instead.
+// CHECK-LABEL: func.func @partial_producer
+// CHECK: linalg.transpose
+func.func @partial_producer(%x: memref<4x8x2xf32>, %y: memref<8x4x2xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %s = memref.alloc() : memref<4x8x2xf32>
+  memref.copy %x, %s : memref<4x8x2xf32> to memref<4x8x2xf32>
+  %half = memref.subview %s[0, 0, 0] [2, 8, 2] [1, 1, 1] : memref<4x8x2xf32> to memref<2x8x2xf32, strided<[16, 2, 1]>>
+  linalg.fill ins(%zero : f32) outs(%half : memref<2x8x2xf32, strided<[16, 2, 1]>>)
+  linalg.transpose ins(%s : memref<4x8x2xf32>) outs(%y : memref<8x4x2xf32>) permutation = [1, 0, 2]
+  return
+}
