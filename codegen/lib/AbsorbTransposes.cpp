@@ -17,17 +17,9 @@ namespace tessera {
 } // namespace tessera
 
 using namespace mlir;
+using tessera::codegen::bufferRoot;
 
 namespace {
-
-Value rootOf(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (!tessera::codegen::isBufferView(def))
-      break;
-    v = def->getOperand(0);
-  }
-  return v;
-}
 
 /// Whether `op` (or anything nested in it) may touch `root`: as an operand, a captured value,
 /// or (when `writesOnly`) as a written operand of a destination-style op or copy.
@@ -37,12 +29,12 @@ bool touches(Operation *op, Value root, bool writesOnly) {
     if (hit)
       return;
     if (auto copy = dyn_cast<memref::CopyOp>(inner)) {
-      hit = rootOf(copy.getTarget()) == root || (!writesOnly && rootOf(copy.getSource()) == root);
+      hit = bufferRoot(copy.getTarget()) == root || (!writesOnly && bufferRoot(copy.getSource()) == root);
       return;
     }
     if (auto dps = dyn_cast<DestinationStyleOpInterface>(inner)) {
       for (OpOperand &operand : inner->getOpOperands())
-        if (isa<MemRefType>(operand.get().getType()) && rootOf(operand.get()) == root &&
+        if (isa<MemRefType>(operand.get().getType()) && bufferRoot(operand.get()) == root &&
             (!writesOnly || dps.isDpsInit(&operand)))
           hit = true;
       return;
@@ -52,7 +44,7 @@ bool touches(Operation *op, Value root, bool writesOnly) {
       return;
     // Anything else that sees the buffer is assumed to write it.
     for (Value v : inner->getOperands())
-      if (isa<MemRefType>(v.getType()) && rootOf(v) == root)
+      if (isa<MemRefType>(v.getType()) && bufferRoot(v) == root)
         hit = true;
   });
   return hit;
@@ -63,7 +55,7 @@ bool touches(Operation *op, Value root, bool writesOnly) {
 bool writesAll(Operation *op, Value root) {
   auto rootType = cast<MemRefType>(root.getType());
   for (Value v : op->getOperands())
-    if (isa<MemRefType>(v.getType()) && rootOf(v) == root &&
+    if (isa<MemRefType>(v.getType()) && bufferRoot(v) == root &&
         cast<MemRefType>(v.getType()).getNumElements() != rootType.getNumElements())
       return false;
   return true;
@@ -73,7 +65,7 @@ bool writesAll(Operation *op, Value root) {
 /// the buffer is dead from here on).
 bool overwrites(Operation *op, Value root) {
   if (auto copy = dyn_cast<memref::CopyOp>(op))
-    return rootOf(copy.getTarget()) == root && rootOf(copy.getSource()) != root;
+    return bufferRoot(copy.getTarget()) == root && bufferRoot(copy.getSource()) != root;
   // Ops that never read their destination; a generic whose body ignores it.
   auto generic = dyn_cast<linalg::GenericOp>(op);
   if (!generic && !isa<linalg::FillOp, linalg::TransposeOp, linalg::CopyOp,
@@ -82,7 +74,7 @@ bool overwrites(Operation *op, Value root) {
   auto dps = cast<DestinationStyleOpInterface>(op);
   bool writes = false;
   for (OpOperand &operand : op->getOpOperands()) {
-    if (!isa<MemRefType>(operand.get().getType()) || rootOf(operand.get()) != root)
+    if (!isa<MemRefType>(operand.get().getType()) || bufferRoot(operand.get()) != root)
       continue;
     if (!dps.isDpsInit(&operand) || (generic && generic.payloadUsesValueFromOperand(&operand)))
       return false;
@@ -233,7 +225,7 @@ struct AbsorbTransposesPass : tessera::impl::AbsorbTransposesBase<AbsorbTranspos
     auto alloc = t.getInit().getDefiningOp<memref::AllocOp>();
     if (!alloc)
       return failure();
-    Value dst = alloc.getResult(), src = rootOf(t.getInput());
+    Value dst = alloc.getResult(), src = bufferRoot(t.getInput());
     SmallPtrSet<Operation *, 8> readers;
     for (Operation *op = t->getNextNode(); op; op = op->getNextNode()) {
       if (touches(op, dst, /*writesOnly=*/true))
@@ -270,7 +262,7 @@ struct AbsorbTransposesPass : tessera::impl::AbsorbTransposesBase<AbsorbTranspos
     auto alloc = t.getInput().getDefiningOp<memref::AllocOp>();
     if (!alloc)
       return failure();
-    Value src = alloc.getResult(), dst = rootOf(t.getInit());
+    Value src = alloc.getResult(), dst = bufferRoot(t.getInit());
     Operation *producer = nullptr;
     for (Operation *op = t->getPrevNode(); op && !producer; op = op->getPrevNode())
       if (touches(op, src, /*writesOnly=*/false))

@@ -22,6 +22,7 @@ namespace tessera {
 } // namespace tessera
 
 using namespace mlir;
+using tessera::codegen::bufferRoot;
 
 namespace {
 
@@ -39,16 +40,6 @@ struct Access {
   /// the image at row / grid, row % grid): read inside the body at computed indices.
   bool gathered = false;
 };
-
-/// The buffer a view is derived from (an allocation or a graph argument).
-Value rootOf(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (!tessera::codegen::isBufferView(def))
-      break;
-    v = def->getOperand(0);
-  }
-  return v;
-}
 
 bool isRowFusible(Operation *op) {
   if (auto copy = dyn_cast<memref::CopyOp>(op))
@@ -287,7 +278,7 @@ bool isRowSafe(ArrayRef<Operation *> ops, ArrayRef<unsigned> rowDims, ArrayRef<i
   }
   llvm::MapVector<Value, SmallVector<Access *>> byRoot;
   for (Access &a : accesses)
-    byRoot[rootOf(a.value)].push_back(&a);
+    byRoot[bufferRoot(a.value)].push_back(&a);
   for (auto &[root, list] : byRoot) {
     if (llvm::none_of(list, [](Access *a) { return a->written; }))
       continue;

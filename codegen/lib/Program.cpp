@@ -16,6 +16,15 @@ bool isBufferView(Operation *op) {
              memref::TransposeOp, memref::CastOp, memref::ReinterpretCastOp>(op);
 }
 
+Value bufferRoot(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isBufferView(def))
+      break;
+    v = def->getOperand(0);
+  }
+  return v;
+}
+
 uint64_t elementBytes(Type type) {
   unsigned bits = type.getIntOrFloatBitWidth();
   return bits <= 8 ? 1 : bits / 8;
@@ -38,16 +47,6 @@ FailureOr<uint64_t> extentBytes(MemRefType type) {
     last += (size - 1) * stride;
   }
   return uint64_t(last + 1) * elementBytes(type.getElementType());
-}
-
-/// Follows views back to the buffer they alias.
-Value rootOf(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (!isBufferView(def))
-      break;
-    v = def->getOperand(0);
-  }
-  return v;
 }
 
 TensorInfo tensorInfo(std::string name, Type type) {
@@ -131,7 +130,7 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
     DispatchInfo d;
     d.name = call.getCallee().str();
     for (Value v : call.getOperands()) {
-      Value root = rootOf(v);
+      Value root = bufferRoot(v);
       auto it = roots.find(root);
       if (it == roots.end())
         return call.emitError("cannot trace dispatch operand to a buffer"), failure();

@@ -68,6 +68,10 @@ void annotateNoAlias(mlir::ModuleOp module, const ProgramInfo &program);
 /// to the bound buffer, so both must agree on this list.
 bool isBufferView(mlir::Operation *op);
 
+/// The buffer `v` views (through isBufferView ops): an allocation, a graph argument or a
+/// global; `v` itself when it is not a view.
+mlir::Value bufferRoot(mlir::Value v);
+
 /// Bytes per element of a buffer of this element type.
 uint64_t elementBytes(mlir::Type type);
 
