@@ -226,10 +226,16 @@ struct AbsorbTransposesPass : tessera::impl::AbsorbTransposesBase<AbsorbTranspos
     if (!alloc)
       return failure();
     Value dst = alloc.getResult(), src = bufferRoot(t.getInput());
+    // The readers of the transposed value: up to an op that replaces all of dst (after it,
+    // dst holds another value). Any other kind of write, partial or in place, or a use the
+    // analysis cannot classify, would still see the transposed data: give up.
     SmallPtrSet<Operation *, 8> readers;
     for (Operation *op = t->getNextNode(); op; op = op->getNextNode()) {
-      if (touches(op, dst, /*writesOnly=*/true))
+      if (touches(op, dst, /*writesOnly=*/true)) {
+        if (!overwrites(op, dst) || !writesAll(op, dst))
+          return failure();
         break;
+      }
       if (touches(op, dst, /*writesOnly=*/false))
         readers.insert(op);
     }
@@ -271,7 +277,7 @@ struct AbsorbTransposesPass : tessera::impl::AbsorbTransposesBase<AbsorbTranspos
       return failure();
     // After the transpose, src must be overwritten before it is read again.
     for (Operation *op = t->getNextNode(); op; op = op->getNextNode()) {
-      if (overwrites(op, src))
+      if (overwrites(op, src) && writesAll(op, src))
         break;
       if (touches(op, src, /*writesOnly=*/false))
         return failure();

@@ -149,18 +149,19 @@ LogicalResult accessesOf(Operation *op, ArrayRef<unsigned> rowDims, SmallVector<
                               [](const Access &a) { return a.gathered; });
   if (gathers && !bounded.all())
     return failure();
-  // One value is one subview in the row loop: two different accesses to it cannot be.
-  for (size_t i = first; i < out.size(); ++i)
-    for (size_t j = i + 1; j < out.size(); ++j)
-      if (out[i].value == out[j].value &&
-          (out[i].broadcast != out[j].broadcast || out[i].positions != out[j].positions))
-        return failure();
   // Buffers read inside the body (a gather's memref.load) may be read anywhere.
   llvm::SetVector<Value> captured;
   getUsedValuesDefinedAbove(op->getRegions(), captured);
   for (Value v : captured)
     if (isa<MemRefType>(v.getType()))
       out.push_back(Access{op, v, false, true, {}});
+  // One value is one subview in the row loop (the clone remaps every use of it, loads in
+  // the body included): two different accesses to it cannot be.
+  for (size_t i = first; i < out.size(); ++i)
+    for (size_t j = i + 1; j < out.size(); ++j)
+      if (out[i].value == out[j].value &&
+          (out[i].broadcast != out[j].broadcast || out[i].positions != out[j].positions))
+        return failure();
   return success();
 }
 

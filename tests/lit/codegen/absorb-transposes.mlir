@@ -99,3 +99,22 @@ func.func @partial_producer(%x: memref<4x8x2xf32>, %y: memref<8x4x2xf32>) {
   linalg.transpose ins(%s : memref<4x8x2xf32>) outs(%y : memref<8x4x2xf32>) permutation = [1, 0, 2]
   return
 }
+
+// After the readers, a gather loads the transposed buffer (a use that is not a plain
+// destination-style read): it would see nothing written any more, so the copy stays.
+// CHECK-LABEL: func.func @gather_reader_later
+// CHECK: linalg.transpose
+func.func @gather_reader_later(%x: memref<4x8x2xf32>, %y: memref<8x4x2xf32>, %z: memref<2xf32>) {
+  %t = memref.alloc() : memref<8x4x2xf32>
+  linalg.transpose ins(%x : memref<4x8x2xf32>) outs(%t : memref<8x4x2xf32>) permutation = [1, 0, 2]
+  memref.copy %t, %y : memref<8x4x2xf32> to memref<8x4x2xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      outs(%z : memref<2xf32>) {
+  ^bb0(%o: f32):
+    %c0 = arith.constant 0 : index
+    %i = linalg.index 0 : index
+    %v = memref.load %t[%c0, %c0, %i] : memref<8x4x2xf32>
+    linalg.yield %v : f32
+  }
+  return
+}

@@ -120,3 +120,27 @@ func.func @reduction_in_the_middle(%x: memref<4x16xf32>, %w: memref<16x32xf32>,
   }
   return
 }
+
+// The second op reads %x both by row (operand) and at row 0 (a load in its body): one
+// subview cannot serve both, so it stays out of the row loop.
+// CHECK-LABEL: func.func @operand_also_loaded
+// CHECK-NOT: scf.parallel
+// CHECK: return
+func.func @operand_also_loaded(%x: memref<32x8xf32>, %y: memref<32x8xf32>, %z: memref<32x8xf32>) {
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<32x8xf32>) outs(%y : memref<32x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.mulf %a, %a : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<32x8xf32>) outs(%z : memref<32x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c0 = arith.constant 0 : index
+    %j = linalg.index 1 : index
+    %t = memref.load %x[%c0, %j] : memref<32x8xf32>
+    %r = arith.addf %a, %t : f32
+    linalg.yield %r : f32
+  }
+  return
+}
