@@ -58,7 +58,9 @@ public:
           if (d.getSeverity() == DiagnosticSeverity::Error) {
             std::string s;
             llvm::raw_string_ostream os(s);
-            os << d.getLocation() << ": " << d;
+            if (!isa<UnknownLoc>(d.getLocation()))
+              os << d.getLocation() << ": ";
+            os << d;
             messages += (messages.empty() ? "" : "\n") + s;
           }
           return success();

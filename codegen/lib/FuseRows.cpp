@@ -317,6 +317,13 @@ SmallVector<SmallVector<unsigned>> candidateRowDims(ArrayRef<int64_t> shape, int
 struct FuseRowsPass : tessera::impl::FuseRowsBase<FuseRowsPass> {
   using FuseRowsBase::FuseRowsBase;
 
+  LogicalResult initialize(MLIRContext *ctx) override {
+    if (minRows < 1 || maxBroadcastBytes < 0)
+      return emitError(UnknownLoc::get(ctx))
+             << "tessera-fuse-rows: min-rows must be >= 1 and max-broadcast-bytes >= 0";
+    return success();
+  }
+
   void runOnOperation() override {
     func::FuncOp graph = getOperation();
     if (graph->hasAttr(tessera::kDispatchAttr) || graph.isExternal() ||

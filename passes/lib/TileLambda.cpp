@@ -30,6 +30,13 @@ bool isGather(linalg::GenericOp op, bool anyLoops = false) {
 struct TileLambdaPass : tessera::impl::TileLambdaBase<TileLambdaPass> {
   using TileLambdaBase::TileLambdaBase;
 
+  LogicalResult initialize(MLIRContext *ctx) override {
+    if (queryTile < 0 || contextTile < 0)
+      return emitError(UnknownLoc::get(ctx))
+             << "tessera-tile-lambda: query-tile and context-tile must be >= 0 (0: untiled)";
+    return success();
+  }
+
   void runOnOperation() override {
     unsigned fused = 0;
     linalg::ControlFusionFn control = [&fused](OpOperand *use) {
