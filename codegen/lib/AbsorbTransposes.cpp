@@ -287,14 +287,12 @@ struct AbsorbTransposesPass : tessera::impl::AbsorbTransposesBase<AbsorbTranspos
         return failure();
     // The destination view must exist before the producer runs.
     SmallVector<Operation *> chain;
-    for (Value v = t.getInit(); Operation *def = v.getDefiningOp(); v = def->getOperand(0)) {
-      if (!tessera::codegen::isBufferView(def) && !isa<memref::AllocOp>(def))
+    if (Operation *rootDef = bufferRoot(t.getInit(), &chain).getDefiningOp()) {
+      if (!isa<memref::AllocOp>(rootDef))
         return failure();
-      chain.push_back(def);
-      if (isa<memref::AllocOp>(def))
-        break;
+      chain.insert(chain.begin(), rootDef);
     }
-    for (Operation *def : llvm::reverse(chain))
+    for (Operation *def : chain)
       if (producer->isBeforeInBlock(def))
         def->moveBefore(producer);
     ArrayRef<int64_t> perm = t.getPermutation();

@@ -22,6 +22,13 @@ std::optional<int64_t> constantIndex(Value v) {
   return std::nullopt;
 }
 
+/// Constants, views of the bound buffers and per-call stack scratch (attention's score block)
+/// are not work: every workgroup may run them.
+bool isWork(Operation &op) {
+  return !op.hasTrait<OpTrait::ConstantLike>() && !isa<memref::AllocaOp>(op) &&
+         !tessera::codegen::isBufferView(&op);
+}
+
 struct DistributeWorkgroupsPass
     : tessera::impl::DistributeWorkgroupsBase<DistributeWorkgroupsPass> {
   using DistributeWorkgroupsBase::DistributeWorkgroupsBase;
@@ -42,10 +49,7 @@ struct DistributeWorkgroupsPass
     scf::ParallelOp loop;
     unsigned effects = 0;
     for (Operation &op : body.without_terminator()) {
-      // Constants, views of the bound buffers and per-call stack scratch (attention's score
-      // block) are not work.
-      if (op.hasTrait<OpTrait::ConstantLike>() || isa<memref::AllocaOp>(op) ||
-          tessera::codegen::isBufferView(&op))
+      if (!isWork(op))
         continue;
       ++effects;
       if (auto p = dyn_cast<scf::ParallelOp>(op))
@@ -97,8 +101,7 @@ struct DistributeWorkgroupsPass
       // Run everything on workgroup 0 so that any count is still correct.
       SmallVector<Operation *> ops;
       for (Operation &op : body.without_terminator())
-        if (!op.hasTrait<OpTrait::ConstantLike>() && !isa<memref::AllocaOp>(op) &&
-            !tessera::codegen::isBufferView(&op))
+        if (isWork(op))
           ops.push_back(&op);
       b.setInsertionPoint(body.getTerminator());
       Location loc = fn.getLoc();

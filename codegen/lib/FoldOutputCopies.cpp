@@ -17,6 +17,7 @@ struct FoldOutputCopiesPass : tessera::impl::FoldOutputCopiesBase<FoldOutputCopi
   void runOnOperation() override {
     SmallVector<memref::CopyOp> copies;
     getOperation().walk([&](memref::CopyOp copy) { copies.push_back(copy); });
+    unsigned folded = 0;
     for (memref::CopyOp copy : copies) {
       auto out = dyn_cast<BlockArgument>(copy.getTarget());
       auto alloc = copy.getSource().getDefiningOp<memref::AllocOp>();
@@ -27,9 +28,10 @@ struct FoldOutputCopiesPass : tessera::impl::FoldOutputCopiesBase<FoldOutputCopi
       alloc.getResult().replaceAllUsesWith(out);
       copy.erase();
       alloc.erase();
-      ++numFolded;
-      tessera::reportStatistic(getArgument(), "output copies removed", 1);
+      ++folded;
     }
+    numFolded += folded;
+    tessera::reportStatistic(getArgument(), "output copies removed", folded);
   }
 };
 } // namespace

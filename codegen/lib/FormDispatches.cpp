@@ -46,6 +46,7 @@ struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass
     for (func::FuncOp graph : graphs)
       if (failed(outline(graph, symbols, counter)))
         return signalPassFailure();
+    tessera::reportStatistic(getArgument(), "dispatches formed", counter);
   }
 
   LogicalResult outline(func::FuncOp graph, SymbolTable &symbols, unsigned &counter) {
@@ -88,14 +89,7 @@ struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass
         if (!isa<MemRefType>(v.getType()))
           continue;
         SmallVector<Operation *> chain;
-        Value root = v;
-        while (Operation *def = root.getDefiningOp()) {
-          if (!tessera::codegen::isBufferView(def))
-            break;
-          chain.push_back(def);
-          root = def->getOperand(0);
-        }
-        std::reverse(chain.begin(), chain.end());
+        Value root = tessera::codegen::bufferRoot(v, &chain);
         viewChains.push_back(std::move(chain));
         if (!llvm::is_contained(args, root)) {
           args.push_back(root);
@@ -133,7 +127,6 @@ struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass
       builder.create<func::CallOp>(op->getLoc(), fn, args);
       op->erase();
       ++numDispatches;
-      tessera::reportStatistic(getArgument(), "dispatches formed", 1);
     }
     // Constants and views that only fed the outlined ops are now dead.
     for (Operation &op : llvm::make_early_inc_range(llvm::reverse(graph.getBody().front())))

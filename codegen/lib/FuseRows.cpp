@@ -236,11 +236,6 @@ bool rowsAreOutermost(Operation *op, ArrayRef<unsigned> rowLoops) {
   return true;
 }
 
-int64_t byteSize(Value buffer) {
-  auto type = cast<MemRefType>(buffer.getType());
-  return type.getNumElements() * std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
-}
-
 /// Running the ops one row at a time computes what running them one after the other does:
 /// whatever a member writes, every member touches only row by row and in the same rows. And
 /// it is not slower: a member re-reading a large buffer for every row must already walk its
@@ -262,7 +257,7 @@ bool isRowSafe(ArrayRef<Operation *> ops, ArrayRef<unsigned> rowDims, ArrayRef<i
     bool rereads = llvm::any_of(ArrayRef(accesses).drop_front(first), [&](const Access &a) {
       if (!a.broadcast && !a.partial)
         return false;
-      int64_t bytes = byteSize(a.value);
+      int64_t bytes = tessera::codegen::byteSize(cast<MemRefType>(a.value.getType()));
       for (auto [i, position] : llvm::enumerate(a.positions))
         if (position >= 0)
           bytes /= rows[i];

@@ -27,11 +27,11 @@ struct LowerAttentionPass : tessera::impl::LowerAttentionBase<LowerAttentionPass
       if (op.getResults().empty())
         ops.push_back(op);
     });
-    for (auto op : ops) {
+    for (auto op : ops)
       lower(op);
-      ++numLowered;
-      tessera::reportStatistic(getArgument(), "attentions lowered to loops", 1);
-    }
+    numLowered += ops.size();
+    if (!ops.empty())
+      tessera::reportStatistic(getArgument(), "attentions lowered to loops", ops.size());
   }
 
   void lower(tessera::tess::AttentionOp op) {

@@ -23,13 +23,6 @@ constexpr int64_t kAlignment = 64;
 
 int64_t alignUp(int64_t v) { return (v + kAlignment - 1) / kAlignment * kAlignment; }
 
-/// Size in bytes of a contiguous buffer of `type`.
-int64_t byteSize(MemRefType type) {
-  int64_t bits = type.getElementTypeBitWidth();
-  int64_t bytes = std::max<int64_t>(1, bits / 8);
-  return type.getNumElements() * bytes;
-}
-
 struct Buffer {
   memref::AllocOp alloc;
   int64_t size;
@@ -60,7 +53,7 @@ struct PlanMemoryPass : tessera::impl::PlanMemoryBase<PlanMemoryPass> {
         alloc.emitError("memory planning needs static shapes");
         return signalPassFailure();
       }
-      Buffer b{alloc, alignUp(byteSize(alloc.getType())), index[&op], index[&op]};
+      Buffer b{alloc, alignUp(tessera::codegen::byteSize(alloc.getType())), index[&op], index[&op]};
       // The buffer lives until the last use of any view derived from it.
       SmallVector<Value> worklist = {alloc.getResult()};
       while (!worklist.empty()) {

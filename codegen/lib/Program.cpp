@@ -16,13 +16,22 @@ bool isBufferView(Operation *op) {
              memref::TransposeOp, memref::CastOp, memref::ReinterpretCastOp>(op);
 }
 
-Value bufferRoot(Value v) {
+Value bufferRoot(Value v, SmallVectorImpl<Operation *> *chain) {
+  size_t first = chain ? chain->size() : 0;
   while (Operation *def = v.getDefiningOp()) {
     if (!isBufferView(def))
       break;
+    if (chain)
+      chain->push_back(def);
     v = def->getOperand(0);
   }
+  if (chain)
+    std::reverse(chain->begin() + first, chain->end());
   return v;
+}
+
+int64_t byteSize(MemRefType type) {
+  return type.getNumElements() * int64_t(elementBytes(type.getElementType()));
 }
 
 uint64_t elementBytes(Type type) {

@@ -69,11 +69,16 @@ void annotateNoAlias(mlir::ModuleOp module, const ProgramInfo &program);
 bool isBufferView(mlir::Operation *op);
 
 /// The buffer `v` views (through isBufferView ops): an allocation, a graph argument or a
-/// global; `v` itself when it is not a view.
-mlir::Value bufferRoot(mlir::Value v);
+/// global; `v` itself when it is not a view. `chain`, when given, receives the view ops from
+/// the root outwards (the order to rebuild them in).
+mlir::Value bufferRoot(mlir::Value v,
+                       llvm::SmallVectorImpl<mlir::Operation *> *chain = nullptr);
 
 /// Bytes per element of a buffer of this element type.
 uint64_t elementBytes(mlir::Type type);
+
+/// Size in bytes of a contiguous buffer of `type`.
+int64_t byteSize(mlir::MemRefType type);
 
 } // namespace tessera::codegen
 

@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "tessera/passes/PassReport.h"
+#include "tessera/passes/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
@@ -19,19 +20,17 @@ using namespace mlir;
 
 namespace {
 
-constexpr llvm::StringLiteral kTileSizesAttr = "tess.tile_sizes";
-
 struct TileLoopsPass : tessera::impl::TileLoopsBase<TileLoopsPass> {
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> marked;
     getOperation().walk([&](linalg::LinalgOp op) {
-      if (op->hasAttr(kTileSizesAttr) && op.hasPureBufferSemantics())
+      if (op->hasAttr(tessera::kTileSizesAttr) && op.hasPureBufferSemantics())
         marked.push_back(op);
     });
     IRRewriter rewriter(&getContext());
     unsigned tiled = 0;
     for (linalg::LinalgOp op : marked) {
-      auto sizes = op->getAttrOfType<DenseI64ArrayAttr>(kTileSizesAttr);
+      auto sizes = op->getAttrOfType<DenseI64ArrayAttr>(tessera::kTileSizesAttr);
       if (!sizes || sizes.size() != op.getNumLoops()) {
         op->emitError("tess.tile_sizes needs one size per loop");
         return signalPassFailure();
@@ -45,7 +44,7 @@ struct TileLoopsPass : tessera::impl::TileLoopsBase<TileLoopsPass> {
         op->emitError("could not tile");
         return signalPassFailure();
       }
-      result->op->removeAttr(kTileSizesAttr);
+      result->op->removeAttr(tessera::kTileSizesAttr);
       rewriter.eraseOp(op);
       ++tiled;
     }

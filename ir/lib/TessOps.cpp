@@ -400,5 +400,15 @@ LogicalResult ReshapeOp::verify() {
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
+std::optional<Attribute> tessera::tess::getSplatConstant(Value v) {
+  auto c = v.getDefiningOp<ConstantOp>();
+  if (!c)
+    return std::nullopt;
+  auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+  if (!dense || !dense.isSplat())
+    return std::nullopt;
+  return dense.getSplatValue<Attribute>();
+}
+
 #define GET_OP_CLASSES
 #include "tessera/ir/TessOps.cpp.inc"

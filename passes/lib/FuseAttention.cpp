@@ -22,13 +22,11 @@ RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
 /// The value of a splat f32 constant.
 std::optional<double> splatConstant(Value v) {
-  auto c = v.getDefiningOp<tess::ConstantOp>();
-  if (!c)
+  std::optional<Attribute> splat = tess::getSplatConstant(v);
+  auto f = splat ? dyn_cast<FloatAttr>(*splat) : FloatAttr();
+  if (!f || !f.getType().isF32())
     return std::nullopt;
-  auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
-  if (!dense || !dense.isSplat() || !dense.getElementType().isF32())
-    return std::nullopt;
-  return dense.getSplatValue<APFloat>().convertToDouble();
+  return f.getValueAsDouble();
 }
 
 /// What the scores are made of: s = scale * (q . k^T) + sum(biases) [+ causal mask].
@@ -147,9 +145,11 @@ struct FuseAttentionPass : tessera::impl::FuseAttentionBase<FuseAttentionPass> {
   void runOnOperation() override {
     SmallVector<tess::MatmulOp> candidates;
     getOperation().walk([&](tess::MatmulOp op) { candidates.push_back(op); });
+    unsigned fused = 0;
     for (tess::MatmulOp pv : candidates)
-      if (succeeded(fuse(pv)))
-        ++numFused, tessera::reportStatistic(getArgument(), "attentions fused", 1);
+      fused += succeeded(fuse(pv));
+    numFused += fused;
+    tessera::reportStatistic(getArgument(), "attentions fused", fused);
   }
 
   LogicalResult fuse(tess::MatmulOp pv) {

@@ -35,18 +35,6 @@ Value floatConst(OpBuilder &b, Location loc, double v) {
   return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(float(v)));
 }
 
-/// When `v` is a splat constant, its value; scalar operands of elementwise ops are folded
-/// into the generic's body instead of becoming an input buffer.
-std::optional<Attribute> splatValue(Value v) {
-  auto c = v.getDefiningOp<tess::ConstantOp>();
-  if (!c)
-    return std::nullopt;
-  auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
-  if (!dense || !dense.isSplat())
-    return std::nullopt;
-  return dense.getSplatValue<Attribute>();
-}
-
 /// The map from a rank-`rank` iteration space to an operand of shape `shape` that is
 /// broadcast numpy-style against `result` (right-aligned; size-1 dimensions read index 0).
 AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> shape, ArrayRef<int64_t> result) {
@@ -76,7 +64,8 @@ Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType, Value
   // Per input: index into the block arguments, or the splat attribute.
   SmallVector<std::variant<unsigned, Attribute>> sources;
   for (Value in : inputs) {
-    if (std::optional<Attribute> s = splatValue(in)) {
+    // Splat constants are folded into the generic's body instead of becoming an input.
+    if (std::optional<Attribute> s = tess::getSplatConstant(in)) {
       sources.push_back(*s);
       continue;
     }

@@ -15,8 +15,6 @@ using namespace mlir;
 
 namespace {
 
-constexpr llvm::StringLiteral kTileSizesAttr = "tess.tile_sizes";
-
 /// A generic that reads another tensor at computed coordinates; all-parallel unless
 /// `anyLoops` (a contraction the gather was fused into).
 bool isGather(linalg::GenericOp op, bool anyLoops = false) {
@@ -96,7 +94,7 @@ struct TileLambdaPass : tessera::impl::TileLambdaBase<TileLambdaPass> {
     if (!queryLoop || llvm::all_of(sizes, [](int64_t s) { return s == 0; }))
       return 0;
     Builder b(lambda.getContext());
-    lambda->setAttr(kTileSizesAttr, b.getDenseI64ArrayAttr(sizes));
+    lambda->setAttr(tessera::kTileSizesAttr, b.getDenseI64ArrayAttr(sizes));
     unsigned marked = 1;
     // The application y[.., n] += sum_k q[.., k, n] * lambda[.., n, k, ..]: tile its n too.
     std::optional<unsigned> outDim;
@@ -115,7 +113,7 @@ struct TileLambdaPass : tessera::impl::TileLambdaBase<TileLambdaPass> {
         continue;
       SmallVector<int64_t> consumerSizes(consumer.getNumLoops(), 0);
       consumerSizes[dim.getPosition()] = queryTile;
-      consumer->setAttr(kTileSizesAttr, b.getDenseI64ArrayAttr(consumerSizes));
+      consumer->setAttr(tessera::kTileSizesAttr, b.getDenseI64ArrayAttr(consumerSizes));
       ++marked;
     }
     return marked;

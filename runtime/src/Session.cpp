@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <optional>
+#include <functional>
 #include <new>
 #include <system_error>
 
@@ -52,7 +52,11 @@ Error checkTensor(const char *what, const TensorSpec &spec, DType dtype, const S
 } // namespace
 
 Session::Session(std::shared_ptr<const Module> module, unsigned threads)
-    : module_(std::move(module)), pool_(threads) {}
+    : module_(std::move(module)), pool_(threads) {
+  // Developer aid: TESSERA_PROFILE=N prints the N slowest dispatches of each run to stderr.
+  if (const char *top = std::getenv("TESSERA_PROFILE"))
+    profileTop_ = std::strtoul(top, nullptr, 10);
+}
 
 Session::~Session() = default;
 
@@ -213,11 +217,7 @@ Error Session::run(const std::vector<TensorRef> &inputs,
     }
 
     std::vector<void *> bindings;
-    const char *profileEnv = std::getenv("TESSERA_PROFILE");
-    size_t profileTop = profileEnv ? std::strtoul(profileEnv, nullptr, 10) : 0;
-    std::optional<std::vector<std::pair<double, size_t>>> profile;
-    if (profileTop > 0)
-      profile.emplace();
+    std::vector<std::pair<double, size_t>> profile; // (ms, dispatch), with TESSERA_PROFILE
     for (size_t d = 0; d < module.dispatches().size(); ++d) {
       const DispatchInfo &dispatch = module.dispatches()[d];
       bindings.assign(dispatch.bindings.size(), nullptr);
@@ -251,21 +251,19 @@ Error Session::run(const std::vector<TensorRef> &inputs,
       // workgroups only add call overhead, and a corrupt count of billions would stall.
       int64_t count = std::min<int64_t>(dispatch.workgroupCount[0], kMaxCpuWorkgroups);
       void *const *args = bindings.data();
-      auto start = std::chrono::steady_clock::now();
+      std::chrono::steady_clock::time_point start;
+      if (profileTop_)
+        start = std::chrono::steady_clock::now();
       pool_.parallelFor(count, [&](int64_t id) { kernel(args, id, count); });
-      if (profile)
-        profile->emplace_back(std::chrono::duration<double, std::milli>(
-                                  std::chrono::steady_clock::now() - start).count(), d);
+      if (profileTop_)
+        profile.emplace_back(std::chrono::duration<double, std::milli>(
+                                 std::chrono::steady_clock::now() - start).count(), d);
     }
-    if (profile) {
-      // Developer aid (TESSERA_PROFILE=N): the N slowest dispatches of this run, to stderr.
-      std::sort(profile->rbegin(), profile->rend());
-      for (size_t i = 0; i < profile->size() && i < profileTop; ++i)
-        std::fprintf(stderr, "profile: %9.3f ms  %s (%u workgroups)\n", (*profile)[i].first,
-                     module.dispatches()[(*profile)[i].second].name.c_str(),
-                     unsigned(std::min<int64_t>(
-                         module.dispatches()[(*profile)[i].second].workgroupCount[0],
-                         kMaxCpuWorkgroups)));
+    size_t shown = std::min(profile.size(), profileTop_);
+    std::partial_sort(profile.begin(), profile.begin() + shown, profile.end(), std::greater<>());
+    for (size_t i = 0; i < shown; ++i) {
+      const DispatchInfo &slow = module.dispatches()[profile[i].second];
+      std::fprintf(stderr, "profile: %9.3f ms  %s\n", profile[i].first, slow.name.c_str());
     }
 
     for (const auto &[output, index] : stagedOutputs)

@@ -325,16 +325,15 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
           continue;
         }
         const float *g = got.dataAs<float>();
-        double num = 0, den = 0, maxAbs = 0;
+        double maxAbs = 0;
         bool finite = true;
         for (size_t i = 0; i < r.data.size(); ++i) {
-          double d = double(g[i]) - r.data[i];
           finite &= std::isfinite(g[i]);
-          num += d * d;
-          den += r.data[i] * r.data[i];
-          maxAbs = std::max(maxAbs, std::fabs(d));
+          maxAbs = std::max(maxAbs, std::fabs(double(g[i]) - r.data[i]));
         }
-        double rel = den > 0 ? std::sqrt(num) / std::sqrt(den) : std::sqrt(num);
+        double rel = relativeL2(
+            r.data.size(), [&](size_t i) { return double(g[i]); },
+            [&](size_t i) { return r.data[i]; });
         if (verbose())
           std::cout << "  [" << ::testing::UnitTest::GetInstance()->current_test_info()->name()
                     << "] output '" << outputNames[k] << "' " << shapeStr(r.shape) << " ("
@@ -352,6 +351,17 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
   }
   for (const auto &[name, data] : inputsBefore)
     EXPECT_EQ(host[name].bytes, data) << "running the module modified input '" << name << "'";
+}
+
+double relativeL2(size_t n, const std::function<double(size_t)> &got,
+                  const std::function<double(size_t)> &expected) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double e = expected(i), d = got(i) - e;
+    num += d * d;
+    den += e * e;
+  }
+  return den > 0 ? std::sqrt(num) / std::sqrt(den) : std::sqrt(num);
 }
 
 } // namespace tessera::e2e

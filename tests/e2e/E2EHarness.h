@@ -8,6 +8,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <functional>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -62,6 +63,11 @@ protected:
 
   std::unique_ptr<mlir::MLIRContext> context_;
 };
+
+/// sqrt(sum (got - expected)^2) / sqrt(sum expected^2) over n values; the absolute L2 error
+/// when `expected` is all zeros.
+double relativeL2(size_t n, const std::function<double(size_t)> &got,
+                  const std::function<double(size_t)> &expected);
 
 } // namespace tessera::e2e
 

@@ -120,13 +120,9 @@ std::vector<runtime::Tensor> compileAndRun(FixtureTest &test, const Fixture &f,
 }
 
 double relativeL2(const runtime::Tensor &got, const runtime::Tensor &expected) {
-  double diff = 0, norm = 0;
-  for (uint64_t i = 0; i < got.numElements(); ++i) {
-    double e = toDouble(expected, i), g = toDouble(got, i);
-    diff += (g - e) * (g - e);
-    norm += e * e;
-  }
-  return std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
+  return e2e::relativeL2(
+      got.numElements(), [&](size_t i) { return toDouble(got, i); },
+      [&](size_t i) { return toDouble(expected, i); });
 }
 
 TEST_P(FixtureTest, MatchesReference) {

@@ -1,5 +1,7 @@
 #include "Options.h"
 
+#include "llvm/ADT/StringExtras.h"
+
 #include <cerrno>
 #include <cstdlib>
 #include <iostream>
@@ -18,12 +20,8 @@ bool usage(const char *progName, const std::string &message) {
 } // namespace
 
 std::string driverFlagsHelp(bool forOpt) {
-  std::string passes;
-  for (const std::string &p : codegen::optionalPasses())
-    passes += (passes.empty() ? "" : ", ") + p;
-  std::string configurable;
-  for (const std::string &p : codegen::configurablePasses())
-    configurable += (configurable.empty() ? "" : ", ") + p;
+  std::string passes = llvm::join(codegen::optionalPasses(), ", ");
+  std::string configurable = llvm::join(codegen::configurablePasses(), ", ");
   std::string s =
       "  -D NAME=VALUE            override a config constant of the file (repeatable)\n"
       "  --graph NAME             graph to build when the file has several\n";

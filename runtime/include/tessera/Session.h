@@ -66,6 +66,7 @@ private:
   AlignedBuffer arena_;
   AlignedBuffer empty_;                       // Stands in for zero-sized buffers.
   std::mutex runMutex_;                       // The arena is shared: one run at a time.
+  size_t profileTop_ = 0;                     // TESSERA_PROFILE: slowest dispatches to print.
 };
 
 } // namespace tessera::runtime

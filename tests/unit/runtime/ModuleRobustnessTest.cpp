@@ -96,10 +96,9 @@ TEST(ModuleRobustness, EveryBitFlipIsCaughtByTheChecksum) {
 bool kernelContractHolds(const Module &module) {
   for (const DispatchInfo &d : module.dispatches()) {
     const std::string &entry = module.executables()[d.executable].entryPoints[d.entryPoint];
-    if (entry == "noop")
-      continue;
+    // noop touches nothing; other names fail at Session creation (no such symbol).
     if (entry != "add_f32" && entry != "mul_f32")
-      continue; // Session creation will fail: the symbol does not exist.
+      continue;
     if (d.bindings.size() != 3)
       return false;
     for (const BindingInfo &b : d.bindings)

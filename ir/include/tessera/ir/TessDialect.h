@@ -15,4 +15,12 @@
 #define GET_OP_CLASSES
 #include "tessera/ir/TessOps.h.inc"
 
+namespace tessera::tess {
+
+/// The element of `v` when it is a splat tess.constant (a scalar the passes fold into
+/// bodies or read as a scale).
+std::optional<mlir::Attribute> getSplatConstant(mlir::Value v);
+
+} // namespace tessera::tess
+
 #endif // TESSERA_IR_TESSDIALECT_H

@@ -13,6 +13,10 @@
 
 namespace tessera {
 
+/// Tile sizes a tensor-level pass chose for a linalg op (one per loop, 0 = untiled), applied
+/// after bufferization by codegen's tessera-tile-loops.
+constexpr llvm::StringLiteral kTileSizesAttr = "tess.tile_sizes";
+
 #define GEN_PASS_DECL
 #include "tessera/passes/Passes.h.inc"
 
