@@ -44,6 +44,7 @@ import sys
 
 import numpy as np
 import torch
+from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -115,6 +116,27 @@ def make_pixels(gen, cfg, clusters):
     return pix.float()
 
 
+class Pipeline(nn.Module):
+    """pixels [B, S, S, 3] -> (logits [B, L, P], features [B, dim]), as models/igpt.tg:
+    quantize to the palette, shift right by one behind the SOS token, run the transformer."""
+
+    def __init__(self, model, clusters):
+        super().__init__()
+        self.model = model
+        self.register_buffer("clusters", clusters)
+        self.sos = clusters.shape[0]
+
+    def input_ids(self, pixels):
+        tokens = quantize(pixels, self.clusters)
+        sos = torch.full((pixels.shape[0], 1), self.sos, dtype=torch.long)
+        return torch.cat([sos, tokens[:, :-1]], dim=1)
+
+    def forward(self, pixels):
+        h = self.model.transformer(input_ids=self.input_ids(pixels), use_cache=False,
+                                   return_dict=True).last_hidden_state      # after ln_f
+        return self.model.lm_head(h), h.mean(dim=1)
+
+
 def generate(out_dir, cfg, seed):
     common.seed_all(seed)
     model = build(cfg)
@@ -125,17 +147,13 @@ def generate(out_dir, cfg, seed):
     pixels = make_pixels(gen, cfg, clusters)
 
     with torch.no_grad():
-        tokens = quantize(pixels, clusters)                               # [B, L]
         # Same tokens in float64 (the margin guarantees it).
-        ref = quantize(pixels.double(), clusters.double())
-        assert torch.equal(tokens, ref)
-        sos = torch.full((cfg["batch"], 1), P, dtype=torch.long)
-        ids = torch.cat([sos, tokens[:, :-1]], dim=1)
-        out = model(input_ids=ids, output_hidden_states=True)
-        logits = out.logits                                               # [B, L, P]
-        hidden = out.hidden_states[-1]                                    # after ln_f
-        assert torch.equal(model.lm_head(hidden), logits)
-        features = hidden.mean(dim=1)
+        assert torch.equal(quantize(pixels, clusters),
+                           quantize(pixels.double(), clusters.double()))
+        pipeline = Pipeline(model, clusters)
+        logits, features = pipeline(pixels)                               # [B, L, P], [B, dim]
+        # The pipeline's logits are the model's own.
+        assert torch.equal(model(input_ids=pipeline.input_ids(pixels)).logits, logits)
     assert logits.shape == (cfg["batch"], cfg["size"] ** 2, P)
 
     weights = {"clusters": clusters}

@@ -70,7 +70,6 @@ import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
 
 warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
 
@@ -138,25 +137,6 @@ def run(cmd, verbose):
 
 # ----------------------------------------------------------------------------- torch models
 
-class IGPTPipeline(nn.Module):
-    """pixels [B, S, S, 3] -> (logits [B, L, P], features [B, dim]), as models/igpt.tg."""
-
-    def __init__(self, model, clusters):
-        super().__init__()
-        self.model = model
-        self.register_buffer("clusters", clusters)
-        self.sos = clusters.shape[0]
-
-    def forward(self, pixels):
-        ref = importlib.import_module("igpt_ref")
-        tokens = ref.quantize(pixels, self.clusters)
-        sos = torch.full((pixels.shape[0], 1), self.sos, dtype=torch.long)
-        ids = torch.cat([sos, tokens[:, :-1]], dim=1)
-        h = self.model.transformer(input_ids=ids, use_cache=False, return_dict=True)
-        h = h.last_hidden_state                               # after ln_f
-        return self.model.lm_head(h), h.mean(dim=1)
-
-
 def torch_model(name, ref, cfg, weights):
     """The reference model with the case's weights (state_dict names = .tg parameter names)."""
     from safetensors.torch import load_file
@@ -171,7 +151,7 @@ def torch_model(name, ref, cfg, weights):
     assert not unexpected, unexpected
     # Only the non-persistent-like causal-mask buffers may be missing.
     assert all(k.endswith(("attn.bias", "attn.masked_bias")) for k in missing), missing
-    return IGPTPipeline(model.eval(), clusters).eval()
+    return ref.Pipeline(model.eval(), clusters).eval()
 
 
 def describe(name, cfg):
