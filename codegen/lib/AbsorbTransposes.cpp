@@ -5,6 +5,7 @@
 // the merge of the heads.)
 #include "tessera/codegen/Passes.h"
 
+#include "BufferAccess.h"
 #include "Program.h"
 #include "tessera/passes/PassReport.h"
 #include "tessera/ir/TessDialect.h"
@@ -18,70 +19,11 @@ namespace tessera {
 
 using namespace mlir;
 using tessera::codegen::bufferRoot;
+using tessera::codegen::overwrites;
+using tessera::codegen::touches;
+using tessera::codegen::writesAll;
 
 namespace {
-
-/// Whether `op` (or anything nested in it) may touch `root`: as an operand, a captured value,
-/// or (when `writesOnly`) as a written operand of a destination-style op or copy.
-bool touches(Operation *op, Value root, bool writesOnly) {
-  bool hit = false;
-  op->walk([&](Operation *inner) {
-    if (hit)
-      return;
-    if (auto copy = dyn_cast<memref::CopyOp>(inner)) {
-      hit = bufferRoot(copy.getTarget()) == root || (!writesOnly && bufferRoot(copy.getSource()) == root);
-      return;
-    }
-    if (auto dps = dyn_cast<DestinationStyleOpInterface>(inner)) {
-      for (OpOperand &operand : inner->getOpOperands())
-        if (isa<MemRefType>(operand.get().getType()) && bufferRoot(operand.get()) == root &&
-            (!writesOnly || dps.isDpsInit(&operand)))
-          hit = true;
-      return;
-    }
-    if (tessera::codegen::isBufferView(inner) || isa<memref::AllocOp>(inner) ||
-        inner->hasTrait<OpTrait::ConstantLike>() || isa<scf::ParallelOp, scf::ReduceOp>(inner))
-      return;
-    // Anything else that sees the buffer is assumed to write it.
-    for (Value v : inner->getOperands())
-      if (isa<MemRefType>(v.getType()) && bufferRoot(v) == root)
-        hit = true;
-  });
-  return hit;
-}
-
-/// Whether every buffer of `op` rooted at `root` covers all of it: then `op` writing it
-/// leaves nothing of an earlier value behind.
-bool writesAll(Operation *op, Value root) {
-  auto rootType = cast<MemRefType>(root.getType());
-  for (Value v : op->getOperands())
-    if (isa<MemRefType>(v.getType()) && bufferRoot(v) == root &&
-        cast<MemRefType>(v.getType()).getNumElements() != rootType.getNumElements())
-      return false;
-  return true;
-}
-
-/// Whether `op` writes `root` without reading what was there before (so an earlier value of
-/// the buffer is dead from here on).
-bool overwrites(Operation *op, Value root) {
-  if (auto copy = dyn_cast<memref::CopyOp>(op))
-    return bufferRoot(copy.getTarget()) == root && bufferRoot(copy.getSource()) != root;
-  // Ops that never read their destination; a generic whose body ignores it.
-  auto generic = dyn_cast<linalg::GenericOp>(op);
-  if (!generic && !isa<linalg::FillOp, linalg::TransposeOp, linalg::CopyOp,
-                       tessera::tess::AttentionOp>(op))
-    return false;
-  auto dps = cast<DestinationStyleOpInterface>(op);
-  bool writes = false;
-  for (OpOperand &operand : op->getOpOperands()) {
-    if (!isa<MemRefType>(operand.get().getType()) || bufferRoot(operand.get()) != root)
-      continue;
-    if (!dps.isDpsInit(&operand) || (generic && generic.payloadUsesValueFromOperand(&operand)))
-      return false;
-    writes = true;
-  }
-  return writes;
-}
 
 /// collapse_shape where each group has at most one dimension of size > 1, as a
 /// reinterpret_cast: the collapsed dimension keeps that dimension's stride. (MLIR's collapse

@@ -20,6 +20,7 @@
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -98,11 +99,23 @@ std::unique_ptr<Pass> configured(std::unique_ptr<Pass> pass, const CompileOption
   return pass;
 }
 
-std::unique_ptr<Pass> createConfigurable(llvm::StringRef name) {
+std::unique_ptr<Pass> createConfigurable(llvm::StringRef name, unsigned vectorBits = 512) {
   if (name == "tessera-tile-lambda")
     return createTileLambda();
   if (name == "tessera-fuse-rows")
     return createFuseRows();
+  // Kernel shapes follow the target's vector registers.
+  int64_t lanes = std::max<int64_t>(4, vectorBits / 32);
+  if (name == "tessera-pack-weights") {
+    PackWeightsOptions o;
+    o.vectorWidth = lanes;
+    return createPackWeights(o);
+  }
+  if (name == "tessera-contraction-kernels") {
+    ContractionKernelsOptions o;
+    o.vectorWidth = lanes;
+    return createContractionKernels(o);
+  }
   return nullptr;
 }
 
@@ -152,7 +165,7 @@ void addLinalgPhase(PassManager &pm, const CompileOptions &options) {
   pm.addPass(createCSEPass());
 }
 
-void addDispatchPhase(PassManager &pm, const CompileOptions &options) {
+void addDispatchPhase(PassManager &pm, const CompileOptions &options, unsigned vectorBits) {
   bufferization::OneShotBufferizationOptions bufferization;
   bufferization.bufferizeFunctionBoundaries = true;
   bufferization.setFunctionBoundaryTypeConversion(
@@ -167,6 +180,13 @@ void addDispatchPhase(PassManager &pm, const CompileOptions &options) {
     pm.addNestedPass<func::FuncOp>(createFoldOutputCopies());
   if (enabled(options, "tessera-absorb-transposes"))
     pm.addNestedPass<func::FuncOp>(createAbsorbTransposes());
+  if (enabled(options, "tessera-contraction-kernels")) {
+    if (enabled(options, "tessera-pack-weights"))
+      pm.addNestedPass<func::FuncOp>(
+          configured(createConfigurable("tessera-pack-weights", vectorBits), options));
+    pm.addNestedPass<func::FuncOp>(
+        configured(createConfigurable("tessera-contraction-kernels", vectorBits), options));
+  }
   if (enabled(options, "tessera-fuse-rows"))
     pm.addNestedPass<func::FuncOp>(configured(createFuseRows(), options));
   pm.addNestedPass<func::FuncOp>(createPlanMemory());
@@ -185,13 +205,14 @@ void addLoopPhase(PassManager &pm) {
 }
 
 void addLLVMPhase(PassManager &pm) {
-  pm.addPass(createInlineExp());
+  pm.addPass(createInlineMath());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(arith::createArithExpandOpsPass());
   pm.addPass(createArithToLLVMConversionPass());
   ConvertFuncToLLVMPassOptions funcOptions;
@@ -246,7 +267,8 @@ llvm::Error lowerDispatches(ModuleOp module, ProgramInfo *program, const Compile
 std::vector<std::string> optionalPasses() {
   return {"tessera-fuse-attention", "tessera-layout-patches", "tessera-gather-patches",
           "tessera-fuse-elementwise", "tessera-tile-lambda",
-          "tessera-fold-output-copies", "tessera-absorb-transposes", "tessera-fuse-rows"};
+          "tessera-fold-output-copies", "tessera-absorb-transposes",
+          "tessera-pack-weights", "tessera-contraction-kernels", "tessera-fuse-rows"};
 }
 
 void registerCompilerDialects(DialectRegistry &registry) {
@@ -254,7 +276,7 @@ void registerCompilerDialects(DialectRegistry &registry) {
                   tensor::TensorDialect, arith::ArithDialect, math::MathDialect,
                   memref::MemRefDialect, scf::SCFDialect, affine::AffineDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
-                  LLVM::LLVMDialect>();
+                  vector::VectorDialect, LLVM::LLVMDialect>();
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   linalg::registerBufferizableOpInterfaceExternalModels(registry);
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
@@ -270,7 +292,8 @@ void registerCompilerPasses() {
 }
 
 std::vector<std::string> configurablePasses() {
-  return {"tessera-tile-lambda", "tessera-fuse-rows"};
+  return {"tessera-tile-lambda", "tessera-fuse-rows", "tessera-pack-weights",
+          "tessera-contraction-kernels"};
 }
 
 llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &options) {
@@ -278,11 +301,14 @@ llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &opt
     return err;
   if (phase == Phase::Tess)
     return llvm::Error::success();
+  auto bits = targetVectorBits(options.targetCpu.empty() ? hostTargetCpu() : options.targetCpu);
+  if (!bits)
+    return bits.takeError();
   PassManager pm(module.getContext());
   configure(pm, options);
   addLinalgPhase(pm, options);
   if (phase >= Phase::Dispatch)
-    addDispatchPhase(pm, options);
+    addDispatchPhase(pm, options, *bits);
   std::vector<std::string> outputs = outputNamesOf(module);
   if (auto err = runPipeline(module, pm, "lowering"))
     return err;
@@ -300,12 +326,15 @@ llvm::Expected<std::vector<uint8_t>> compileToModule(ModuleOp module,
   std::string cpu = options.targetCpu.empty() ? hostTargetCpu() : options.targetCpu;
   if (auto err = checkPassOptions(options))
     return std::move(err);
+  auto bits = targetVectorBits(cpu);
+  if (!bits)
+    return bits.takeError();
   std::vector<std::string> outputs = outputNamesOf(module);
   {
     PassManager pm(module.getContext());
     configure(pm, options);
     addLinalgPhase(pm, options);
-    addDispatchPhase(pm, options);
+    addDispatchPhase(pm, options, *bits);
     if (auto err = runPipeline(module, pm, "lowering"))
       return std::move(err);
   }

@@ -110,6 +110,22 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachine(const s
   return tm;
 }
 
+} // namespace
+
+llvm::Expected<unsigned> targetVectorBits(const std::string &cpu) {
+  auto tm = createTargetMachine(cpu);
+  if (!tm)
+    return tm.takeError();
+  const llvm::MCSubtargetInfo *sti = (*tm)->getMCSubtargetInfo();
+  if (sti->checkFeatures("+avx512f"))
+    return 512u;
+  if (sti->checkFeatures("+avx2"))
+    return 256u;
+  return 128u;
+}
+
+namespace {
+
 void optimize(llvm::Module &module, llvm::TargetMachine &tm) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;

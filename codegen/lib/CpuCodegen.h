@@ -14,6 +14,10 @@ namespace tessera::codegen {
 /// The LLVM CPU name used when none is given: the highest x86-64 level this machine runs.
 std::string hostTargetCpu();
 
+/// The widest vector registers the CPU has, in bits: 512 (AVX-512F), 256 (AVX2), else 128.
+/// Fails for CPU names LLVM does not know.
+llvm::Expected<unsigned> targetVectorBits(const std::string &cpu);
+
 /// Adds `tsr_<name>(void *const *bindings, int64_t wg, int64_t count)` for every dispatch
 /// function `name` (already in the LLVM dialect with bare-pointer arguments followed by the
 /// two workgroup arguments) and makes the dispatch functions internal.

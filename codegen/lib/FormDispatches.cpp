@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -28,10 +29,58 @@ std::string kindOf(Operation *op) {
     return "copy";
   if (isa<tessera::tess::AttentionOp>(op))
     return "attention";
+  if (auto kernel = op->getAttrOfType<StringAttr>(tessera::kKernelAttr))
+    return kernel.str();
   if (isa<scf::ParallelOp>(op))
     return "rows";
   StringRef name = op->getName().stripDialect();
   return name.str();
+}
+
+std::optional<int64_t> tripCount(scf::ParallelOp loop) {
+  int64_t trips = 1;
+  for (auto [lb, ub, step] :
+       llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+    auto l = getConstantIntValue(lb), u = getConstantIntValue(ub), s = getConstantIntValue(step);
+    if (!l || !u || !s || *s <= 0)
+      return std::nullopt;
+    trips *= (*u - *l + *s - 1) / *s;
+  }
+  return trips;
+}
+
+/// Floating-point operations of one run of `op`: two per multiply-accumulate of contractions
+/// (kernels say theirs in tess.flops) and attention; data movement and elementwise work count
+/// nothing. For throughput figures only.
+uint64_t countFlops(Operation *op) {
+  if (auto flops = op->getAttrOfType<IntegerAttr>(tessera::kFlopsAttr))
+    return flops.getValue().getZExtValue();
+  if (auto attention = dyn_cast<tessera::tess::AttentionOp>(op)) {
+    auto q = cast<ShapedType>(attention.getQ().getType());
+    auto k = cast<ShapedType>(attention.getK().getType());
+    auto v = cast<ShapedType>(attention.getV().getType());
+    uint64_t rows = q.getNumElements() / q.getShape().back();
+    uint64_t keys = k.getShape()[k.getRank() - 2];
+    uint64_t macs = rows * keys * uint64_t(q.getShape().back() + v.getShape().back());
+    return attention.getCausal() ? macs : 2 * macs; // causal: about half the keys
+  }
+  if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
+    bool multiplies = false;
+    generic.getRegion().walk([&](arith::MulFOp) { multiplies = true; });
+    if (!multiplies || generic.getNumReductionLoops() == 0)
+      return 0;
+    uint64_t macs = 1;
+    for (int64_t r : generic.getStaticLoopRanges())
+      macs *= uint64_t(std::max<int64_t>(r, 0));
+    return 2 * macs;
+  }
+  uint64_t total = 0;
+  for (Region &region : op->getRegions())
+    for (Operation &inner : region.getOps())
+      total += countFlops(&inner);
+  if (auto loop = dyn_cast<scf::ParallelOp>(op))
+    total *= uint64_t(tripCount(loop).value_or(1));
+  return total;
 }
 
 struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass> {
@@ -102,6 +151,8 @@ struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass
       auto fn = builder.create<func::FuncOp>(op->getLoc(), name,
                                              builder.getFunctionType(argTypes, {}));
       fn->setAttr(tessera::kDispatchAttr, builder.getUnitAttr());
+      if (uint64_t flops = countFlops(op))
+        fn->setAttr(tessera::kFlopsAttr, builder.getI64IntegerAttr(int64_t(flops)));
       symbols.insert(fn);
       Block *entry = fn.addEntryBlock();
       builder.setInsertionPointToStart(entry);

@@ -1,6 +1,7 @@
 #include "ModuleWriter.h"
 
 #include "tessera/ModuleChecksum.h"
+#include "tessera/Packing.h"
 #include "tessera/Safetensors.h"
 #include "tessera/SeededFill.h"
 #include "tessera/schema/module_generated.h"
@@ -71,8 +72,7 @@ llvm::Expected<std::vector<runtime::Tensor>> loadWeights(const ProgramInfo &prog
   std::vector<std::string> problems;
   std::vector<runtime::Tensor> values;
   std::set<std::string> used;
-  for (uint64_t i = 0; i < program.numParameters; ++i) {
-    const TensorInfo &p = program.constants[i].tensor;
+  for (const TensorInfo &p : program.parameters) {
     used.insert(p.name);
     const runtime::SafetensorsTensor *t = (*file)->find(p.name);
     if (!t) {
@@ -168,25 +168,50 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
   }
 
   std::vector<flatbuffers::Offset<fbs::Constant>> constants;
-  for (size_t i = 0; i < program.constants.size(); ++i) {
-    const ConstantInfo &c = program.constants[i];
+  for (const ConstantInfo &c : program.constants) {
     auto s = spec(fb, c.tensor);
     if (!s)
       return s.takeError();
-    if (i < program.numParameters && paramValues.empty()) {
+    flatbuffers::Offset<fbs::PanelPacking> packing;
+    runtime::PanelPacking panels;
+    if (c.packing) {
+      panels.source.assign(c.packing->shape.begin(), c.packing->shape.end());
+      panels.permutation.assign(c.packing->permutation.begin(), c.packing->permutation.end());
+      panels.panelDim = uint32_t(c.packing->panelDim);
+      panels.panel = uint32_t(c.packing->panel);
+      auto shape = runtime::packedShape(panels);
+      if (!shape || *shape != runtime::Shape(c.tensor.shape))
+        return makeError("internal error: inconsistent packing of '" + c.tensor.name + "'");
+      packing = fbs::CreatePanelPacking(fb, fb.CreateVector(c.packing->shape),
+                                        fb.CreateVector(panels.permutation), panels.panelDim,
+                                        panels.panel);
+    }
+    if (c.parameter >= 0 && paramValues.empty()) {
+      // The fill is defined on the parameter as declared; packing reorders it afterwards.
+      const TensorInfo &param = program.parameters[c.parameter];
       float low, high;
-      seededRange(c.tensor.name, c.tensor.shape, low, high);
+      seededRange(param.name, param.shape, low, high);
       constants.push_back(fbs::CreateConstant(fb, *s, fbs::ConstantStorage::SeededUniform, 0,
-                                              parameterSeed(weights.seed, c.tensor.name), low,
-                                              high));
+                                              parameterSeed(weights.seed, param.name), low,
+                                              high, packing));
       continue;
     }
     std::vector<uint8_t> bytes;
     const uint8_t *data;
     size_t size;
-    if (i < program.numParameters) {
-      data = static_cast<const uint8_t *>(paramValues[i].data());
-      size = paramValues[i].byteSize();
+    if (c.parameter >= 0 && c.packing) {
+      const runtime::Tensor &value = paramValues[c.parameter];
+      uint64_t count = 1;
+      for (int64_t d : c.tensor.shape)
+        count *= uint64_t(d);
+      bytes.resize(count * sizeof(float));
+      runtime::packPanels(static_cast<const float *>(value.data()), panels,
+                          reinterpret_cast<float *>(bytes.data()));
+      data = bytes.data();
+      size = bytes.size();
+    } else if (c.parameter >= 0) {
+      data = static_cast<const uint8_t *>(paramValues[c.parameter].data());
+      size = paramValues[c.parameter].byteSize();
     } else {
       if (!c.value.getElementType().isF32())
         return makeError("folded constant '" + c.tensor.name + "' is not f32");
@@ -198,7 +223,8 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
       size = bytes.size();
     }
     auto vec = alignedBytes(fb, data, size);
-    constants.push_back(fbs::CreateConstant(fb, *s, fbs::ConstantStorage::Embedded, vec));
+    constants.push_back(fbs::CreateConstant(fb, *s, fbs::ConstantStorage::Embedded, vec, 0, 0,
+                                            0, packing));
   }
 
   std::vector<flatbuffers::Offset<flatbuffers::String>> entries;
@@ -217,7 +243,7 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
       bindings.emplace_back(static_cast<fbs::BindingKind>(b.kind), b.index, b.offset, b.length);
     dispatches.push_back(fbs::CreateDispatch(fb, fb.CreateString(d.name), 0, uint32_t(i),
                                              d.workgroups, 1, 1,
-                                             fb.CreateVectorOfStructs(bindings)));
+                                             fb.CreateVectorOfStructs(bindings), d.flops));
   }
 
   auto name = fb.CreateString(program.name);

@@ -3,6 +3,8 @@
 #include "tessera/codegen/Passes.h"
 #include "tessera/ir/GraphAttributes.h"
 
+#include "llvm/ADT/StringMap.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -88,15 +90,37 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
     uint32_t index;
   };
   DenseMap<Value, Root> roots;
+  llvm::StringMap<int64_t> parameterIndex;
   unsigned numOut = 0;
   for (BlockArgument arg : graph.getArguments()) {
-    if (auto name = graph.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kInputAttr)) {
+    unsigned i = arg.getArgNumber();
+    if (auto name = graph.getArgAttrOfType<StringAttr>(i, kInputAttr)) {
       roots[arg] = {BufferKind::Input, uint32_t(program.inputs.size())};
       program.inputs.push_back(tensorInfo(name.str(), arg.getType()));
-    } else if (auto name = graph.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                              kParamAttr)) {
+    } else if (auto name = graph.getArgAttrOfType<StringAttr>(i, kParamAttr)) {
+      int64_t index = program.parameters.size();
+      parameterIndex[name.getValue()] = index;
+      program.parameters.push_back(tensorInfo(name.str(), arg.getType()));
+      if (arg.use_empty())
+        continue;
       roots[arg] = {BufferKind::Constant, uint32_t(program.constants.size())};
-      program.constants.push_back({tensorInfo(name.str(), arg.getType()), {}});
+      program.constants.push_back({program.parameters.back(), {}, index, std::nullopt});
+    } else if (auto packed = graph.getArgAttrOfType<DictionaryAttr>(i, kPackedAttr)) {
+      auto param = packed.getAs<StringAttr>("param");
+      auto shape = packed.getAs<DenseI64ArrayAttr>("shape");
+      auto permutation = packed.getAs<DenseI64ArrayAttr>("permutation");
+      auto panelDim = packed.getAs<IntegerAttr>("panel_dim");
+      auto panel = packed.getAs<IntegerAttr>("panel");
+      if (!param || !shape || !permutation || !panelDim || !panel ||
+          !parameterIndex.count(param.getValue()))
+        return graph.emitError("malformed ") << kPackedAttr << " argument", failure();
+      if (arg.use_empty())
+        continue;
+      PackingInfo info{shape.asArrayRef().vec(), permutation.asArrayRef().vec(),
+                       panelDim.getInt(), panel.getInt()};
+      roots[arg] = {BufferKind::Constant, uint32_t(program.constants.size())};
+      program.constants.push_back({tensorInfo(param.str(), arg.getType()), {},
+                                   parameterIndex[param.getValue()], std::move(info)});
     } else {
       if (numOut >= outputNames.size())
         return graph.emitError("unexpected graph argument"), failure();
@@ -104,7 +128,6 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
       program.outputs.push_back(tensorInfo(outputNames[numOut++], arg.getType()));
     }
   }
-  program.numParameters = program.constants.size();
   if (numOut != outputNames.size())
     return graph.emitError("graph has ") << numOut << " out-params for " << outputNames.size()
                                          << " outputs",
@@ -138,6 +161,9 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
       continue;
     DispatchInfo d;
     d.name = call.getCallee().str();
+    if (auto fn = symbols.lookup<func::FuncOp>(d.name))
+      if (auto flops = fn->getAttrOfType<IntegerAttr>(kFlopsAttr))
+        d.flops = flops.getValue().getZExtValue();
     for (Value v : call.getOperands()) {
       Value root = bufferRoot(v);
       auto it = roots.find(root);

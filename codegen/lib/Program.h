@@ -8,6 +8,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,11 +22,24 @@ struct TensorInfo {
   std::vector<int64_t> shape;
 };
 
+/// A parameter stored in the contraction kernels' panel layout (runtime/include/tessera/
+/// Packing.h): the parameter viewed as a row-major tensor of `shape`, permuted and paneled.
+struct PackingInfo {
+  std::vector<int64_t> shape;
+  std::vector<int64_t> permutation;
+  int64_t panelDim = 0;
+  int64_t panel = 1;
+};
+
 struct ConstantInfo {
+  /// As stored: for a packed parameter, the packed shape.
   TensorInfo tensor;
   /// Set for constants folded into the graph (memref.global); parameters have none and are
   /// bound from the weights file or the seeded fill.
   mlir::DenseElementsAttr value;
+  /// Index into ProgramInfo::parameters for a parameter (packed or not), else -1.
+  int64_t parameter = -1;
+  std::optional<PackingInfo> packing;
 };
 
 struct BindingInfo {
@@ -39,13 +53,17 @@ struct DispatchInfo {
   std::string name; // also the dispatch function's symbol
   std::vector<BindingInfo> bindings;
   uint32_t workgroups = 1;
+  uint64_t flops = 0; // two per multiply-accumulate (tess.flops on the dispatch function)
 };
 
 struct ProgramInfo {
   std::string name;
   std::vector<TensorInfo> inputs, outputs;
-  std::vector<ConstantInfo> constants; // parameters first, then folded constants
-  uint64_t numParameters = 0;
+  /// Every parameter of the graph, in declaration order: what a weights file must provide.
+  std::vector<TensorInfo> parameters;
+  /// What the dispatches bind: parameters read as they are, packed copies of parameters,
+  /// folded constants. A parameter only read packed is not stored unpacked.
+  std::vector<ConstantInfo> constants;
   uint64_t arenaSize = 0;
   std::vector<DispatchInfo> dispatches;
 };

@@ -51,45 +51,45 @@ struct LayoutPatchesPass : tessera::impl::LayoutPatchesBase<LayoutPatchesPass> {
     OpBuilder b(transpose);
     Location loc = transpose.getLoc();
     int64_t gridW = cs[3];
-    int64_t channels = ws[1], p = ws[2], q = ws[3], patch = p * q;
+    int64_t p = ws[2], q = ws[3];
     auto outType = cast<RankedTensorType>(transpose.getType()); // [B, N, D]
     Value empty = b.create<tensor::EmptyOp>(loc, outType.getShape(), outType.getElementType());
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    // Iteration (b, n, d, k) with k = (c, i, j) flattened: patch n sits at grid row n / w and
-    // column n % w, so the image element is x[b, c, (n / w) P + i, (n % w) Q + j].
-    AffineExpr n = d(1), k = d(3);
-    AffineExpr c = k.floorDiv(patch), i = (k % patch).floorDiv(q), j = k % q;
-    // k only appears inside floordiv / mod: this shape-only operand gives its loop bound.
-    Value kSpace = b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{channels * patch},
-                                             outType.getElementType());
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(4, 0, {d(0), c, n.floorDiv(gridW) * p + i, (n % gridW) * q + j}, ctx),
-        AffineMap::get(4, 0, {d(2), c, i, j}, ctx), AffineMap::get(4, 0, {k}, ctx)};
-    SmallVector<Value> inputs = {conv.getInput(), conv.getWeight(), kSpace};
-    Value bias = conv.getBias();
-    if (bias) {
-      inputs.push_back(bias);
-      maps.push_back(AffineMap::get(4, 0, {d(2)}, ctx));
-    }
-    maps.push_back(AffineMap::get(4, 0, {d(0), n, d(2)}, ctx));
     using IT = utils::IteratorType;
-    SmallVector<IT> iterators = {IT::parallel, IT::parallel, IT::parallel, IT::reduction};
+    // The accumulator starts as the bias broadcast over the tokens (or zero), in the token
+    // layout: the contraction kernels fold that initialization into their registers.
+    Value init;
+    if (Value bias = conv.getBias()) {
+      SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d(2)}, ctx),
+                                     AffineMap::getMultiDimIdentityMap(3, ctx)};
+      init = b.create<linalg::GenericOp>(
+                  loc, outType, ValueRange{bias}, ValueRange{empty}, maps,
+                  SmallVector<IT>(3, IT::parallel),
+                  [](OpBuilder &nb, Location l, ValueRange a) {
+                    nb.create<linalg::YieldOp>(l, a[0]);
+                  })
+                 .getResult(0);
+    } else {
+      Value zero = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0.0f));
+      init = b.create<linalg::FillOp>(loc, zero, empty).getResult(0);
+    }
+    // Iteration (b, n, d, c, i, j): patch n sits at grid row n / w and column n % w, so the
+    // image element is x[b, c, (n / w) P + i, (n % w) Q + j]; the weight is read as is.
+    AffineExpr n = d(1);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(6, 0, {d(0), d(3), n.floorDiv(gridW) * p + d(4), (n % gridW) * q + d(5)},
+                       ctx),
+        AffineMap::get(6, 0, {d(2), d(3), d(4), d(5)}, ctx),
+        AffineMap::get(6, 0, {d(0), n, d(2)}, ctx)};
+    SmallVector<IT> iterators = {IT::parallel,  IT::parallel,  IT::parallel,
+                                 IT::reduction, IT::reduction, IT::reduction};
     auto flags = arith::FastMathFlagsAttr::get(
         ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
-    // The accumulator starts from the bias (or zero) at k = 0 instead of a separately
-    // initialized output: the patch embedding is one dispatch.
     auto gemm = b.create<linalg::GenericOp>(
-        loc, outType, inputs, ValueRange{empty}, maps, iterators,
-        [&](OpBuilder &nb, Location l, ValueRange a) {
-          Value first = nb.create<arith::CmpIOp>(
-              l, arith::CmpIPredicate::eq, nb.create<linalg::IndexOp>(l, 3),
-              nb.create<arith::ConstantIndexOp>(l, 0));
-          Value start = bias ? a[3]
-                             : nb.create<arith::ConstantOp>(l, nb.getF32FloatAttr(0.0f))
-                                   .getResult();
-          Value acc = nb.create<arith::SelectOp>(l, first, start, a.back());
+        loc, outType, ValueRange{conv.getInput(), conv.getWeight()}, ValueRange{init}, maps,
+        iterators, [&](OpBuilder &nb, Location l, ValueRange a) {
           Value prod = nb.create<arith::MulFOp>(l, a[0], a[1], flags);
-          nb.create<linalg::YieldOp>(l, ValueRange{nb.create<arith::AddFOp>(l, acc, prod, flags)});
+          nb.create<linalg::YieldOp>(l, ValueRange{nb.create<arith::AddFOp>(l, a[2], prod, flags)});
         });
     transpose.getResult().replaceAllUsesWith(gemm.getResult(0));
     transpose.erase();

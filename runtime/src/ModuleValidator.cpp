@@ -66,6 +66,25 @@ Error validateConstant(const schema::Constant *fb, uint32_t index, const uint8_t
   if (Error err = validateSpec(fb->spec(), concat("constant ", index), out.spec))
     return err;
   std::string where = concat("constant ", index, " ", quoted(out.spec.name));
+  if (const schema::PanelPacking *packing = fb->packing()) {
+    if (out.spec.dtype != DType::F32)
+      return makeError(where, ": packed constants must be f32, not ", dtypeName(out.spec.dtype));
+    PanelPacking p;
+    p.source.assign(packing->source_shape()->begin(), packing->source_shape()->end());
+    p.permutation.assign(packing->permutation()->begin(), packing->permutation()->end());
+    p.panelDim = packing->panel_dim();
+    p.panel = packing->panel();
+    if (p.source.size() > Module::kMaxRank)
+      return makeError(where, ": packing source has rank ", p.source.size(), " (at most ",
+                       Module::kMaxRank, ")");
+    Expected<Shape> shape = packedShape(p);
+    if (!shape)
+      return shape.takeError().withContext(where);
+    if (*shape != out.spec.shape)
+      return makeError(where, ": packing of ", formatShape(p.source), " gives ",
+                       formatShape(*shape), ", but the constant is ", out.spec.typeString());
+    out.packing = std::move(p);
+  }
   const flatbuffers::Vector<uint8_t> *data = fb->data();
   switch (static_cast<int>(fb->storage())) {
   case static_cast<int>(schema::ConstantStorage::Embedded): {
@@ -148,6 +167,7 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
                      " out of range (executable ", out.executable, " has ",
                      exe.entryPoints.size(), " entry points)");
   out.workgroupCount[0] = fb->workgroup_count_x();
+  out.flops = fb->flops();
   out.workgroupCount[1] = fb->workgroup_count_y();
   out.workgroupCount[2] = fb->workgroup_count_z();
   for (int d = 0; d < 3; ++d)

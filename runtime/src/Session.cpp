@@ -136,27 +136,44 @@ Error Session::materializeConstants() {
       constantBases_[i] = const_cast<uint8_t *>(c.data);
       continue;
     }
+    std::string what = concat("constant ", i, " '", c.spec.name, "'");
     Expected<AlignedBuffer> buffer = AlignedBuffer::allocate(c.spec.byteSize);
     if (!buffer)
-      return buffer.takeError().withContext(concat("constant ", i, " '", c.spec.name, "'"));
+      return buffer.takeError().withContext(what);
     generated_[i] = buffer.takeValue();
     auto *out = reinterpret_cast<float *>(generated_[i].data());
+    // A packed parameter is generated in its own layout first, then packed.
+    AlignedBuffer source;
+    uint64_t count = c.spec.numElements;
+    if (c.packing) {
+      Expected<uint64_t> n = checkedNumElements(c.packing->source);
+      if (!n)
+        return n.takeError().withContext(what);
+      Expected<AlignedBuffer> s = AlignedBuffer::allocate(*n * sizeof(float));
+      if (!s)
+        return s.takeError().withContext(what);
+      source = s.takeValue();
+      count = *n;
+      out = reinterpret_cast<float *>(source.data());
+    }
     // Large constants are generated in parallel chunks; the values do not depend on chunking.
     constexpr uint64_t kChunk = 1 << 16;
-    uint64_t count = c.spec.numElements;
     int64_t chunks = static_cast<int64_t>((count + kChunk - 1) / kChunk);
     pool_.parallelFor(chunks, [&](int64_t chunk) {
       uint64_t first = static_cast<uint64_t>(chunk) * kChunk;
       uint64_t n = std::min(kChunk, count - first);
       fillSeededUniformF32(out + first, n, c.seed, c.low, c.high, first);
     });
+    if (c.packing)
+      packPanels(out, *c.packing, reinterpret_cast<float *>(generated_[i].data()));
     constantBases_[i] = generated_[i].data();
   }
   return Error::success();
 }
 
 Error Session::run(const std::vector<TensorRef> &inputs,
-                   const std::vector<MutableTensorRef> &outputs) {
+                   const std::vector<MutableTensorRef> &outputs,
+                   std::vector<double> *dispatchMillis) {
   const Module &module = *module_;
   if (inputs.size() != module.inputs().size())
     return makeError("expected ", module.inputs().size(), " inputs, got ", inputs.size());
@@ -218,6 +235,9 @@ Error Session::run(const std::vector<TensorRef> &inputs,
 
     std::vector<void *> bindings;
     std::vector<std::pair<double, size_t>> profile; // (ms, dispatch), with TESSERA_PROFILE
+    bool timed = profileTop_ || dispatchMillis;
+    if (dispatchMillis)
+      dispatchMillis->assign(module.dispatches().size(), 0.0);
     for (size_t d = 0; d < module.dispatches().size(); ++d) {
       const DispatchInfo &dispatch = module.dispatches()[d];
       bindings.assign(dispatch.bindings.size(), nullptr);
@@ -252,12 +272,17 @@ Error Session::run(const std::vector<TensorRef> &inputs,
       int64_t count = std::min<int64_t>(dispatch.workgroupCount[0], kMaxCpuWorkgroups);
       void *const *args = bindings.data();
       std::chrono::steady_clock::time_point start;
-      if (profileTop_)
+      if (timed)
         start = std::chrono::steady_clock::now();
       pool_.parallelFor(count, [&](int64_t id) { kernel(args, id, count); });
-      if (profileTop_)
-        profile.emplace_back(std::chrono::duration<double, std::milli>(
-                                 std::chrono::steady_clock::now() - start).count(), d);
+      if (timed) {
+        double ms = std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - start).count();
+        if (profileTop_)
+          profile.emplace_back(ms, d);
+        if (dispatchMillis)
+          (*dispatchMillis)[d] = ms;
+      }
     }
     size_t shown = std::min(profile.size(), profileTop_);
     std::partial_sort(profile.begin(), profile.begin() + shown, profile.end(), std::greater<>());

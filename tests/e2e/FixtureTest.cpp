@@ -183,6 +183,32 @@ TEST_P(FixtureTest, OptionalPassesDoNotChangeResults) {
   }
 }
 
+/// The contraction kernels' layout choices do not change results: builds without weight
+/// packing, without epilogue fusion, and for narrower vector targets (AVX2: 8 lanes, 16
+/// registers; baseline x86-64: 4 lanes, no FMA) agree with the default build within 1e-5.
+TEST_P(FixtureTest, KernelVariantsMatchDefault) {
+  const Fixture &f = GetParam();
+  std::vector<runtime::Tensor> reference = compileAndRun(*this, f, {});
+  codegen::CompileOptions unpacked, noEpilogues, avx2, baseline;
+  unpacked.disabledPasses.insert("tessera-pack-weights");
+  noEpilogues.passOptions["tessera-contraction-kernels"] = "epilogues=false";
+  avx2.targetCpu = "x86-64-v3";
+  baseline.targetCpu = "x86-64";
+  std::pair<const char *, codegen::CompileOptions> variants[] = {
+      {"no packing", unpacked}, {"no epilogues", noEpilogues}, {"x86-64-v3", avx2},
+      {"x86-64", baseline}};
+  for (const auto &[what, options] : variants) {
+    std::vector<runtime::Tensor> got = compileAndRun(*this, f, options);
+    ASSERT_EQ(got.size(), reference.size()) << what;
+    for (size_t o = 0; o < got.size(); ++o) {
+      if (got[o].dtype() != runtime::DType::F32)
+        continue;
+      EXPECT_LE(relativeL2(got[o], reference[o]), 1e-5) << f.model << " " << what << " output "
+                                                        << o;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, FixtureTest,
                          ::testing::Values(Fixture{"vit_tiny", "vit.tg"},
                                            Fixture{"igpt_tiny", "igpt.tg"},

@@ -18,6 +18,11 @@ constexpr int kExitUsage = 2;
 //     [--iterations N]
 int runCommand(int argc, char **argv, const char *progName);
 
+// bench MODULE.tsm [--input NAME=FILE.npy ...] [--threads N] [--iterations N] [--warmup N]
+//     [--top N] [--no-peak] [--json]: latency, throughput, per-dispatch GFLOP/s and percent of
+//     the FMA peak measured in the same run.
+int benchCommand(int argc, char **argv, const char *progName);
+
 // dump MODULE.tsm: prints the module's interface, constants, executables and dispatches.
 int dumpCommand(int argc, char **argv, const char *progName);
 

@@ -80,6 +80,8 @@ int dumpCommand(int argc, char **argv, const char *progName) {
     if (c.storage == ConstantStorage::SeededUniform)
       std::printf("(seed=%llu, low=%g, high=%g)", static_cast<unsigned long long>(c.seed),
                   c.low, c.high);
+    if (c.packing)
+      std::printf(" packed (%s)", describePacking(*c.packing).c_str());
     std::printf(" %llu bytes\n", static_cast<unsigned long long>(c.spec.byteSize));
   }
 

@@ -1,6 +1,7 @@
 // `run`: loads a module, binds .npy inputs by name, runs it and writes or summarises outputs.
 #include "ArgParsing.h"
 #include "Commands.h"
+#include "InputBinding.h"
 #include "TensorSummary.h"
 
 #include "tessera/Module.h"
@@ -47,15 +48,6 @@ int failure(const char *progName, const std::string &message) {
   return kExitFailure;
 }
 
-std::string listSpecs(const char *what, const std::vector<TensorSpec> &specs) {
-  std::string text = concat("expected ", what, "s:");
-  if (specs.empty())
-    text += " (none)";
-  for (const TensorSpec &spec : specs)
-    text += "\n  " + spec.name + ": " + spec.typeString();
-  return text;
-}
-
 struct Options {
   std::string modulePath;
   std::vector<std::pair<std::string, std::string>> inputs;  // (name, path) in flag order
@@ -63,15 +55,6 @@ struct Options {
   unsigned threads = 0;
   int64_t iterations = 1;
 };
-
-// Splits NAME=PATH; both parts must be non-empty.
-bool splitBinding(const std::string &text, std::pair<std::string, std::string> &out) {
-  size_t eq = text.find('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
-    return false;
-  out = {text.substr(0, eq), text.substr(eq + 1)};
-  return true;
-}
 
 // Returns -1 when parsing succeeded, else the exit code to return (0 after --help).
 int parseOptions(int argc, char **argv, const char *progName, Options &options) {
@@ -134,23 +117,11 @@ int runCommand(int argc, char **argv, const char *progName) {
   const std::vector<TensorSpec> &outputSpecs = (*module)->outputs();
 
   // Bind --input flags to module inputs by name: each exactly once.
-  std::vector<std::string> inputPaths(inputSpecs.size());
-  for (const auto &[name, path] : options.inputs) {
-    int index = (*module)->findInput(name);
-    if (index < 0)
-      return usageError(progName, concat("unknown input '", name, "'; ",
-                                         listSpecs("input", inputSpecs)));
-    if (!inputPaths[index].empty())
-      return usageError(progName, concat("input '", name, "' given more than once"));
-    inputPaths[index] = path;
-  }
-  std::string missing;
-  for (size_t i = 0; i < inputSpecs.size(); ++i)
-    if (inputPaths[i].empty())
-      missing += (missing.empty() ? "'" : ", '") + inputSpecs[i].name + "'";
-  if (!missing.empty())
-    return usageError(progName, concat("missing input ", missing, "; ",
-                                       listSpecs("input", inputSpecs)));
+  std::vector<std::string> inputPaths;
+  std::string problem = bindInputPaths(**module, options.inputs, /*allowMissing=*/false,
+                                       inputPaths);
+  if (!problem.empty())
+    return usageError(progName, problem);
   std::map<size_t, std::string> outputPaths;
   for (const auto &[name, path] : options.outputs) {
     int index = (*module)->findOutput(name);
@@ -164,14 +135,9 @@ int runCommand(int argc, char **argv, const char *progName) {
   std::vector<Tensor> inputs;
   std::vector<TensorRef> inputRefs;
   for (size_t i = 0; i < inputSpecs.size(); ++i) {
-    Expected<Tensor> tensor = readNpyFile(inputPaths[i]);
+    Expected<Tensor> tensor = readInput(inputSpecs[i], inputPaths[i]);
     if (!tensor)
       return failure(progName, tensor.error().message());
-    const TensorSpec &spec = inputSpecs[i];
-    if (tensor->dtype() != spec.dtype || tensor->shape() != spec.shape)
-      return failure(progName, concat(inputPaths[i], ": input '", spec.name, "': expected ",
-                                      spec.typeString(), ", got ",
-                                      formatTensorType(tensor->dtype(), tensor->shape())));
     inputs.push_back(tensor.takeValue());
   }
   for (const Tensor &tensor : inputs)

@@ -35,9 +35,10 @@ std::string driverFlagsHelp(bool forOpt) {
          "                           it parameters get a seeded deterministic fill\n"
          "  --allow-unused-weights   ignore tensors in the weights file that no parameter uses\n"
          "  --seed N                 seed of the deterministic fill (default 132470394)\n"
-         "  --target cpu             target (cpu only for now)\n"
-         "  --target-cpu NAME        LLVM CPU name (default: best x86-64 level of this machine)\n";
-  s += "  --disable-pass NAME      skip an optional pass: " + passes + "\n"
+         "  --target cpu             target (cpu only for now)\n";
+  s += "  --target-cpu NAME        LLVM CPU name (default: best x86-64 level of this machine);\n"
+       "                           kernel shapes follow its vector registers\n"
+       "  --disable-pass NAME      skip an optional pass: " + passes + "\n"
        "  --pass-option NAME:OPT=V set an option of pass NAME (repeatable), e.g.\n"
        "                           tessera-tile-lambda:query-tile=8; configurable: " +
        configurable + "\n"
@@ -133,7 +134,7 @@ std::optional<DriverOptions> parseDriverOptions(int argc, char **argv, const cha
         usage(progName, "--target " + *v + " is not supported yet (only cpu)");
         return std::nullopt;
       }
-    } else if (!forOpt && a == "--target-cpu") {
+    } else if (a == "--target-cpu") {
       auto v = takeValue(a);
       if (!v)
         return std::nullopt;

@@ -14,6 +14,7 @@ void printHelp(std::ostream &os) {
         "  compile FILE.tg -o OUT.tsm   compile a graph into a module\n"
         "  opt FILE.tg                  print the IR after a lowering phase; inspect passes\n"
         "  run M.tsm --input N=F.npy    run a module on .npy inputs\n"
+        "  bench M.tsm                  latency, throughput and per-dispatch GFLOP/s\n"
         "  dump M.tsm                   show what a module contains\n\n"
         "`tessera COMMAND --help` describes each command.\n";
 }
@@ -40,6 +41,8 @@ int main(int argc, char **argv) {
     return optCommand(subArgc, subArgv, progName.c_str());
   if (command == "run")
     return runCommand(subArgc, subArgv, progName.c_str());
+  if (command == "bench")
+    return benchCommand(subArgc, subArgv, progName.c_str());
   if (command == "dump")
     return dumpCommand(subArgc, subArgv, progName.c_str());
   std::cerr << "tessera: unknown command '" << command << "'\n";

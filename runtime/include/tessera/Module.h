@@ -11,10 +11,12 @@
 #include "tessera/DType.h"
 #include "tessera/Error.h"
 #include "tessera/MappedFile.h"
+#include "tessera/Packing.h"
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,8 @@ struct ConstantInfo {
   uint64_t seed = 0;
   float low = 0.0f;
   float high = 0.0f;
+  // A parameter in the CPU kernels' panel layout; spec.shape is packedShape(*packing).
+  std::optional<PanelPacking> packing;
 };
 
 struct ExecutableInfo {
@@ -71,6 +75,7 @@ struct DispatchInfo {
   uint32_t entryPoint = 0;
   uint32_t workgroupCount[3] = {1, 1, 1};
   std::vector<BindingInfo> bindings;
+  uint64_t flops = 0; // as counted by the compiler, for throughput figures
 };
 
 // Everything the runtime uses from a module, already validated.

@@ -49,8 +49,11 @@ public:
   Expected<std::vector<Tensor>> run(const std::vector<TensorRef> &inputs);
 
   // Same, writing into caller memory. Buffers need no particular alignment (misaligned ones
-  // are staged through aligned copies), but must not overlap each other.
-  Error run(const std::vector<TensorRef> &inputs, const std::vector<MutableTensorRef> &outputs);
+  // are staged through aligned copies), but must not overlap each other. With
+  // `dispatchMillis`, each dispatch is timed: it receives one wall time per dispatch, in
+  // module order.
+  Error run(const std::vector<TensorRef> &inputs, const std::vector<MutableTensorRef> &outputs,
+            std::vector<double> *dispatchMillis = nullptr);
 
 private:
   explicit Session(std::shared_ptr<const Module> module, unsigned threads);

@@ -2,19 +2,18 @@
 // becomes one contraction reading the image in place; other convolutions stay.
 // RUN: tessera-opt %s --pass-pipeline='builtin.module(func.func(tessera-layout-patches))' | FileCheck %s
 
-// CHECK-DAG: #[[IMG:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3 floordiv 64, (d1 floordiv 4) * 8 + (d3 mod 64) floordiv 8, (d1 mod 4) * 8 + d3 mod 8)>
-// The accumulator starts from the bias at k == 0: no separate initialization, one dispatch.
+// CHECK-DAG: #[[IMG:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, (d1 floordiv 4) * 8 + d4, (d1 mod 4) * 8 + d5)>
+// CHECK-DAG: #[[W:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d2, d3, d4, d5)>
+// CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2)>
+// The accumulator starts from the bias broadcast over the tokens, in the token layout.
 // CHECK-LABEL: func.func @vit_patches
 // CHECK: %[[E:.+]] = tensor.empty() : tensor<2x16x16xf32>
-// CHECK-NOT: linalg.generic
-// CHECK: linalg.generic {indexing_maps = [#[[IMG]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
-// CHECK-SAME: ins(%arg0, %arg1, %{{.*}}, %arg2 : tensor<2x3x32x32xf32>, tensor<16x3x8x8xf32>, tensor<192xf32>, tensor<16xf32>) outs(%[[E]] : tensor<2x16x16xf32>)
-// CHECK: ^bb0(%[[X:.+]]: f32, %[[W:.+]]: f32, %{{.+}}: f32, %[[B:.+]]: f32, %[[ACC:.+]]: f32):
-// CHECK: %[[K:.+]] = linalg.index 3
-// CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[K]]
-// CHECK: %[[START:.+]] = arith.select %[[FIRST]], %[[B]], %[[ACC]]
-// CHECK: %[[P:.+]] = arith.mulf %[[X]], %[[W]]
-// CHECK: arith.addf %[[START]], %[[P]]
+// CHECK: %[[INIT:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]} ins(%arg2 : tensor<16xf32>) outs(%[[E]] : tensor<2x16x16xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[IMG]], #[[W]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+// CHECK-SAME: ins(%arg0, %arg1 : tensor<2x3x32x32xf32>, tensor<16x3x8x8xf32>) outs(%[[INIT]] : tensor<2x16x16xf32>)
+// CHECK: ^bb0(%[[X:.+]]: f32, %[[WV:.+]]: f32, %[[ACC:.+]]: f32):
+// CHECK: %[[P:.+]] = arith.mulf %[[X]], %[[WV]]
+// CHECK: arith.addf %[[ACC]], %[[P]]
 // CHECK-NOT: tess.conv2d
 // CHECK-NOT: tess.transpose
 func.func @vit_patches(%x: tensor<2x3x32x32xf32>, %w: tensor<16x3x8x8xf32>, %b: tensor<16xf32>) -> tensor<2x16x16xf32> {

@@ -2,12 +2,14 @@
 #ifndef TESSERA_CODEGEN_PASSES_H
 #define TESSERA_CODEGEN_PASSES_H
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace tessera {
@@ -17,6 +19,12 @@ inline constexpr const char *kArenaOffsetAttr = "tess.arena_offset";
 inline constexpr const char *kArenaSizeAttr = "tess.arena_size";
 inline constexpr const char *kDispatchAttr = "tess.dispatch";
 inline constexpr const char *kWorkgroupsAttr = "tess.workgroups";
+/// On the loop nest of a generated kernel: its kind, which names the dispatch ("gemm", "conv").
+inline constexpr const char *kKernelAttr = "tess.kernel";
+/// On a dispatch function: its floating-point operations per run (2 per multiply-accumulate).
+inline constexpr const char *kFlopsAttr = "tess.flops";
+/// On a graph argument holding a parameter packed into kernel panels (see PackWeights).
+inline constexpr const char *kPackedAttr = "tess.packed";
 
 #define GEN_PASS_DECL
 #include "tessera/codegen/Passes.h.inc"

@@ -30,15 +30,21 @@ def LowerAttention : Pass<"tessera-lower-attention", "mlir::func::FuncOp"> {
   ];
 }
 
-def InlineExp : Pass<"tessera-inline-exp", "mlir::ModuleOp"> {
-  let summary = "Replace f32 math.exp by an inline range-reduced polynomial";
+def InlineMath : Pass<"tessera-inline-math", "mlir::ModuleOp"> {
+  let summary = "Replace f32 math.exp, math.erf and math.tanh by inline polynomials";
   let description = [{
-    exp(x) = 2^n p(r) with n = round(x log2 e), r = x - n ln 2 (two-part constant) and p a
-    degree-6 Taylor polynomial in Horner form (relative error below 2e-7 on the clamped range
-    [-87.3, 88.7]; inputs below it give 0, NaN propagates). A call to libm's expf blocks loop
-    vectorization; the inline form vectorizes (softmax, the attention kernel).
+    Scalar and vector f32 alike, so loops containing them vectorize (softmax, attention, GELU
+    in row loops) and contraction epilogues stay in vector registers, instead of calling
+    libm once per element.
+    - exp(x) = 2^n p(r) with n = round(x log2 e), r = x - n ln 2 (two-part constant) and p a
+      degree-6 Taylor polynomial in Horner form (relative error below 2e-7 on the clamped
+      range [-87.3, 88.7]; inputs below it give 0, NaN propagates).
+    - erf(x) = x P(x^2) / Q(x^2) on x clamped to [-4, 4] (P, Q degree 5, fitted for relative
+      error; 3.6e-7 in float32, checked against double in the unit tests), clamped to [-1, 1].
+    - tanh(x) = x (1 + x^2 R(x^2)) for |x| < 0.625 (R degree 4), else
+      sign(x) (1 - 2 / (exp(2|x|) + 1)) with |x| clamped to 9 (relative error below 3e-7).
   }];
-  let dependentDialects = ["mlir::arith::ArithDialect"];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect"];
 }
 
 def SplitSharedFills : Pass<"tessera-split-shared-fills", "mlir::func::FuncOp"> {
@@ -96,6 +102,78 @@ def AbsorbTransposes : Pass<"tessera-absorb-transposes", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::memref::MemRefDialect"];
   let statistics = [
     Statistic<"numAbsorbed", "absorbed-transposes", "Transposes replaced by views">,
+  ];
+}
+
+def PackWeights : Pass<"tessera-pack-weights", "mlir::func::FuncOp"> {
+  let summary = "Read constant contraction operands from panel-packed copies";
+  let description = [{
+    For every contraction (`out += lhs * rhs` generic, see ContractionKernels) whose rhs, the
+    operand read as vectors along the output's innermost dimension n, is a parameter of the
+    graph (possibly through reshapes) indexed by a plain permutation of loops: the generic reads
+    a packed copy instead, a new graph argument of shape
+    [outer..., ceil(N / panel), reductions..., panel] (outer = rhs's other parallel loops,
+    reductions in rhs's order), at (.., n floordiv panel, .., n mod panel). Each panel is
+    `panel` consecutive columns for every reduction index, contiguous: the kernel streams it
+    with one vector load per `vector-width` columns and never crosses a cache line it does not
+    use. The argument carries `tess.packed` (the parameter, its logical shape, the permutation
+    and the panel), from which the module writer stores the packed bytes (or the runtime packs
+    a seeded fill once, at load). Columns past N are zero. Uses of one parameter with the same
+    packing share one copy.
+  }];
+  let options = [
+    Option<"panel", "panel", "int64_t", "0",
+           "Columns per panel, a multiple of vector-width (0: 2 to 4 vectors, whichever pads N "
+           "least)">,
+    Option<"vectorWidth", "vector-width", "int64_t", "16", "f32 lanes per vector register">,
+  ];
+  let statistics = [
+    Statistic<"numPacked", "packed-weights", "Packed copies of parameters">,
+    Statistic<"numReads", "packed-reads", "Contractions reading a packed copy">,
+  ];
+}
+
+def ContractionKernels : Pass<"tessera-contraction-kernels", "mlir::func::FuncOp"> {
+  let summary = "Contractions as register-blocked vector FMA kernels with fused epilogues";
+  let description = [{
+    Every `out += lhs * rhs` generic of the bufferized graph whose output has a unit-stride
+    innermost dimension n, whose rhs is read along n with unit stride (directly or packed by
+    tessera-pack-weights) and whose lhs does not depend on n becomes one scf.parallel over
+    the other parallel loops ("outer") and the tasks: the column blocks of n (`columns`
+    wide), each split into chunks of rows when there are fewer than `min-tasks` of them
+    (consecutive tasks share a column block, so a workgroup reuses its rhs panel). Inside,
+    blocks of `rows` rows of the register-blocked loop m (lhs depends on it, rhs does not)
+    keep rows x columns / vector-width accumulators in vector registers through all
+    reduction loops: per reduction step, one vector load of rhs per vector and one broadcast
+    of lhs per row feed rows x vectors FMAs. Row and column remainders get their own
+    smaller blocks (masked loads and stores for the last vector).
+
+    The op that initializes the output right before (a fill, or a broadcast such as a bias)
+    becomes the accumulators' initial value; the elementwise generics that consume the output
+    next (bias, activation, batch-norm scale/shift, residual add; arith and math ops only) run
+    on the accumulators before the single store, as long as the values they replace are never
+    read (`epilogues=false` keeps them separate). The loop carries `tess.kernel`.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", "16", "f32 lanes per vector register">,
+    Option<"rowBlock", "rows", "int64_t", "0",
+           "Rows per register block (0: as many as the registers hold for the column block)">,
+    Option<"columnBlock", "columns", "int64_t", "0",
+           "Columns per register block when rhs is not packed (packed: the panel; 0: 2 to 4 "
+           "vectors, whichever pads N least)">,
+    Option<"minTasks", "min-tasks", "int64_t", "16",
+           "Fewest parallel tasks per kernel: with fewer column blocks, the rows are split "
+           "into chunks too">,
+    Option<"fuseEpilogues", "epilogues", "bool", "true",
+           "Fold the output's initialization and elementwise consumers into the kernel">,
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::vector::VectorDialect",
+                           "mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
+  let statistics = [
+    Statistic<"numKernels", "kernels", "Contractions turned into kernels">,
+    Statistic<"numInits", "inits", "Output initializations folded into kernels">,
+    Statistic<"numEpilogues", "epilogues", "Elementwise consumers folded into kernels">,
   ];
 }
 

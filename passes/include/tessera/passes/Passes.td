@@ -74,9 +74,11 @@ def LayoutPatches : Pass<"tessera-layout-patches", "mlir::func::FuncOp"> {
     Matches permute(reshape(conv2d(x, w, b)), [0, 2, 1]) where the convolution cuts x into
     non-overlapping P x Q patches (kernel == stride, no padding, dilation 1, groups 1) and the
     reshape flattens the patch grid: ViT's patch embedding. It becomes one contraction over
-    (batch, patch, feature; channel * P * Q) that reads the image in place through an affine
-    map (patch n at row n / w, column n % w) and writes the [B, N, D] token layout directly:
-    no im2col copy and no transpose dispatch remain.
+    (batch, patch, feature; channel, P, Q) that reads the image in place through an affine
+    map (patch n at row n / w, column n % w) and writes the [B, N, D] token layout directly,
+    accumulating into the bias broadcast over the tokens: no im2col copy and no transpose
+    dispatch remain, and the contraction kernels turn it into one GEMM dispatch with the bias
+    in its accumulators.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
                            "mlir::arith::ArithDialect"];
