@@ -67,4 +67,54 @@ bool overwrites(Operation *op, Value root) {
   return writes;
 }
 
+BufferEffects BufferEffects::of(Operation *op) {
+  BufferEffects e;
+  auto add = [&](Value v, bool read, bool write) {
+    if (!isa<MemRefType>(v.getType()))
+      return;
+    void *root = bufferRoot(v).getAsOpaquePointer();
+    if (read)
+      e.reads.insert(root);
+    if (write)
+      e.writes.insert(root);
+  };
+  op->walk([&](Operation *inner) {
+    if (auto copy = dyn_cast<memref::CopyOp>(inner)) {
+      add(copy.getSource(), true, false);
+      add(copy.getTarget(), false, true);
+      return;
+    }
+    if (auto dps = dyn_cast<DestinationStyleOpInterface>(inner)) {
+      for (OpOperand &operand : inner->getOpOperands())
+        add(operand.get(), true, dps.isDpsInit(&operand));
+      return;
+    }
+    if (isa<memref::LoadOp>(inner)) {
+      add(inner->getOperand(0), true, false);
+      return;
+    }
+    if (tessera::codegen::isBufferView(inner) || isa<memref::AllocOp>(inner) ||
+        inner->hasTrait<OpTrait::ConstantLike>() || isa<scf::ParallelOp, scf::ReduceOp>(inner))
+      return;
+    for (Value v : inner->getOperands())
+      add(v, true, true);
+  });
+  return e;
+}
+
+void BufferEffects::merge(const BufferEffects &other) {
+  reads.insert(other.reads.begin(), other.reads.end());
+  writes.insert(other.writes.begin(), other.writes.end());
+}
+
+bool BufferEffects::conflicts(const BufferEffects &other) const {
+  for (void *w : writes)
+    if (other.reads.contains(w) || other.writes.contains(w))
+      return true;
+  for (void *w : other.writes)
+    if (reads.contains(w))
+      return true;
+  return false;
+}
+
 } // namespace tessera::codegen

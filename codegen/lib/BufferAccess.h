@@ -4,6 +4,7 @@
 #define TESSERA_CODEGEN_BUFFERACCESS_H
 
 #include "mlir/IR/Operation.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 namespace tessera::codegen {
 
@@ -18,6 +19,18 @@ bool writesAll(mlir::Operation *op, mlir::Value root);
 /// Whether `op` writes `root` without reading what was there before (so an earlier value of
 /// the buffer is dead from here on).
 bool overwrites(mlir::Operation *op, mlir::Value root);
+
+/// The buffers (roots) an op may read and may write, with the same conservative rules as
+/// `touches`: destination operands are written (and read), anything unclassified both.
+struct BufferEffects {
+  llvm::SmallPtrSet<void *, 8> reads, writes; // Value::getAsOpaquePointer of the roots
+
+  static BufferEffects of(mlir::Operation *op);
+  void merge(const BufferEffects &other);
+  /// Whether running the two in the other order could change a result: one writes what the
+  /// other touches.
+  bool conflicts(const BufferEffects &other) const;
+};
 
 } // namespace tessera::codegen
 

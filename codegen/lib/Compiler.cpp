@@ -155,6 +155,10 @@ void addLinalgPhase(PassManager &pm, const CompileOptions &options) {
     pm.addNestedPass<func::FuncOp>(createLayoutPatches());
   pm.addPass(createTessToLinalg());
   pm.addPass(createCanonicalizerPass());
+  if (enabled(options, "tessera-propagate-layouts")) {
+    pm.addNestedPass<func::FuncOp>(createPropagateLayouts());
+    pm.addPass(createCanonicalizerPass());
+  }
   if (enabled(options, "tessera-gather-patches"))
     pm.addNestedPass<func::FuncOp>(createGatherPatches());
   if (enabled(options, "tessera-fuse-elementwise"))
@@ -265,7 +269,8 @@ llvm::Error lowerDispatches(ModuleOp module, ProgramInfo *program, const Compile
 } // namespace
 
 std::vector<std::string> optionalPasses() {
-  return {"tessera-fuse-attention", "tessera-layout-patches", "tessera-gather-patches",
+  return {"tessera-fuse-attention", "tessera-layout-patches", "tessera-propagate-layouts",
+          "tessera-gather-patches",
           "tessera-fuse-elementwise", "tessera-tile-lambda",
           "tessera-fold-output-copies", "tessera-absorb-transposes",
           "tessera-pack-weights", "tessera-contraction-kernels", "tessera-fuse-rows"};

@@ -139,27 +139,60 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
       return std::nullopt;
   }
 
-  // Register-block the largest parallel loop that lhs uses and rhs does not.
+  // Register-block every parallel loop that lhs uses and rhs does not; the others loop outside.
   for (AffineExpr e : outMap.getResults()) {
     unsigned d = cast<AffineDimExpr>(e).getPosition();
-    if (d == c.n || !uses(lhsMap, d) || uses(rhsMap, d))
+    if (d == c.n)
       continue;
-    if (!c.m || c.ranges[d] >= c.ranges[*c.m])
-      c.m = d;
-  }
-  for (AffineExpr e : outMap.getResults()) {
-    unsigned d = cast<AffineDimExpr>(e).getPosition();
-    if (d != c.n && d != c.m)
+    if (uses(lhsMap, d) && !uses(rhsMap, d))
+      c.m.push_back(d);
+    else
       c.outer.push_back(d);
+  }
+  SmallVector<unsigned> reductions;
+  for (unsigned d = 0; d < iterators.size(); ++d)
+    if (iterators[d] == utils::IteratorType::reduction)
+      reductions.push_back(d);
+  if (!c.panel && !c.rhsContiguous) {
+    // rhs is still to be packed, in any order: walk lhs with its smallest strides innermost
+    // (channels, then kernel columns, then kernel rows of an NHWC convolution).
+    auto lhsType = cast<MemRefType>(op.getDpsInputOperand(c.lhs)->get().getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (succeeded(getStridesAndOffset(lhsType, strides, offset))) {
+      auto strideOf = [&](unsigned d) {
+        // The coefficient of d in lhs's address: sum over results of stride * d's multiplier.
+        // e(unit d) - e(0) for every result e, weighted by the result's stride.
+        MLIRContext *ctx = op.getContext();
+        SmallVector<AffineExpr> zero(lhsMap.getNumDims(), getAffineConstantExpr(0, ctx)),
+            unit = zero;
+        unit[d] = getAffineConstantExpr(1, ctx);
+        int64_t total = 0;
+        for (auto [i, e] : llvm::enumerate(lhsMap.getResults())) {
+          auto at = [&](ArrayRef<AffineExpr> point) -> std::optional<int64_t> {
+            auto k = dyn_cast<AffineConstantExpr>(
+                simplifyAffineExpr(e.replaceDimsAndSymbols(point, {}), 0, 0));
+            return k ? std::optional<int64_t>(k.getValue()) : std::nullopt;
+          };
+          std::optional<int64_t> hi = at(unit), lo = at(zero);
+          if (hi && lo && !ShapedType::isDynamic(strides[i]))
+            total += (*hi - *lo) * strides[i];
+        }
+        return std::abs(total);
+      };
+      llvm::stable_sort(reductions,
+                        [&](unsigned a, unsigned b) { return strideOf(a) > strideOf(b); });
+      c.reductions = reductions;
+      return c;
+    }
   }
   // Reductions in the order rhs is laid out (packing keeps that order), then any others.
   for (AffineExpr e : rhsMap.getResults())
-    for (unsigned d = 0; d < iterators.size(); ++d)
-      if (iterators[d] == utils::IteratorType::reduction && e.isFunctionOfDim(d) &&
-          !llvm::is_contained(c.reductions, d))
+    for (unsigned d : reductions)
+      if (e.isFunctionOfDim(d) && !llvm::is_contained(c.reductions, d))
         c.reductions.push_back(d);
-  for (unsigned d = 0; d < iterators.size(); ++d)
-    if (iterators[d] == utils::IteratorType::reduction && !llvm::is_contained(c.reductions, d))
+  for (unsigned d : reductions)
+    if (!llvm::is_contained(c.reductions, d))
       c.reductions.push_back(d);
   return c;
 }

@@ -18,15 +18,25 @@ struct Contraction {
   /// The loop along the output's innermost (unit-stride) dimension: vectorized. rhs depends
   /// on it, lhs does not.
   unsigned n = 0;
-  /// The parallel loop blocked over registers: lhs depends on it, rhs does not (one rhs vector
-  /// serves every row of the block). None for a matrix-vector product.
-  std::optional<unsigned> m;
-  /// The other parallel loops, in the order the output indexes them.
+  /// The parallel loops blocked over registers, outermost first: lhs depends on each, rhs on
+  /// none (one rhs vector serves every row of the block). The kernel walks them as one
+  /// flattened row index (tokens of a batch, output pixels of a convolution). Empty for a
+  /// matrix-vector product.
+  llvm::SmallVector<unsigned> m;
+  /// The other parallel loops (rhs depends on them), in the order the output indexes them.
   llvm::SmallVector<unsigned> outer;
-  /// Reduction loops, outermost first: the order rhs's indexing map walks them.
+  /// Reduction loops, outermost first: the order of a packed rhs; for an rhs still to be
+  /// packed, the order that walks lhs with the smallest strides innermost; else rhs's order.
   llvm::SmallVector<unsigned> reductions;
   /// Loop extents.
   llvm::SmallVector<int64_t> ranges;
+  /// Product of the extents of `m` (1 when empty).
+  int64_t rows() const {
+    int64_t r = 1;
+    for (unsigned d : m)
+      r *= ranges[d];
+    return r;
+  }
   /// > 0 when rhs is already packed into panels: it is read at (.., n floordiv panel, ..,
   /// n mod panel) with the last index of unit stride.
   int64_t panel = 0;

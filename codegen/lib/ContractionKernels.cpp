@@ -20,6 +20,7 @@ namespace tessera {
 
 using namespace mlir;
 using tessera::codegen::bufferRoot;
+using tessera::codegen::BufferEffects;
 using tessera::codegen::Contraction;
 
 namespace {
@@ -54,6 +55,8 @@ struct Plan {
   Operand initOperand;
   Operation *initOp = nullptr;
   SmallVector<Stage> stages;
+  /// Ops moved before the kernel so that a stage's operands are ready.
+  SmallVector<Operation *> hoisted;
   /// The final destination (the contraction's output when there are no stages) and its map.
   Value result;
   AffineMap resultMap;
@@ -85,7 +88,9 @@ FailureOr<AffineMap> composeMap(linalg::GenericOp op, AffineMap anchor, AffineMa
 }
 
 /// Vector or scalar access of `buffer` through `map` (over the contraction's loops); fails
-/// when the buffer is read along n other than by unit stride.
+/// when the buffer is read along n other than by unit stride. A buffer read along n at a
+/// dimension followed only by unit dimensions (a per-channel [C, 1, 1] parameter) is read
+/// through a view without them.
 FailureOr<Operand> classify(Value buffer, AffineMap map, unsigned n) {
   auto type = cast<MemRefType>(buffer.getType());
   unsigned usesN = llvm::count_if(map.getResults(), [&](AffineExpr e) {
@@ -93,11 +98,38 @@ FailureOr<Operand> classify(Value buffer, AffineMap map, unsigned n) {
   });
   if (usesN == 0)
     return Operand{Operand::Scalar, buffer, map};
-  auto last = map.getNumResults() ? dyn_cast<AffineDimExpr>(map.getResults().back())
-                                  : nullptr;
-  if (usesN == 1 && last && last.getPosition() == n && tessera::codegen::hasUnitInnerStride(type))
-    return Operand{Operand::Vector, buffer, map};
-  return failure();
+  if (usesN != 1)
+    return failure();
+  unsigned pos = 0;
+  for (auto [i, e] : llvm::enumerate(map.getResults()))
+    if (e.isFunctionOfDim(n))
+      pos = i;
+  auto dim = dyn_cast<AffineDimExpr>(map.getResult(pos));
+  if (!dim || dim.getPosition() != n || !type.hasStaticShape())
+    return failure();
+  for (unsigned i = pos + 1; i < type.getRank(); ++i)
+    if (type.getDimSize(i) != 1)
+      return failure();
+  if (pos + 1 < type.getRank()) {
+    SmallVector<ReassociationIndices> groups;
+    for (unsigned i = 0; i < pos; ++i)
+      groups.push_back({int64_t(i)});
+    ReassociationIndices last;
+    for (unsigned i = pos; i < type.getRank(); ++i)
+      last.push_back(i);
+    groups.push_back(last);
+    if (!memref::CollapseShapeOp::isGuaranteedCollapsible(type, groups))
+      return failure();
+    OpBuilder b(buffer.getContext());
+    b.setInsertionPointAfterValue(buffer);
+    buffer = b.create<memref::CollapseShapeOp>(buffer.getLoc(), buffer, groups);
+    map = AffineMap::get(map.getNumDims(), 0, map.getResults().take_front(pos + 1),
+                         map.getContext());
+    type = cast<MemRefType>(buffer.getType());
+  }
+  if (!tessera::codegen::hasUnitInnerStride(type))
+    return failure();
+  return Operand{Operand::Vector, buffer, map};
 }
 
 bool isVectorizableBody(linalg::GenericOp op) {
@@ -154,15 +186,17 @@ bool hoistable(Value v, Operation *point, bool apply) {
   return true;
 }
 
-/// Every value the stage uses from outside its body, hoistable to `point`.
-bool stageHoistable(linalg::GenericOp op, Operation *point, bool apply) {
+/// Every value `op` uses (as an operand or from inside its regions), hoistable to `point`.
+bool stageHoistable(Operation *op, Operation *point, bool apply) {
   for (Value v : op->getOperands())
     if (!hoistable(v, point, apply))
       return false;
   bool ok = true;
-  op.getRegion().walk([&](Operation *inner) {
+  op->walk([&](Operation *inner) {
+    if (inner == op)
+      return;
     for (Value v : inner->getOperands())
-      if (v.getParentRegion() != &op.getRegion() && !hoistable(v, point, apply))
+      if (!op->isAncestor(v.getParentRegion()->getParentOp()) && !hoistable(v, point, apply))
         ok = false;
   });
   return ok;
@@ -236,14 +270,14 @@ struct ContractionKernelsPass
     if (plan.columns % plan.lanes || plan.columns > 16 * plan.lanes)
       return std::nullopt;
     int64_t vectors = plan.columns / plan.lanes;
-    plan.rows = !c->m      ? 1
+    plan.rows = c->m.empty() ? 1
                 : rowBlock ? int64_t(rowBlock)
                            : tessera::codegen::chooseRows(vectors, plan.lanes);
     // Enough tasks for every thread: split the rows when column blocks are few.
     int64_t tasks = ceilDiv(n, plan.columns);
     for (unsigned d : c->outer)
       tasks *= c->ranges[d];
-    int64_t rowBlocks = c->m ? ceilDiv(c->ranges[*c->m], plan.rows) : 1;
+    int64_t rowBlocks = ceilDiv(c->rows(), plan.rows);
     plan.chunks = tasks >= minTasks ? 1 : std::min(rowBlocks, ceilDiv(minTasks, tasks));
     plan.blocksPerChunk = ceilDiv(rowBlocks, plan.chunks);
     plan.chunks = ceilDiv(rowBlocks, plan.blocksPerChunk);
@@ -303,7 +337,7 @@ struct ContractionKernelsPass
     if (failed(map))
       return;
     FailureOr<Operand> operand = classify(input->get(), *map, plan.c.n);
-    if (failed(operand))
+    if (failed(operand) || !hoistable(operand->buffer, op, /*apply=*/true))
       return;
     plan.init = Plan::FromOperand;
     plan.initOperand = *operand;
@@ -317,6 +351,12 @@ struct ContractionKernelsPass
     Operation *last = op;
     Value current = plan.result;
     SmallVector<Value> intermediates; // buffers whose stored values the stages replace
+    // What the kernel (the contraction and the stages so far) touches, and the ops between it
+    // and the next consumer that stay where they are.
+    BufferEffects kernelEffects = BufferEffects::of(op);
+    if (plan.initOp)
+      kernelEffects.merge(BufferEffects::of(plan.initOp));
+    SmallVector<Operation *> stay;
     while (true) {
       Value root = bufferRoot(current);
       Operation *next = last->getNextNode();
@@ -347,15 +387,29 @@ struct ContractionKernelsPass
       if (cast<MemRefType>(dest->get().getType()).getShape() !=
           cast<MemRefType>(current.getType()).getShape())
         return;
-      // Moving the consumer up to the kernel: nothing in between may touch what it writes or
-      // write what it reads.
+      // Moving the consumer up to the kernel: what runs in between and conflicts with it
+      // (e.g. computes the batch-norm scale it reads) moves up before the kernel too, when
+      // that is independent of the kernel and of everything it jumps over.
       Value destRoot = bufferRoot(dest->get());
-      for (Operation *mid : between(last, consumer)) {
-        if (tessera::codegen::touches(mid, destRoot, false))
+      BufferEffects consumerEffects = BufferEffects::of(consumer);
+      // Everything the consumer jumps over: the ops left between the kernel and the previous
+      // stages, then those between the last stage and it.
+      SmallVector<Operation *> jumped = stay;
+      llvm::append_range(jumped, between(last, consumer));
+      SmallVector<Operation *> hoistNow;
+      SmallVector<Operation *> stayNow;
+      for (Operation *mid : jumped) {
+        BufferEffects m = BufferEffects::of(mid);
+        if (!m.conflicts(consumerEffects)) {
+          stayNow.push_back(mid);
+          continue;
+        }
+        if (m.conflicts(kernelEffects) || !stageHoistable(mid, op, /*apply=*/false))
           return;
-        for (OpOperand *input : consumer.getDpsInputOperands())
-          if (tessera::codegen::touches(mid, bufferRoot(input->get()), true))
+        for (Operation *x : stayNow)
+          if (m.conflicts(BufferEffects::of(x)))
             return;
+        hoistNow.push_back(mid);
       }
       Stage stage{consumer, {}};
       for (OpOperand &operand : consumer->getOpOperands()) {
@@ -404,9 +458,23 @@ struct ContractionKernelsPass
         if (o.kind != Operand::Accumulator && readsResult(o.buffer) &&
             !(sameRegion(o.buffer, result) && o.map == *resultMap))
           return;
+      // The hoisted ops run before the kernel: the consumer's operands may come from them.
+      for (Operation *mid : hoistNow) {
+        stageHoistable(mid, op, /*apply=*/true);
+        mid->moveBefore(op);
+        plan.hoisted.push_back(mid);
+      }
       if (!stageHoistable(consumer, op, /*apply=*/false))
         return;
+      for (const Operand &o : stage.operands)
+        if (o.kind != Operand::Accumulator && !hoistable(o.buffer, op, /*apply=*/false))
+          return;
       stageHoistable(consumer, op, /*apply=*/true);
+      for (const Operand &o : stage.operands)
+        if (o.kind != Operand::Accumulator)
+          hoistable(o.buffer, op, /*apply=*/true);
+      stay = stayNow;
+      kernelEffects.merge(consumerEffects);
       intermediates = pending;
       plan.stages.push_back(std::move(stage));
       plan.result = dest->get();
@@ -507,6 +575,22 @@ struct ContractionKernelsPass
       return mapping.lookup(body.getTerminator()->getOperand(0));
     }
 
+    /// The values of the register-blocked loops at flattened row `r` (outermost first).
+    SmallVector<Value> rowLoops(Value r) {
+      Contraction &c = plan.c;
+      if (c.m.size() == 1)
+        return {r};
+      SmallVector<Value> values(c.m.size());
+      Value rest = r;
+      for (size_t j = c.m.size(); j-- > 0;) {
+        int64_t extent = c.ranges[c.m[j]];
+        values[j] = j ? b.create<arith::RemUIOp>(loc, rest, index(extent)).getResult() : rest;
+        if (j)
+          rest = b.create<arith::DivUIOp>(loc, rest, index(extent));
+      }
+      return values;
+    }
+
     /// One register block: `rows` rows from `m0`, `vectors` vectors of the column block
     /// starting at `n0` (the last with `lastValid` lanes), for the outer loop values in
     /// `loops`.
@@ -515,11 +599,19 @@ struct ContractionKernelsPass
       Contraction &c = plan.c;
       int64_t lanes = plan.lanes;
       auto validOf = [&](int64_t v) { return v + 1 == vectors ? lastValid : lanes; };
+      // The row loops' values of row m0 + i of the block, computed once per block row.
+      SmallVector<SmallVector<Value>> rowValues;
+      for (int64_t i = 0; i < rows; ++i)
+        rowValues.push_back(rowLoops(i ? b.create<arith::AddIOp>(loc, m0, index(i)).getResult()
+                                       : m0));
+      auto atRow = [&](SmallVector<Value> at, int64_t i) {
+        for (auto [d, v] : llvm::zip(c.m, rowValues[i]))
+          at[d] = v;
+        return at;
+      };
       auto atElement = [&](int64_t i, int64_t v) {
-        SmallVector<Value> at = loops;
+        SmallVector<Value> at = atRow(loops, i);
         at[c.n] = b.create<arith::AddIOp>(loc, n0, index(v * lanes));
-        if (c.m)
-          at[*c.m] = i ? b.create<arith::AddIOp>(loc, m0, index(i)).getResult() : m0;
         return at;
       };
       // Initial accumulators.
@@ -572,10 +664,7 @@ struct ContractionKernelsPass
           }
           SmallVector<Value> next(acc.begin(), acc.end());
           for (int64_t i = 0; i < rows; ++i) {
-            SmallVector<Value> atM = at;
-            if (c.m)
-              atM[*c.m] = i ? b.create<arith::AddIOp>(loc, m0, index(i)).getResult() : m0;
-            Value a = b.create<memref::LoadOp>(loc, lhs->get(), indices(lhsMap, atM));
+            Value a = b.create<memref::LoadOp>(loc, lhs->get(), indices(lhsMap, atRow(at, i)));
             Value splat = b.create<vector::BroadcastOp>(loc, vecType, a);
             // mul + add that LLVM may contract: one FMA where the target has FMA, a correct
             // (unfused) pair where it does not.
@@ -623,11 +712,11 @@ struct ContractionKernelsPass
               int64_t lastValid) {
       Contraction &c = plan.c;
       Value n0 = b.create<arith::MulIOp>(loc, panel, index(plan.columns));
-      if (!c.m) {
+      if (c.m.empty()) {
         block(loops, panel, n0, index(0), 1, vectors, lastValid);
         return;
       }
-      int64_t m = c.ranges[*c.m], rows = plan.rows;
+      int64_t m = c.rows(), rows = plan.rows;
       int64_t fullEnd = m / rows * rows, rest = m % rows, span = plan.blocksPerChunk * rows;
       Value start = index(0), end = index(fullEnd);
       if (plan.chunks > 1) {

@@ -91,8 +91,8 @@ struct PackWeightsPass : tessera::impl::PackWeightsBase<PackWeightsPass> {
     tessera::reportStatistic(getArgument(), "contractions reading packed parameters", reads);
   }
 
-  /// The order of rhs's dimensions in the packed copy: its other parallel loops, n, then its
-  /// reduction loops, each group in rhs's order.
+  /// The order of rhs's dimensions in the packed copy: its other parallel loops (in rhs's
+  /// order), n, then its reduction loops in the kernel's order.
   SmallVector<unsigned> permutationOf(AffineMap map, const tessera::codegen::Contraction &c) {
     SmallVector<unsigned> outer, reductions;
     unsigned nPos = 0;
@@ -100,11 +100,14 @@ struct PackWeightsPass : tessera::impl::PackWeightsBase<PackWeightsPass> {
       unsigned d = cast<AffineDimExpr>(e).getPosition();
       if (d == c.n)
         nPos = i;
-      else if (llvm::is_contained(c.reductions, d))
-        reductions.push_back(i);
-      else
+      else if (!llvm::is_contained(c.reductions, d))
         outer.push_back(i);
     }
+    // Reductions in the kernel's loop order, so that it streams the panel front to back.
+    for (unsigned d : c.reductions)
+      for (auto [i, e] : llvm::enumerate(map.getResults()))
+        if (cast<AffineDimExpr>(e).getPosition() == d)
+          reductions.push_back(i);
     SmallVector<unsigned> perm = outer;
     perm.push_back(nPos);
     perm.append(reductions.begin(), reductions.end());

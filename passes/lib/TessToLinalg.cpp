@@ -538,9 +538,13 @@ Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pad, dou
                                          offsets, s, strides);
 }
 
-/// Convolution as one generic over (n, g, o, oh, c, kh, kw, ow) on the zero-padded input
-/// viewed as [N, G, C/G, Hp, Wp] and the weight as [G, O/G, C/G, KH, KW]; the innermost loop
-/// runs along output columns, which are contiguous for stride 1.
+/// Convolution in the channels-last layout, between two transposes: the NCHW input becomes
+/// NHWC, is zero-padded, convolved by one generic over (n, oh, ow, [g,] o; kh, kw, c) into an
+/// NHWC result (starting from the broadcast bias), which is transposed back to NCHW. In NHWC
+/// the output channels are contiguous (the contraction kernels vectorize them against the
+/// packed filter) and every kernel tap reads contiguous input channels, for any stride and
+/// dilation. tessera-propagate-layouts then removes the transposes between convolutions and
+/// the elementwise and pooling ops around them.
 struct Conv2dLowering : OpRewritePattern<tess::Conv2dOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tess::Conv2dOp op, PatternRewriter &rewriter) const override {
@@ -550,22 +554,67 @@ struct Conv2dLowering : OpRewritePattern<tess::Conv2dOp> {
     ArrayRef<int64_t> rs = resultType.getShape();
     ArrayRef<int64_t> ws = typeOf(op.getWeight()).getShape();
     int64_t g = op.getGroups(), n = rs[0], o = rs[1], oh = rs[2], ow = rs[3];
-    ArrayRef<int64_t> st = op.getStrides(), dl = op.getDilation();
-    Value padded = padSpatial(rewriter, loc, op.getInput(), op.getPadding(), 0.0);
-    ArrayRef<int64_t> ps = typeOf(padded).getShape();
-    auto inType = RankedTensorType::get({ps[0], g, ps[1] / g, ps[2], ps[3]}, rewriter.getF32Type());
-    Value in = rewriter.create<tensor::ExpandShapeOp>(
-        loc, inType, padded, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
-    auto wType = RankedTensorType::get({g, ws[0] / g, ws[1], ws[2], ws[3]}, rewriter.getF32Type());
-    Value w = rewriter.create<tensor::ExpandShapeOp>(
-        loc, wType, op.getWeight(), SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
-    auto outType = RankedTensorType::get({n, g, o / g, oh, ow}, rewriter.getF32Type());
+    ArrayRef<int64_t> st = op.getStrides(), dl = op.getDilation(), pad = op.getPadding();
+    Type f32 = rewriter.getF32Type();
+
+    ArrayRef<int64_t> xs = typeOf(op.getInput()).getShape(); // [N, C, H, W]
+    auto nhwcType = RankedTensorType::get({xs[0], xs[2], xs[3], xs[1]}, f32);
+    Value x = rewriter
+                  .create<linalg::TransposeOp>(loc, op.getInput(), emptyTensor(rewriter, loc, nhwcType),
+                                               ArrayRef<int64_t>{0, 2, 3, 1})
+                  .getResult()[0];
+    if (pad[0] || pad[1]) {
+      auto paddedType = RankedTensorType::get(
+          {xs[0], xs[2] + 2 * pad[0], xs[3] + 2 * pad[1], xs[1]}, f32);
+      Value filled = rewriter
+                         .create<linalg::FillOp>(loc, floatConst(rewriter, loc, 0.0),
+                                                 emptyTensor(rewriter, loc, paddedType))
+                         .getResult(0);
+      SmallVector<int64_t> offsets = {0, pad[0], pad[1], 0}, strides(4, 1);
+      x = rewriter.create<tensor::InsertSliceOp>(loc, x, filled, ValueRange{}, ValueRange{},
+                                                 ValueRange{}, offsets, nhwcType.getShape(),
+                                                 strides);
+    }
+    ArrayRef<int64_t> ps = typeOf(x).getShape(); // [N, Hp, Wp, C]
+    Value w = op.getWeight();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    using IT = utils::IteratorType;
+    SmallVector<AffineMap> maps;
+    SmallVector<IT> iterators;
+    RankedTensorType outType;
+    if (g == 1) {
+      // d0 n, d1 oh, d2 ow, d3 o, d4 kh, d5 kw, d6 c
+      outType = RankedTensorType::get({n, oh, ow, o}, f32);
+      maps = {AffineMap::get(7, 0, {d(0), d(1) * st[0] + d(4) * dl[0], d(2) * st[1] + d(5) * dl[1],
+                                    d(6)}, ctx),
+              AffineMap::get(7, 0, {d(3), d(6), d(4), d(5)}, ctx),
+              AffineMap::get(7, 0, {d(0), d(1), d(2), d(3)}, ctx)};
+      iterators = {IT::parallel,  IT::parallel,  IT::parallel, IT::parallel,
+                   IT::reduction, IT::reduction, IT::reduction};
+    } else {
+      // d0 n, d1 oh, d2 ow, d3 g, d4 o, d5 kh, d6 kw, d7 c
+      auto inType = RankedTensorType::get({ps[0], ps[1], ps[2], g, ps[3] / g}, f32);
+      x = rewriter.create<tensor::ExpandShapeOp>(
+          loc, inType, x, SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}});
+      auto wType = RankedTensorType::get({g, ws[0] / g, ws[1], ws[2], ws[3]}, f32);
+      w = rewriter.create<tensor::ExpandShapeOp>(
+          loc, wType, w, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+      outType = RankedTensorType::get({n, oh, ow, g, o / g}, f32);
+      maps = {AffineMap::get(8, 0, {d(0), d(1) * st[0] + d(5) * dl[0], d(2) * st[1] + d(6) * dl[1],
+                                    d(3), d(7)}, ctx),
+              AffineMap::get(8, 0, {d(3), d(4), d(7), d(5), d(6)}, ctx),
+              AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(4)}, ctx)};
+      iterators = {IT::parallel,  IT::parallel,  IT::parallel,  IT::parallel,
+                   IT::parallel,  IT::reduction, IT::reduction, IT::reduction};
+    }
     Value init;
     if (Value bias = op.getBias()) {
-      auto biasType = RankedTensorType::get({g, o / g, 1, 1}, rewriter.getF32Type());
-      Value b4 = rewriter.create<tensor::ExpandShapeOp>(
-          loc, biasType, bias, SmallVector<ReassociationIndices>{{0, 1, 2, 3}});
-      init = elementwise(rewriter, loc, outType, {b4},
+      Value b = bias;
+      if (g > 1)
+        b = rewriter.create<tensor::ExpandShapeOp>(
+            loc, RankedTensorType::get({g, o / g}, f32), bias,
+            SmallVector<ReassociationIndices>{{0, 1}});
+      init = elementwise(rewriter, loc, outType, {b},
                          [](OpBuilder &, Location, ValueRange a) { return a[0]; });
     } else {
       init = rewriter
@@ -573,24 +622,19 @@ struct Conv2dLowering : OpRewritePattern<tess::Conv2dOp> {
                                          emptyTensor(rewriter, loc, outType))
                  .getResult(0);
     }
-    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    // d0 n, d1 g, d2 o, d3 oh, d4 c, d5 kh, d6 kw, d7 ow
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(8, 0, {d(0), d(1), d(4), d(3) * st[0] + d(5) * dl[0],
-                              d(7) * st[1] + d(6) * dl[1]}, ctx),
-        AffineMap::get(8, 0, {d(1), d(2), d(4), d(5), d(6)}, ctx),
-        AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(7)}, ctx)};
-    using IT = utils::IteratorType;
-    SmallVector<IT> iterators = {IT::parallel,  IT::parallel,  IT::parallel,  IT::parallel,
-                                 IT::reduction, IT::reduction, IT::reduction, IT::parallel};
-    auto generic = rewriter.create<linalg::GenericOp>(
-        loc, outType, ValueRange{in, w}, ValueRange{init}, maps, iterators,
-        [&](OpBuilder &b, Location l, ValueRange a) {
-          b.create<linalg::YieldOp>(l, multiplyAccumulate(b, l, a[2], a[0], a[1]));
-        });
-    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
-        op, resultType, generic.getResult(0),
-        SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+    Value y = rewriter
+                  .create<linalg::GenericOp>(
+                      loc, outType, ValueRange{x, w}, ValueRange{init}, maps, iterators,
+                      [&](OpBuilder &b, Location l, ValueRange a) {
+                        b.create<linalg::YieldOp>(l, multiplyAccumulate(b, l, a[2], a[0], a[1]));
+                      })
+                  .getResult(0);
+    if (g > 1)
+      y = rewriter.create<tensor::CollapseShapeOp>(
+          loc, RankedTensorType::get({n, oh, ow, o}, f32), y,
+          SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}});
+    rewriter.replaceOpWithNewOp<linalg::TransposeOp>(op, y, emptyTensor(rewriter, loc, resultType),
+                                                     ArrayRef<int64_t>{0, 3, 1, 2});
     return success();
   }
 };

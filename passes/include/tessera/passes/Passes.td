@@ -24,6 +24,26 @@ def TessToLinalg : Pass<"tess-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def PropagateLayouts : Pass<"tessera-propagate-layouts", "mlir::func::FuncOp"> {
+  let summary = "Sink transposes through layout-agnostic ops so CNNs stay channels-last";
+  let description = [{
+    Convolutions are lowered channels-last between two transposes (NCHW -> NHWC before,
+    NHWC -> NCHW after). This pass moves those transposes down the graph until they cancel:
+    an elementwise generic (batch norm, activation, residual add) or a window reduction
+    (pooling) reading transpose(x) reads x directly and produces its result in x's layout,
+    followed by one transpose; zero/-inf padding (insert_slice into a fill) of a transposed
+    tensor pads in the source's layout; transpose(transpose(x)) composes, and cancels to x
+    when the permutations are inverse. Elementwise generics then iterate in the new layout
+    (channels innermost). Between two convolutions no transpose is left; one remains where
+    the channels-last region ends (e.g. before a reshape) and one at its start.
+    Contractions and ops using linalg.index are left alone.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numRemoved", "removed-transposes", "Transposes removed">,
+  ];
+}
+
 def FuseElementwise : Pass<"tessera-fuse-elementwise", "mlir::func::FuncOp"> {
   let summary = "Fuse elementwise producers into their consumers without recomputation";
   let description = [{
