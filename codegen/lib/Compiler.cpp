@@ -184,6 +184,8 @@ void addDispatchPhase(PassManager &pm, const CompileOptions &options, unsigned v
     pm.addNestedPass<func::FuncOp>(createFoldOutputCopies());
   if (enabled(options, "tessera-absorb-transposes"))
     pm.addNestedPass<func::FuncOp>(createAbsorbTransposes());
+  if (enabled(options, "tessera-transpose-attention-keys"))
+    pm.addNestedPass<func::FuncOp>(createTransposeAttentionKeys());
   if (enabled(options, "tessera-contraction-kernels")) {
     if (enabled(options, "tessera-pack-weights"))
       pm.addNestedPass<func::FuncOp>(
@@ -198,9 +200,11 @@ void addDispatchPhase(PassManager &pm, const CompileOptions &options, unsigned v
 }
 
 /// Loops, workgroup distribution and affine lowering of the dispatch functions.
-void addLoopPhase(PassManager &pm) {
+void addLoopPhase(PassManager &pm, unsigned vectorBits) {
   pm.addNestedPass<func::FuncOp>(createTileLoops());
-  pm.addNestedPass<func::FuncOp>(createLowerAttention());
+  LowerAttentionOptions attention;
+  attention.vectorWidth = std::max<int64_t>(4, vectorBits / 32);
+  pm.addNestedPass<func::FuncOp>(createLowerAttention(attention));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createDistributeWorkgroups());
   pm.addPass(createLowerAffinePass());
@@ -243,10 +247,10 @@ std::vector<std::string> outputNamesOf(ModuleOp module) {
 /// Runs the phases after "dispatch" on a module holding only dispatch functions, filling in
 /// each dispatch's workgroup count.
 llvm::Error lowerDispatches(ModuleOp module, ProgramInfo *program, const CompileOptions &options,
-                            bool toLLVM) {
+                            unsigned vectorBits, bool toLLVM) {
   PassManager loops(module.getContext());
   configure(loops, options);
-  addLoopPhase(loops);
+  addLoopPhase(loops, vectorBits);
   if (auto err = runPipeline(module, loops, "loop lowering"))
     return err;
   if (program) {
@@ -273,7 +277,7 @@ std::vector<std::string> optionalPasses() {
           "tessera-gather-patches",
           "tessera-fuse-elementwise", "tessera-tile-lambda",
           "tessera-fold-output-copies", "tessera-absorb-transposes",
-          "tessera-pack-weights", "tessera-contraction-kernels", "tessera-fuse-rows"};
+          "tessera-transpose-attention-keys", "tessera-pack-weights", "tessera-contraction-kernels", "tessera-fuse-rows"};
 }
 
 void registerCompilerDialects(DialectRegistry &registry) {
@@ -323,7 +327,7 @@ llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &opt
   if (failed(program))
     return makeError("program extraction failed");
   annotateNoAlias(module, *program);
-  return lowerDispatches(module, &*program, options, /*toLLVM=*/true);
+  return lowerDispatches(module, &*program, options, *bits, /*toLLVM=*/true);
 }
 
 llvm::Expected<std::vector<uint8_t>> compileToModule(ModuleOp module,
@@ -348,7 +352,7 @@ llvm::Expected<std::vector<uint8_t>> compileToModule(ModuleOp module,
   if (failed(program))
     return makeError("program extraction failed: " + diags.messages);
   annotateNoAlias(module, *program);
-  if (auto err = lowerDispatches(module, &*program, options, /*toLLVM=*/true))
+  if (auto err = lowerDispatches(module, &*program, options, *bits, /*toLLVM=*/true))
     return std::move(err);
 
   std::vector<std::string> names;

@@ -3,6 +3,8 @@
 // query row per step). The output row is the accumulator; the only scratch memory is one
 // block of scores on the stack, so no score matrix is ever stored.
 #include "tessera/codegen/Passes.h"
+
+#include "AttentionKernel.h"
 #include "tessera/passes/PassReport.h"
 #include "tessera/ir/TessDialect.h"
 
@@ -21,17 +23,30 @@ namespace {
 constexpr int64_t kBlock = 64;
 
 struct LowerAttentionPass : tessera::impl::LowerAttentionBase<LowerAttentionPass> {
+  using LowerAttentionBase::LowerAttentionBase;
   void runOnOperation() override {
     SmallVector<tessera::tess::AttentionOp> ops;
     getOperation().walk([&](tessera::tess::AttentionOp op) {
       if (op.getResults().empty())
         ops.push_back(op);
     });
-    for (auto op : ops)
-      lower(op);
+    tessera::codegen::AttentionKernelOptions options;
+    options.lanes = vectorWidth;
+    options.rows = vectorWidth >= 16 ? 6 : 4;
+    unsigned vectorized = 0;
+    for (auto op : ops) {
+      if (vectorWidth >= 4 && tessera::codegen::emitVectorAttention(op, options))
+        ++vectorized;
+      else
+        lower(op);
+    }
+    if (vectorized)
+      tessera::reportStatistic(getArgument(), "attentions as register-blocked kernels",
+                               vectorized);
     numLowered += ops.size();
-    if (!ops.empty())
-      tessera::reportStatistic(getArgument(), "attentions lowered to loops", ops.size());
+    if (ops.size() > vectorized)
+      tessera::reportStatistic(getArgument(), "attentions lowered to scalar loops",
+                               ops.size() - vectorized);
   }
 
   void lower(tessera::tess::AttentionOp op) {

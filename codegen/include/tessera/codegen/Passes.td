@@ -16,15 +16,24 @@ def ProtectGraphArgs : Pass<"tessera-protect-graph-args", "mlir::func::FuncOp"> 
 }
 
 def LowerAttention : Pass<"tessera-lower-attention", "mlir::func::FuncOp"> {
-  let summary = "Lower buffer-form tess.attention to a streaming online-softmax loop nest";
+  let summary = "Lower buffer-form tess.attention to a tiled online-softmax kernel";
   let description = [{
-    One scf.parallel over the batch dimensions and the query rows; for each row, a loop over
-    the keys keeps the running maximum m and sum l of exp(s - m) in registers and the output
-    row as the accumulator: when a score exceeds m the row and l are rescaled by exp(m - s).
-    Memory beyond the inputs and the output: none. Causal attention stops at key i.
+    When q, v and the output rows are contiguous and the keys are contiguous along the key
+    index (tessera-transpose-attention-keys), the register-blocked kernel of
+    codegen/lib/AttentionKernel.h: one task per (batch/head, tile of query rows); per chunk of
+    keys, the tile's scores as a vector-FMA GEMM into a stack buffer, an online softmax update
+    per row, and out += p v as a second GEMM; causal tiles stop at their last row. Otherwise
+    one scf.parallel iteration per query row streaming over blocks of keys with a running
+    maximum and sum (the output row is the accumulator). Either way no score matrix is
+    stored: memory beyond the operands is one block of scores per task.
   }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", "16",
+           "f32 lanes per vector register (0: always the scalar loops)">,
+  ];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
-                           "mlir::math::MathDialect", "mlir::memref::MemRefDialect"];
+                           "mlir::math::MathDialect", "mlir::memref::MemRefDialect",
+                           "mlir::vector::VectorDialect"];
   let statistics = [
     Statistic<"numLowered", "lowered-attentions", "Attention ops lowered to loops">,
   ];
@@ -174,6 +183,22 @@ def ContractionKernels : Pass<"tessera-contraction-kernels", "mlir::func::FuncOp
     Statistic<"numKernels", "kernels", "Contractions turned into kernels">,
     Statistic<"numInits", "inits", "Output initializations folded into kernels">,
     Statistic<"numEpilogues", "epilogues", "Elementwise consumers folded into kernels">,
+  ];
+}
+
+def TransposeAttentionKeys : Pass<"tessera-transpose-attention-keys", "mlir::func::FuncOp"> {
+  let summary = "Give attention its keys contiguous along the key index";
+  let description = [{
+    For every buffer-form tess.attention of the graph whose keys k [B.., N, D] are contiguous
+    along D, a linalg.transpose copies them into a new [B.., D, N] buffer, and the attention
+    reads a memref.transpose view of it (same shape, unit stride along N). The attention
+    kernel then loads the scores of 16 keys with one vector load per query dimension. The copy
+    reads and writes N x D values per head, once, against the N x M x D multiply-adds of the
+    scores.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::memref::MemRefDialect"];
+  let statistics = [
+    Statistic<"numTransposed", "transposed-keys", "Attention keys transposed">,
   ];
 }
 
