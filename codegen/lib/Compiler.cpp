@@ -255,9 +255,9 @@ llvm::Error lowerDispatches(ModuleOp module, ProgramInfo *program, const Compile
     return err;
   if (program) {
     for (DispatchInfo &d : program->dispatches) {
-      auto fn = module.lookupSymbol<func::FuncOp>(d.name);
+      auto fn = module.lookupSymbol<func::FuncOp>(d.function);
       if (!fn)
-        return makeError("dispatch '" + d.name + "' disappeared during lowering");
+        return makeError("dispatch '" + d.function + "' disappeared during lowering");
       if (auto wg = fn->getAttrOfType<IntegerAttr>(kWorkgroupsAttr))
         d.workgroups = uint32_t(wg.getInt());
     }
@@ -357,7 +357,8 @@ llvm::Expected<std::vector<uint8_t>> compileToModule(ModuleOp module,
 
   std::vector<std::string> names;
   for (const DispatchInfo &d : program->dispatches)
-    names.push_back(d.name);
+    if (!llvm::is_contained(names, d.function))
+      names.push_back(d.function);
   if (auto err = addEntryPoints(module, names))
     return std::move(err);
   CapturedDiagnostics codegenDiags(module.getContext());

@@ -96,6 +96,42 @@ struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass
       if (failed(outline(graph, symbols, counter)))
         return signalPassFailure();
     tessera::reportStatistic(getArgument(), "dispatches formed", counter);
+    unsigned shared = deduplicate(module, graphs);
+    tessera::reportStatistic(getArgument(), "dispatches sharing another's code", shared);
+  }
+
+  /// Identical dispatch functions (the same computation on buffers of the same types, e.g.
+  /// one per transformer block) are compiled once: calls to a duplicate call the first copy.
+  unsigned deduplicate(ModuleOp module, ArrayRef<func::FuncOp> graphs) {
+    llvm::StringMap<func::FuncOp> byBody;
+    DenseMap<StringAttr, func::FuncOp> replacement;
+    SmallVector<func::FuncOp> duplicates;
+    for (auto fn : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+      if (!fn->hasAttr(tessera::kDispatchAttr))
+        continue;
+      std::string key;
+      {
+        StringAttr name = fn.getSymNameAttr();
+        fn.setSymName("__dispatch");
+        llvm::raw_string_ostream os(key);
+        fn.print(os, OpPrintingFlags().printGenericOpForm().useLocalScope());
+        fn.setSymNameAttr(name);
+      }
+      auto [it, inserted] = byBody.try_emplace(key, fn);
+      if (!inserted) {
+        replacement[fn.getSymNameAttr()] = it->second;
+        duplicates.push_back(fn);
+      }
+    }
+    for (func::FuncOp graph : graphs)
+      graph.walk([&](func::CallOp call) {
+        auto it = replacement.find(call.getCalleeAttr().getAttr());
+        if (it != replacement.end())
+          call.setCallee(it->second.getSymName());
+      });
+    for (func::FuncOp fn : duplicates)
+      fn.erase();
+    return duplicates.size();
   }
 
   LogicalResult outline(func::FuncOp graph, SymbolTable &symbols, unsigned &counter) {

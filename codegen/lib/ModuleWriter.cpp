@@ -9,6 +9,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 
 namespace fbs = tessera::schema;
@@ -227,9 +228,12 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
                                             0, packing));
   }
 
+  // One entry point per dispatch function; identical dispatches share one.
   std::vector<flatbuffers::Offset<flatbuffers::String>> entries;
+  std::map<std::string, uint32_t> entryIndex;
   for (const DispatchInfo &d : program.dispatches)
-    entries.push_back(fb.CreateString("tsr_" + d.name));
+    if (entryIndex.emplace(d.function, uint32_t(entries.size())).second)
+      entries.push_back(fb.CreateString("tsr_" + d.function));
   auto code = alignedBytes(fb, executable.object.data(), executable.object.size());
   auto exe = fbs::CreateExecutable(fb, fbs::ExecutableFormat::ElfSharedObject,
                                    fb.CreateString(executable.target), code,
@@ -241,7 +245,8 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
     std::vector<fbs::Binding> bindings;
     for (const BindingInfo &b : d.bindings)
       bindings.emplace_back(static_cast<fbs::BindingKind>(b.kind), b.index, b.offset, b.length);
-    dispatches.push_back(fbs::CreateDispatch(fb, fb.CreateString(d.name), 0, uint32_t(i),
+    dispatches.push_back(fbs::CreateDispatch(fb, fb.CreateString(d.name), 0,
+                                             entryIndex.at(d.function),
                                              d.workgroups, 1, 1,
                                              fb.CreateVectorOfStructs(bindings), d.flops));
   }

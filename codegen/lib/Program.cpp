@@ -160,8 +160,11 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
     if (!call)
       continue;
     DispatchInfo d;
-    d.name = call.getCallee().str();
-    if (auto fn = symbols.lookup<func::FuncOp>(d.name))
+    d.function = call.getCallee().str();
+    // "d<position>_<kind>": the kind is what follows the function's "d<N>_".
+    llvm::StringRef kind = llvm::StringRef(d.function).split('_').second;
+    d.name = "d" + std::to_string(program.dispatches.size()) + "_" + kind.str();
+    if (auto fn = symbols.lookup<func::FuncOp>(d.function))
       if (auto flops = fn->getAttrOfType<IntegerAttr>(kFlopsAttr))
         d.flops = flops.getValue().getZExtValue();
     for (Value v : call.getOperands()) {
@@ -187,22 +190,29 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
 }
 
 void annotateNoAlias(ModuleOp module, const ProgramInfo &program) {
+  // An argument is noalias when it overlaps no other argument in any call of the function.
+  llvm::StringMap<std::vector<bool>> overlapping;
   for (const DispatchInfo &d : program.dispatches) {
-    auto fn = module.lookupSymbol<func::FuncOp>(d.name);
-    if (!fn)
-      continue;
+    std::vector<bool> &flags = overlapping[d.function];
+    flags.resize(d.bindings.size(), false);
     for (size_t i = 0; i < d.bindings.size(); ++i) {
       const BindingInfo &a = d.bindings[i];
-      bool overlaps = false;
-      for (size_t j = 0; j < d.bindings.size() && !overlaps; ++j) {
+      for (size_t j = 0; j < d.bindings.size(); ++j) {
         const BindingInfo &b = d.bindings[j];
         if (i == j || a.kind != b.kind || a.index != b.index)
           continue;
-        overlaps = a.offset < b.offset + b.length && b.offset < a.offset + a.length;
+        if (a.offset < b.offset + b.length && b.offset < a.offset + a.length)
+          flags[i] = true;
       }
-      if (!overlaps)
-        fn.setArgAttr(i, "llvm.noalias", UnitAttr::get(module.getContext()));
     }
+  }
+  for (auto &[name, flags] : overlapping) {
+    auto fn = module.lookupSymbol<func::FuncOp>(name);
+    if (!fn)
+      continue;
+    for (size_t i = 0; i < flags.size(); ++i)
+      if (!flags[i])
+        fn.setArgAttr(i, "llvm.noalias", UnitAttr::get(module.getContext()));
   }
 }
 

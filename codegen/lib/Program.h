@@ -50,7 +50,8 @@ struct BindingInfo {
 };
 
 struct DispatchInfo {
-  std::string name; // also the dispatch function's symbol
+  std::string name;     // d<position>_<kind>, unique, for dump and profiles
+  std::string function; // the dispatch function's symbol (identical dispatches share one)
   std::vector<BindingInfo> bindings;
   uint32_t workgroups = 1;
   uint64_t flops = 0; // two per multiply-accumulate (tess.flops on the dispatch function)
