@@ -10,6 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Exported from libtessera_runtime.so (whose other symbols are hidden). */
+#if defined(__GNUC__)
+#define TSR_API __attribute__((visibility("default")))
+#else
+#define TSR_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -36,28 +43,28 @@ typedef struct tsr_tensor_info {
   uint64_t num_elements;
 } tsr_tensor_info;
 
-const char *tsr_last_error(void);
+TSR_API const char *tsr_last_error(void);
 
-tsr_status tsr_module_load_file(const char *path, tsr_module **out_module);
-tsr_status tsr_module_load_bytes(const void *data, size_t size, tsr_module **out_module);
-void tsr_module_destroy(tsr_module *module);
+TSR_API tsr_status tsr_module_load_file(const char *path, tsr_module **out_module);
+TSR_API tsr_status tsr_module_load_bytes(const void *data, size_t size, tsr_module **out_module);
+TSR_API void tsr_module_destroy(tsr_module *module);
 
-size_t tsr_module_num_inputs(const tsr_module *module);
-size_t tsr_module_num_outputs(const tsr_module *module);
-tsr_status tsr_module_input_info(const tsr_module *module, size_t index, tsr_tensor_info *out);
-tsr_status tsr_module_output_info(const tsr_module *module, size_t index, tsr_tensor_info *out);
+TSR_API size_t tsr_module_num_inputs(const tsr_module *module);
+TSR_API size_t tsr_module_num_outputs(const tsr_module *module);
+TSR_API tsr_status tsr_module_input_info(const tsr_module *module, size_t index, tsr_tensor_info *out);
+TSR_API tsr_status tsr_module_output_info(const tsr_module *module, size_t index, tsr_tensor_info *out);
 
 /* num_threads: threads running workgroups including the caller; 0 = all cores, 1 = inline. */
-tsr_status tsr_session_create(const tsr_module *module, int32_t num_threads,
+TSR_API tsr_status tsr_session_create(const tsr_module *module, int32_t num_threads,
                               tsr_session **out_session);
-void tsr_session_destroy(tsr_session *session);
+TSR_API void tsr_session_destroy(tsr_session *session);
 
 /* Runs the module once. inputs[i] / outputs[i] point at the data of module input / output i
  * with exactly the shape and dtype its info reports, in C order. Counts must match. */
-tsr_status tsr_session_run(tsr_session *session, const void *const *inputs, size_t num_inputs,
+TSR_API tsr_status tsr_session_run(tsr_session *session, const void *const *inputs, size_t num_inputs,
                            void *const *outputs, size_t num_outputs);
 /* Same, but fails unless every input and output is f32. */
-tsr_status tsr_session_run_f32(tsr_session *session, const float *const *inputs,
+TSR_API tsr_status tsr_session_run_f32(tsr_session *session, const float *const *inputs,
                                size_t num_inputs, float *const *outputs, size_t num_outputs);
 
 #ifdef __cplusplus
