@@ -184,6 +184,8 @@ void addDispatchPhase(PassManager &pm, const CompileOptions &options, unsigned v
     pm.addNestedPass<func::FuncOp>(createFoldOutputCopies());
   if (enabled(options, "tessera-absorb-transposes"))
     pm.addNestedPass<func::FuncOp>(createAbsorbTransposes());
+  if (enabled(options, "tessera-compute-into-padding"))
+    pm.addNestedPass<func::FuncOp>(createComputeIntoPadding());
   if (enabled(options, "tessera-transpose-attention-keys"))
     pm.addNestedPass<func::FuncOp>(createTransposeAttentionKeys());
   if (enabled(options, "tessera-contraction-kernels")) {
@@ -277,7 +279,8 @@ std::vector<std::string> optionalPasses() {
           "tessera-gather-patches",
           "tessera-fuse-elementwise", "tessera-tile-lambda",
           "tessera-fold-output-copies", "tessera-absorb-transposes",
-          "tessera-transpose-attention-keys", "tessera-pack-weights", "tessera-contraction-kernels", "tessera-fuse-rows"};
+          "tessera-compute-into-padding", "tessera-transpose-attention-keys",
+          "tessera-pack-weights", "tessera-contraction-kernels", "tessera-fuse-rows"};
 }
 
 void registerCompilerDialects(DialectRegistry &registry) {

@@ -1,36 +1,57 @@
-#!/usr/bin/python3
-"""Batch-1 CPU latency of Tessera against ONNX Runtime and PyTorch eager (dev-time only).
+#!/usr/bin/env python3
+"""Batch-1 CPU latency of Tessera against ONNX Runtime, OpenVINO and PyTorch eager (dev-time).
 
-    /usr/bin/python3 tools/bench/peers.py --model vit|igpt [-D name=value ...]
-                                          [--iterations N] [--warmup W] [--threads T] [--seed S]
-    /usr/bin/python3 tools/bench/peers.py --preset all [--iterations N] [--threads T]
+    tools/bench/setup-venv.sh                  # once: the environment (.venv-bench, ~6 GB)
+    tools/bench/peers.py --preset smoke        # tiny configs of every model: seconds
+    tools/bench/peers.py --preset all          # the full published configs: about an hour
+    tools/bench/peers.py --model vit -D dim=384 -D heads=6 [--engines tessera,onnxruntime]
+    options: --threads T (2) --iterations N (10) --warmup W (3) --keep DIR --json FILE --tol X
 
-For one model/config (names and defaults of tests/reference/<model>_ref.py, except batch = 1):
-  1. writes a reference case with tests/reference/<model>_ref.py (random seeded weights as
-     weights.safetensors under the .tg parameter names, a random input, config.txt);
-  2. `tessera compile models/<model>.tg --weights weights.safetensors <config.txt>`;
-  3. rebuilds the PyTorch model from weights.safetensors (timm ViT; for iGPT the whole pipeline
-     of models/igpt.tg: palette argmin + shift + HF ImageGPT + lm_head + feature mean) and
-     exports it to ONNX (torch.onnx.export, --opset, default 17);
-  4. runs all three once and checks that every output agrees pairwise (relative L2 < --tol,
-     default 1e-3); exits 1 without timing if not;
-  5. times batch-1 inference, each runtime in turn with T threads:
-       tessera      N processes of `tessera-run M.tsm --iterations W+1 --threads T`; each
-                    sample is the run's "min" (tessera-run prints only mean/min/max, and its
-                    first iteration is cold, so min of W+1 = a warm run);
-       onnxruntime  CPUExecutionProvider, intra_op_num_threads = T, inter_op 1, sequential,
-                    ORT_ENABLE_ALL; W warm-up runs, then N timed runs;
-       torch        eager, torch.set_num_threads(T), torch.inference_mode(); W warm-up, N timed;
-     and prints median and min over the N samples and ratio = peer median / Tessera median
-     (> 1: Tessera is faster).
-Presets (--preset all): ViT-B/16 224 batch 1; iGPT small width (dim 128, depth 4, heads 4,
-palette 512; heads 2 so head_dim = 64 as in iGPT-S) at 32x32 and 64x64; iGPT-S (dim 512, depth 24, heads 8, palette 512) at 32x32.
+The script re-executes itself with the interpreter of ${TESSERA_BENCH_VENV:-.venv-bench}
+(made by tools/bench/setup-venv.sh from tools/bench/requirements-peers.txt), so that every run
+uses the same pinned versions. For each model/config:
+  1. tests/reference/<model>_ref.py writes a case: random seeded weights as
+     weights.safetensors under the .tg parameter names, random inputs, config.txt (batch 1
+     unless -D batch=... is given);
+  2. `build/bin/tessera compile models/<model>.tg --weights weights.safetensors <config.txt>`;
+  3. the reference PyTorch model is rebuilt from the same weights.safetensors (with the whole
+     pipeline of the .tg file: iGPT's palette quantization, DETR's PostProcess) and exported to
+     ONNX (torch.onnx.export, the dynamo exporter, falling back to the TorchScript one);
+  4. engines, all in this process, all with T threads:
+       tessera      libtessera_runtime.so through ctypes (tsr_session_create(module, T),
+                    tsr_session_run on preallocated numpy buffers);
+       onnxruntime  CPUExecutionProvider, intra_op_num_threads T, inter_op 1, sequential,
+                    ORT_ENABLE_ALL;
+       openvino     the ONNX file on the CPU device: INFERENCE_PRECISION_HINT f32,
+                    INFERENCE_NUM_THREADS T, PERFORMANCE_HINT LATENCY;
+       torch        eager, torch.set_num_threads(T), inference_mode;
+     an engine that cannot be set up (e.g. the model does not export to ONNX) is reported as
+     such and the others are still timed;
+  5. every engine's outputs are compared with Tessera's (relative L2 for floats, mismatch rate
+     for integers, < --tol, default 1e-3); an engine that disagrees is reported and not timed;
+  6. sampling is the same for every engine: W warm-up calls, then N rounds in which every
+     engine makes exactly one call, timed by time.perf_counter around that call only, the
+     engine order rotated by one each round (interleaved, so a load change on the shared
+     machine hits every engine alike). Median and min per engine, ratio = engine median /
+     Tessera median (> 1: Tessera is faster).
+
+Threads wait passively between calls in every engine by default (OMP_WAIT_POLICY=PASSIVE for
+torch, session.intra_op.allow_spinning=0 for ONNX Runtime; Tessera's pool always blocks),
+because with interleaving one engine's spinning workers would steal the cores from the next
+engine's call; --spin keeps each runtime's own default instead.
+
+The report (stdout) is one markdown table ready for docs/PERFORMANCE.md, headed by the exact
+command, commit, date, CPU, FMA peak (build/bin/tessera-peak --json, measured in the same run),
+load average before and after, and the version of every package. Progress goes to stderr.
+Exit status 1 if any config or engine failed or disagreed.
 """
 
 import argparse
+import contextlib
+import ctypes
 import importlib
+import json
 import os
-import re
 import shlex
 import shutil
 import statistics
@@ -38,364 +59,772 @@ import subprocess
 import sys
 import tempfile
 import time
-
-OPENBLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
-_REEXEC = "TESSERA_PEERS_REEXEC"
-
-
-def _reexec_with_openblas():
-    """Debian's torch calls the libblas.so.3 alternative, here netlib's reference BLAS (ViT-B/16:
-    ~20 s per image). Re-run this script with Debian's OpenBLAS (OpenMP build) first on
-    LD_LIBRARY_PATH, for this process only (the system alternative, which the fixtures were
-    made with, stays as it is). OMP_WAIT_POLICY=PASSIVE unless set: with libgomp's default
-    spinning, torch on 2 threads of a shared, loaded 2-core machine took 150 ms instead of
-    1 ms on tiny models."""
-    if os.environ.get(_REEXEC) or "--system-blas" in sys.argv or "-h" in sys.argv or \
-            "--help" in sys.argv:
-        return
-    env = dict(os.environ)
-    env[_REEXEC] = "1"
-    env["TESSERA_PEERS_ORIG_LD_LIBRARY_PATH"] = env.get("LD_LIBRARY_PATH", "")
-    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    if os.path.isdir(OPENBLAS_DIR):
-        env["LD_LIBRARY_PATH"] = OPENBLAS_DIR + (":" + env["LD_LIBRARY_PATH"]
-                                                 if env.get("LD_LIBRARY_PATH") else "")
-    os.execve(sys.executable, [sys.executable] + sys.argv, env)
-
-
-if __name__ == "__main__":
-    _reexec_with_openblas()
-
-import warnings  # noqa: E402
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+import traceback
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 REF_DIR = os.path.join(ROOT, "tests", "reference")
-sys.path.insert(0, REF_DIR)
-import common  # noqa: E402
-
-MODELS = ("vit", "igpt")
-VIT_B16 = ["img_size=224", "patch=16", "channels=3", "dim=768", "depth=12", "heads=12",
-           "mlp=3072", "classes=1000"]
-# head_dim 64 as in iGPT-S (see the note on head_dim in bench() below).
-IGPT_SMALL_WIDTH = ["palette=512", "dim=128", "depth=4", "heads=2"]
-IGPT_S = ["palette=512", "dim=512", "depth=24", "heads=8"]
-PRESETS = {
-    "all": [
-        ("vit", VIT_B16),
-        ("igpt", ["size=32"] + IGPT_SMALL_WIDTH),
-        ("igpt", ["size=64"] + IGPT_SMALL_WIDTH),
-        ("igpt", ["size=32"] + IGPT_S),
-    ],
-}
-TIMING_RE = re.compile(r"timing: (\d+) iterations on (\d+) threads: mean ([0-9.]+) ms, "
-                       r"min ([0-9.]+) ms, max ([0-9.]+) ms")
+VENV = os.environ.get("TESSERA_BENCH_VENV", os.path.join(ROOT, ".venv-bench"))
+REQUIREMENTS = os.path.join(ROOT, "tools", "bench", "requirements-peers.txt")
+# Reported with their versions (the top-level packages of setup-venv.sh).
+PACKAGES = ("numpy", "torch", "torchvision", "timm", "transformers", "safetensors", "onnx",
+            "onnxscript", "onnxruntime", "openvino", "einops", "lambda-networks")
+ENGINES = ("tessera", "onnxruntime", "openvino", "torch")
+ENGINE_TITLES = {"tessera": "Tessera", "onnxruntime": "ONNX Runtime", "openvino": "OpenVINO",
+                 "torch": "PyTorch"}
 
 
-def log(msg):
+def log(msg=""):
     print(msg, file=sys.stderr, flush=True)
 
 
-def child_env():
-    """The environment we were started with (without the OpenBLAS / OpenMP settings)."""
-    env = dict(os.environ)
-    if env.pop(_REEXEC, None):
-        orig = env.pop("TESSERA_PEERS_ORIG_LD_LIBRARY_PATH", "")
-        if orig:
-            env["LD_LIBRARY_PATH"] = orig
-        else:
-            env.pop("LD_LIBRARY_PATH", None)
-    return env
+def reexec_in_venv():
+    """Every run uses the pinned environment, whatever python3 started the script."""
+    venv_python = os.path.join(VENV, "bin", "python")
+    if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
+        stamp = os.path.join(VENV, ".tessera-requirements")
+        if not os.path.exists(stamp) or open(stamp).read() != open(REQUIREMENTS).read():
+            log(f"warning: {VENV} is not up to date with {REQUIREMENTS}: "
+                "run tools/bench/setup-venv.sh")
+        return
+    if not os.path.exists(venv_python):
+        if any(a in ("-h", "--help") for a in sys.argv[1:]):
+            return
+        sys.exit(f"error: no benchmark environment at {VENV}: run tools/bench/setup-venv.sh "
+                 "first (one download of about 3.5 GB)")
+    os.execv(venv_python, [venv_python, os.path.abspath(__file__)] + sys.argv[1:])
 
 
-def torch_blas():
-    """Which libblas.so.3 torch has loaded (resolved path)."""
-    with open("/proc/self/maps") as f:
-        for line in f:
-            path = line.split()[-1] if len(line.split()) >= 6 else ""
-            if os.path.basename(path).startswith(("libblas.so", "libopenblas")):
-                real = os.path.realpath(path)
-                kind = "OpenBLAS" if "openblas" in real else \
-                    "netlib reference BLAS (slow)" if "/blas/" in real else "?"
-                return f"{kind} ({real})"
-    return "none loaded"
+# ----------------------------------------------------------------------------- configs
+
+# The full published configs of each models/*.tg header (the reference scripts' defaults are
+# the tiny ones, except lambda_resnet_ref.py's); TTSR and FPT at tools/bench/measure_models.sh's
+# sizes. Entries: (model, label, config description, -D list).
+PRESET_ALL = [
+    ("vit", "ViT-B/16", "224, batch 1",
+     ["img_size=224", "patch=16", "channels=3", "dim=768", "depth=12", "heads=12", "mlp=3072",
+      "classes=1000"]),
+    ("igpt", "iGPT-S", "32x32 (1024 tokens), d 512, 24 layers, 8 heads",
+     ["size=32", "palette=512", "dim=512", "depth=24", "heads=8"]),
+    # head_dim 64 as in iGPT-S (and a perfect square: see check_config).
+    ("igpt", "iGPT", "64x64 (4096 tokens), d 128, 4 layers, 2 heads",
+     ["size=64", "palette=512", "dim=128", "depth=4", "heads=2"]),
+    ("detr", "DETR-R50", "800x800, 100 queries",
+     ["img_h=800", "img_w=800", "width=64", "blocks1=3", "blocks2=4", "blocks3=6", "blocks4=3",
+      "dim=256", "heads=8", "enc_layers=6", "dec_layers=6", "ffn=2048", "queries=100",
+      "classes=91"]),
+    ("lambda_resnet", "LambdaResNet-50", "224, local r 23",
+     ["img_size=224", "classes=1000", "width=64", "blocks1=3", "blocks2=4", "blocks3=6",
+      "blocks4=3", "lambda_k=16", "lambda_heads=4", "lambda_u=4", "lambda_r=23"]),
+    ("ttsr", "TTSR", "LR 40x40, Ref 160x160, n_feats 64",
+     ["lr_h=40", "lr_w=40", "n_feats=64", "res1=16", "res2=16", "res3=8", "res4=4",
+      "lte_width=64"]),
+    ("fpt", "FPT", "C 256, pyramid of a 512x512 image",
+     ["C=256", "in2=256", "in3=512", "in4=1024", "in5=2048", "h2=128", "w2=128"]),
+]
+# model -> fixture whose config.txt is the tiny config of the model's header.
+SMOKE_FIXTURES = [("vit", "vit_tiny"), ("igpt", "igpt_tiny"), ("detr", "detr_tiny"),
+                  ("lambda_resnet", "lambda_resnet_tiny"), ("ttsr", "ttsr_tiny"),
+                  ("fpt", "fpt_tiny")]
 
 
-def run(cmd, verbose):
-    if verbose:
-        log("$ " + " ".join(shlex.quote(c) for c in cmd))
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       env=child_env())
-    if p.returncode != 0:
-        raise SystemExit(f"error: exit {p.returncode}: {' '.join(cmd)}\n{p.stdout}")
-    return p.stdout
+def fixture_defines(fixture):
+    with open(os.path.join(ROOT, "tests", "fixtures", fixture, "config.txt")) as f:
+        tokens = [t for line in f for t in shlex.split(line)]
+    return [t for t in tokens if t != "-D"]
 
 
-# ----------------------------------------------------------------------------- torch models
+def jobs_for(args):
+    """[(model, label, description, defines)]; batch is 1 unless a -D says otherwise."""
+    if args.preset == "all":
+        return [(m, label, desc, ["batch=1"] + d) for m, label, desc, d in PRESET_ALL]
+    if args.preset == "smoke":
+        return [(m, fixture, "tiny, batch 1", fixture_defines(fixture) + ["batch=1"])
+                for m, fixture in SMOKE_FIXTURES]
+    desc = " ".join(args.defines) or "reference defaults"
+    return [(args.model, args.model, desc, ["batch=1"] + args.defines)]
 
-def torch_model(name, ref, cfg, weights):
-    """The reference model with the case's weights (state_dict names = .tg parameter names)."""
+
+def check_config(model, cfg):
+    if model == "igpt":
+        hd = cfg["dim"] // cfg["heads"]
+        if int(hd ** 0.5) ** 2 != hd:
+            # transformers' eager ImageGPTAttention divides by torch_float(head_dim ** 0.5),
+            # which is int(sqrt(head_dim)) in eager mode but the float sqrt when traced: eager
+            # torch then disagrees with models/igpt.tg and with the ONNX export.
+            raise SystemExit(f"error: igpt head_dim = dim / heads = {hd} is not a perfect "
+                             "square: transformers' eager ImageGPT scales by "
+                             "1/int(sqrt(head_dim)) there (see tests/reference/README.md)")
+
+
+# ----------------------------------------------------------------------------- torch model
+
+def torch_model(model, ref, cfg, weights_path):
+    """The reference model with the case's weights, as one module whose forward takes the
+    graph inputs in ref.INPUTS order and returns the graph outputs in ref.OUTPUTS order, so
+    eager torch and the ONNX export compute exactly what models/<model>.tg computes."""
+    import torch
     from safetensors.torch import load_file
-    tensors = load_file(weights)
-    if name == "vit":
-        model = ref.build(cfg)
-        model.load_state_dict(tensors, strict=True)
-        return model.eval()
-    model = ref.build(cfg)
-    clusters = tensors.pop("clusters")
-    missing, unexpected = model.load_state_dict(tensors, strict=False)
-    assert not unexpected, unexpected
-    # Only the non-persistent-like causal-mask buffers may be missing.
-    assert all(k.endswith(("attn.bias", "attn.masked_bias")) for k in missing), missing
-    return ref.Pipeline(model.eval(), clusters).eval()
+
+    tensors = load_file(weights_path)
+    extra = {k: tensors.pop(k) for k in ("clusters",) if model == "igpt"}
+    net = ref.build(cfg)
+    missing, unexpected = net.load_state_dict(tensors, strict=False)
+    assert not unexpected, f"weights not in the reference model: {unexpected}"
+    own = net.state_dict()
+    # Integer buffers (num_batches_tracked) and HF's causal-mask buffers are not saved.
+    bad = [k for k in missing if own[k].is_floating_point()
+           and not k.endswith(("attn.bias", "attn.masked_bias"))]
+    assert not bad, f"weights missing from the case: {bad}"
+    net.eval()
+
+    class AsTuple(torch.nn.Module):
+        """Single-output models return a tuple like the others."""
+
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, *inputs):
+            out = self.net(*inputs)
+            return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+    class DetrPipeline(torch.nn.Module):
+        """DETR + PostProcess on an unpadded image; outputs as detr_ref.run and models/detr.tg."""
+
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+            self.post = ref.PostProcess()
+
+        def forward(self, image):
+            b = image.shape[0]
+            mask = torch.zeros(b, image.shape[2], image.shape[3], dtype=torch.bool)
+            out = self.net(image, mask)
+            sizes = torch.tensor([[cfg["img_h"], cfg["img_w"]]] * b, dtype=torch.float32)
+            res = self.post(out, sizes)
+            return (out["pred_logits"], out["pred_boxes"],
+                    torch.stack([r["scores"] for r in res]),
+                    torch.stack([r["labels"] for r in res]).to(torch.int64),
+                    torch.stack([r["boxes"] for r in res]))
+
+    if model == "igpt":
+        return ref.Pipeline(net, extra["clusters"]).eval()
+    if model == "detr":
+        return DetrPipeline(net).eval()
+    return AsTuple(net).eval()
 
 
-def describe(name, cfg):
-    if name == "vit":
-        return (f"{cfg['img_size']}px p{cfg['patch']} d{cfg['dim']} L{cfg['depth']} "
-                f"h{cfg['heads']} b{cfg['batch']}")
-    return (f"{cfg['size']}x{cfg['size']} d{cfg['dim']} L{cfg['depth']} h{cfg['heads']} "
-            f"pal{cfg['palette']} b{cfg['batch']}")
+def export_onnx(net, inputs, names, path, opset):
+    """(exporter used, seconds); the dynamo exporter is torch's default and maintained one,
+    the TorchScript exporter still handles some models it does not. Raises if both fail."""
+    import warnings
+    import torch
+    errors = []
+    for dynamo in (True, False):
+        t0 = time.time()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(net, tuple(inputs), path, input_names=list(names[0]),
+                                  output_names=list(names[1]), opset_version=opset,
+                                  dynamo=dynamo, external_data=False)
+            return ("dynamo" if dynamo else "torchscript"), time.time() - t0
+        except Exception as e:                                      # noqa: BLE001
+            errors.append(f"{'dynamo' if dynamo else 'torchscript'} exporter: "
+                          f"{type(e).__name__}: {first_line(e)}")
+            log(f"   onnx export ({'dynamo' if dynamo else 'torchscript'}) failed:\n" +
+                indent(traceback.format_exc(limit=3)))
+    raise RuntimeError("; ".join(errors))
 
 
-# ----------------------------------------------------------------------------- timing
-
-def summarize(samples):
-    return statistics.median(samples), min(samples)
-
-
-def time_tessera(run_bin, tsm, in_flags, iters, warmup, threads, verbose):
-    samples = []
-    for _ in range(iters):
-        out = run([run_bin, tsm] + in_flags +
-                  ["--iterations", str(warmup + 1), "--threads", str(threads)], verbose)
-        m = TIMING_RE.search(out)
-        if not m:
-            raise SystemExit(f"error: no timing line in tessera-run output:\n{out}")
-        if int(m.group(2)) != threads:
-            raise SystemExit(f"error: tessera-run used {m.group(2)} threads, not {threads}")
-        samples.append(float(m.group(4)))
-    return samples
+def first_line(e):
+    text = str(e).strip()
+    return text.splitlines()[0][:300] if text else ""
 
 
-def time_callable(fn, iters, warmup):
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1e3)
-    return samples
+def indent(text, n=6):
+    return "\n".join(" " * n + line for line in text.rstrip().splitlines()[-12:])
+
+
+# ----------------------------------------------------------------------------- engines
+
+class Engine:
+    """One runtime with the model loaded: call() runs it once on the fixed inputs; outputs()
+    returns the last results as numpy arrays in ref.OUTPUTS order."""
+
+    name = ""
+
+    def call(self):
+        raise NotImplementedError
+
+    def outputs(self):
+        raise NotImplementedError
+
+    def close(self):
+        pass
+
+
+class _TensorInfo(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int), ("rank", ctypes.c_int32),
+                ("shape", ctypes.POINTER(ctypes.c_int64)), ("num_elements", ctypes.c_uint64)]
+
+
+class TesseraRuntime:
+    """The C API of runtime/include/tessera/runtime.h, loaded once per process."""
+
+    def __init__(self, path):
+        lib = ctypes.CDLL(path)           # CDLL releases the GIL around every call
+        vp, pvp, sz = ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.c_size_t
+        for name, res, argtypes in (
+                ("tsr_last_error", ctypes.c_char_p, []),
+                ("tsr_module_load_file", ctypes.c_int, [ctypes.c_char_p, pvp]),
+                ("tsr_module_destroy", None, [vp]),
+                ("tsr_module_num_inputs", sz, [vp]),
+                ("tsr_module_num_outputs", sz, [vp]),
+                ("tsr_module_input_info", ctypes.c_int, [vp, sz, ctypes.POINTER(_TensorInfo)]),
+                ("tsr_module_output_info", ctypes.c_int, [vp, sz, ctypes.POINTER(_TensorInfo)]),
+                ("tsr_session_create", ctypes.c_int, [vp, ctypes.c_int32, pvp]),
+                ("tsr_session_destroy", None, [vp]),
+                ("tsr_session_run", ctypes.c_int, [vp, pvp, sz, pvp, sz])):
+            fn = getattr(lib, name)
+            fn.restype, fn.argtypes = res, argtypes
+        self.lib = lib
+
+    def check(self, status, what):
+        if status != 0:
+            raise RuntimeError(f"{what}: {self.lib.tsr_last_error().decode(errors='replace')}")
+
+
+class TesseraEngine(Engine):
+    name = "tessera"
+
+    def __init__(self, rt, tsm, inputs, output_names, threads):
+        import numpy as np
+        dtypes = {0: np.float32, 1: np.int32, 2: np.int64}
+        self.rt, lib = rt, rt.lib
+        self.module, self.session = ctypes.c_void_p(), ctypes.c_void_p()
+        rt.check(lib.tsr_module_load_file(tsm.encode(), ctypes.byref(self.module)),
+                 f"loading {tsm}")
+
+        def infos(count, get):
+            out = []
+            for i in range(count(self.module)):
+                info = _TensorInfo()
+                rt.check(get(self.module, i, ctypes.byref(info)), "tensor info")
+                out.append((info.name.decode(), dtypes[info.dtype],
+                            tuple(info.shape[d] for d in range(info.rank))))
+            return out
+
+        self.ins = []
+        for name, dtype, shape in infos(lib.tsr_module_num_inputs, lib.tsr_module_input_info):
+            a = inputs[name]
+            if a.dtype != dtype or a.shape != shape:
+                raise RuntimeError(f"input {name}: module wants {np.dtype(dtype)}{list(shape)}, "
+                                   f"case has {a.dtype}{list(a.shape)}")
+            self.ins.append(np.ascontiguousarray(a))
+        outs = infos(lib.tsr_module_num_outputs, lib.tsr_module_output_info)
+        self.outs = {name: np.empty(shape, dtype) for name, dtype, shape in outs}
+        missing = set(output_names) - set(self.outs)
+        if missing:
+            raise RuntimeError(f"module has no output(s) {sorted(missing)}")
+        self.order = list(output_names)
+        self.in_ptrs = (ctypes.c_void_p * max(len(self.ins), 1))(*[a.ctypes.data for a in self.ins])
+        self.out_ptrs = (ctypes.c_void_p * max(len(outs), 1))(
+            *[self.outs[name].ctypes.data for name, _, _ in outs])
+        self.n_in, self.n_out = len(self.ins), len(outs)
+        rt.check(lib.tsr_session_create(self.module, threads, ctypes.byref(self.session)),
+                 "creating a session")
+        self._run = lib.tsr_session_run
+
+    def call(self):
+        if self._run(self.session, self.in_ptrs, self.n_in, self.out_ptrs, self.n_out) != 0:
+            self.rt.check(1, "tsr_session_run")
+
+    def outputs(self):
+        return [self.outs[n] for n in self.order]
+
+    def close(self):
+        self.rt.lib.tsr_session_destroy(self.session)
+        self.rt.lib.tsr_module_destroy(self.module)
+
+
+class OrtEngine(Engine):
+    name = "onnxruntime"
+
+    def __init__(self, onnx_path, inputs, output_names, threads, spin):
+        import onnxruntime as ort
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if not spin:
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
+        self.feed = {i.name: inputs[i.name] for i in self.sess.get_inputs()}
+        self.names = list(output_names)
+        self.result = None
+
+    def call(self):
+        self.result = self.sess.run(self.names, self.feed)
+
+    def outputs(self):
+        return list(self.result)
+
+    def close(self):
+        self.sess = None
+
+
+class OpenVinoEngine(Engine):
+    name = "openvino"
+
+    def __init__(self, core, onnx_path, inputs, output_names, threads):
+        import openvino as ov
+        import openvino.properties as props
+        import openvino.properties.hint as hints
+        config = {hints.inference_precision: ov.Type.f32,
+                  props.inference_num_threads: threads,
+                  hints.performance_mode: hints.PerformanceMode.LATENCY}
+        self.compiled = core.compile_model(core.read_model(onnx_path), "CPU", config)
+        self.request = self.compiled.create_infer_request()
+        self.feed = {p.get_any_name(): inputs[p.get_any_name()] for p in self.compiled.inputs}
+        index = {}
+        for i, p in enumerate(self.compiled.outputs):
+            for n in p.get_names():
+                index[n] = i
+        self.order = [index[n] for n in output_names]
+        self.streams = self.compiled.get_property("NUM_STREAMS")
+        self.threads = self.compiled.get_property("INFERENCE_NUM_THREADS")
+
+    def call(self):
+        self.request.infer(self.feed, share_inputs=True, share_outputs=True)
+
+    def outputs(self):
+        return [self.request.get_output_tensor(i).data.copy() for i in self.order]
+
+    def close(self):
+        self.request = self.compiled = None
+
+
+class TorchEngine(Engine):
+    name = "torch"
+
+    def __init__(self, net, inputs, input_names):
+        import torch
+        self.net = net
+        self.args = tuple(torch.from_numpy(inputs[n]) for n in input_names)
+        self.result = None
+
+    def call(self):                       # the caller holds torch.inference_mode()
+        self.result = self.net(*self.args)
+
+    def outputs(self):
+        return [t.detach().numpy() for t in self.result]
 
 
 # ----------------------------------------------------------------------------- one config
 
-def config(name, defines):
-    """(reference module, config) for a model and its -D list; batch defaults to 1."""
-    ref = importlib.import_module(f"{name}_ref")
-    cfg = common.parse_defines(["batch=1"] + list(defines), ref.DEFAULTS,
-                               getattr(ref, "ALIASES", None))
-    if name == "igpt":
-        hd = cfg["dim"] // cfg["heads"]
-        if int(hd ** 0.5) ** 2 != hd:
-            # transformers 4.44.2 ImageGPTAttention divides the scores by
-            # torch_float(head_dim ** 0.5), which is int(sqrt(head_dim)) in eager mode (but
-            # the float sqrt while tracing, i.e. in the ONNX export). Eager torch then
-            # disagrees with models/igpt.tg and with ONNX unless head_dim is a perfect square.
-            raise SystemExit(f"error: igpt head_dim = dim / heads = {hd} is not a perfect "
-                             "square: transformers' eager ImageGPT scales by "
-                             "1/int(sqrt(head_dim)) there (see tests/reference/README.md)")
-    return ref, cfg
+def disagreement(actual, expected):
+    """Relative L2 for floats (inf if not finite or another shape), mismatch rate for ints."""
+    import numpy as np
+    a, e = np.asarray(actual), np.asarray(expected)
+    if a.shape != e.shape:
+        return float("inf")
+    if np.issubdtype(e.dtype, np.integer):
+        return float(np.mean(a.astype(np.int64) != e.astype(np.int64))) if e.size else 0.0
+    if not np.all(np.isfinite(a)):
+        return float("inf")
+    den = float(np.linalg.norm(e.astype(np.float64).ravel()))
+    num = float(np.linalg.norm((a.astype(np.float64) - e).ravel()))
+    return num / den if den else num
 
 
-def bench(name, defines, args, work):
-    ref, cfg = config(name, defines)
-    desc = describe(name, cfg)
-    case = os.path.join(work, f"{name}_" + re.sub(r"[^0-9A-Za-z]+", "_", desc))
-    os.makedirs(case, exist_ok=True)
-    log(f"== {name} {desc} ({case})")
+def run_cmd(cmd, verbose):
+    if verbose:
+        log("   $ " + shlex.join(cmd))
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"exit {p.returncode}: {shlex.join(cmd[:2])}\n{p.stdout.strip()}")
+    return p.stdout
+
+
+def bench_config(job, args, ctx, work):
+    """Result dict of one model/config (see --json); never raises for an engine's failure."""
+    import numpy as np
+    import torch
+
+    from check_model import MODELS
+    model, label, desc, defines = job
+    ref_name, tg_name = MODELS[model]
+    ref = importlib.import_module(ref_name)
+    cfg = ctx["common"].parse_defines(defines, ref.DEFAULTS, getattr(ref, "ALIASES", None))
+    result = {"model": model, "label": label, "description": desc, "config": cfg,
+              "engines": {e: {"status": "not requested"} for e in ENGINES}}
+    case = os.path.join(work, f"{len(os.listdir(work)):02d}_{model}")
+    log(f"== {model}: {label} ({desc}) in {case}")
 
     t0 = time.time()
     ref.generate(case, cfg, args.seed)
-    log(f"   reference case written ({time.time() - t0:.1f} s)")
-    with open(os.path.join(case, "config.txt")) as f:
-        flags = [tok for line in f for tok in shlex.split(line)]
+    result["case_s"] = round(time.time() - t0, 2)
+    flags = [t for line in open(os.path.join(case, "config.txt")) for t in shlex.split(line)]
+    result["flags"] = flags
     inputs = {n: np.load(os.path.join(case, f"{n}.npy")) for n in ref.INPUTS}
     outputs = list(ref.OUTPUTS)
+    weights = os.path.join(case, "weights.safetensors")
+    log(f"   reference case {result['case_s']:.1f} s: {' '.join(flags)}")
 
+    engines, status = {}, result["engines"]
+
+    def fail(name, kind, err):
+        status[name] = {"status": kind, "error": err}
+        log(f"   {name}: {kind}: {err}")
+
+    # Tessera first: it is the baseline of every check and ratio.
     tsm = os.path.join(case, "model.tsm")
-    t0 = time.time()
-    run([args.tessera, "compile", os.path.join(ROOT, "models", f"{name}.tg"), "-o", tsm,
-         "--weights", os.path.join(case, "weights.safetensors")] + flags, args.verbose)
-    t_compile = time.time() - t0
-    log(f"   tessera compile {t_compile:.1f} s")
-    in_flags = []
-    for n in ref.INPUTS:
-        in_flags += ["--input", f"{n}={os.path.join(case, n + '.npy')}"]
-    out_flags = []
-    for n in outputs:
-        out_flags += ["--output", f"{n}={os.path.join(case, 'tessera_' + n + '.npy')}"]
-    run([args.tessera_run, tsm] + in_flags + out_flags + ["--threads", str(args.threads)],
-        args.verbose)
-    res = {"tessera": [np.load(os.path.join(case, f"tessera_{n}.npy")) for n in outputs]}
+    try:
+        t0 = time.time()
+        run_cmd([os.path.join(args.build, "bin", "tessera"), "compile",
+                 os.path.join(ROOT, "models", tg_name), "-o", tsm, "--weights", weights] + flags,
+                args.verbose)
+        result["compile_s"] = round(time.time() - t0, 2)
+        log(f"   tessera compile {result['compile_s']:.1f} s")
+        engines["tessera"] = TesseraEngine(ctx["tessera"], tsm, inputs, outputs, args.threads)
+    except Exception as e:                                          # noqa: BLE001
+        fail("tessera", "failed", f"{type(e).__name__}: {e}")
+        result["error"] = "Tessera failed; no peer timed"
+        return result
 
-    model = torch_model(name, ref, cfg, os.path.join(case, "weights.safetensors"))
-    t_in = tuple(torch.from_numpy(inputs[n]) for n in ref.INPUTS)
+    net = None
+    if {"torch", "onnxruntime", "openvino"} & set(args.engines):
+        net = torch_model(model, ref, cfg, weights)
+    if "torch" in args.engines:
+        engines["torch"] = TorchEngine(net, inputs, ref.INPUTS)
+    onnx_peers = [e for e in ("onnxruntime", "openvino") if e in args.engines]
+    if onnx_peers:
+        onnx_path = os.path.join(case, "model.onnx")
+        t_in = [torch.from_numpy(inputs[n]) for n in ref.INPUTS]
+        try:
+            exporter, secs = export_onnx(net, t_in, (ref.INPUTS, outputs), onnx_path, args.opset)
+            result["onnx"] = {"exporter": exporter, "opset": args.opset, "export_s": round(secs, 2)}
+            log(f"   onnx export ({exporter}, opset {args.opset}) {secs:.1f} s")
+        except Exception as e:                                      # noqa: BLE001
+            result["onnx"] = {"error": str(e)}
+            for name in onnx_peers:
+                fail(name, "failed", f"ONNX export failed ({e})")
+            onnx_peers = []
+        for name in onnx_peers:
+            try:
+                engines[name] = (OrtEngine(onnx_path, inputs, outputs, args.threads, args.spin)
+                                 if name == "onnxruntime" else
+                                 OpenVinoEngine(ctx["ov_core"], onnx_path, inputs, outputs,
+                                                args.threads))
+            except Exception as e:                                  # noqa: BLE001
+                fail(name, "failed", f"{type(e).__name__}: {first_line(e)}")
+        if "openvino" in engines:
+            result["openvino"] = {"NUM_STREAMS": str(engines["openvino"].streams),
+                                  "INFERENCE_NUM_THREADS": str(engines["openvino"].threads)}
 
-    def torch_fn():
-        with torch.inference_mode():
-            return model(*t_in)
+    # One run of each for the check (it also warms up the engines the check passes).
+    order = [e for e in ENGINES if e in engines]
+    with torch.inference_mode():
+        for name in order:
+            try:
+                engines[name].call()
+            except Exception as e:                                  # noqa: BLE001
+                fail(name, "failed", f"first run: {type(e).__name__}: {first_line(e)}")
+                if name == "tessera":
+                    result["error"] = "Tessera failed; no peer timed"
+                    return result
+                engines.pop(name).close()
+    base = engines["tessera"].outputs()
+    for name in [e for e in order if e in engines and e != "tessera"]:
+        errs = {o: disagreement(a, b) for o, a, b in zip(outputs, engines[name].outputs(), base)}
+        status[name] = {"rel_l2": errs}
+        text = ", ".join(f"{o} {v:.1e}" for o, v in errs.items())
+        if not all(v < args.tol for v in errs.values()):
+            fail(name, "disagrees", f"with Tessera (tolerance {args.tol:g}): {text}")
+            status[name]["rel_l2"] = errs
+            engines.pop(name).close()
+        else:
+            log(f"   {name} vs tessera: {text}")
 
-    out = torch_fn()
-    out = out if isinstance(out, tuple) else (out,)
-    res["torch"] = [common.to_numpy(o) for o in out]
-
-    # ONNX export of the whole model (for iGPT including the palette argmin).
-    import onnxruntime as ort
-    onnx_path = os.path.join(case, "model.onnx")
-    t0 = time.time()
-    with torch.no_grad():
-        torch.onnx.export(model, t_in, onnx_path, input_names=list(ref.INPUTS),
-                          output_names=outputs, opset_version=args.opset,
-                          do_constant_folding=True)
-    log(f"   onnx export (opset {args.opset}) {time.time() - t0:.1f} s")
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = args.threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
-    feed = {n: inputs[n] for n in ref.INPUTS}
-
-    def ort_fn():
-        return sess.run(outputs, feed)
-
-    res["onnxruntime"] = list(ort_fn())
-
-    # Agreement, pairwise, every output.
-    errors = []
-    ok = True
-    for a, b in (("tessera", "torch"), ("onnxruntime", "torch"), ("tessera", "onnxruntime")):
-        for i, n in enumerate(outputs):
-            e = common.rel_l2(res[a][i], res[b][i])
-            if not np.all(np.isfinite(res[a][i])):
-                e = float("inf")
-            errors.append(f"{n} {a}/{b} {e:.1e}")
-            ok &= e < args.tol
-    log("   rel L2: " + ", ".join(errors))
-    if not ok:
-        log(f"error: outputs disagree (tolerance {args.tol}); files kept in {case}")
-        return None, errors
-
-    rows = []
-    t0 = time.time()
-    s = time_tessera(args.tessera_run, tsm, in_flags, args.iterations, args.warmup,
-                     args.threads, args.verbose)
-    log(f"   tessera     {time.time() - t0:6.1f} s: " + " ".join(f"{x:.1f}" for x in s))
-    rows.append(("tessera", *summarize(s)))
-    time.sleep(0.5)
-    t0 = time.time()
-    s = time_callable(ort_fn, args.iterations, args.warmup)
-    log(f"   onnxruntime {time.time() - t0:6.1f} s: " + " ".join(f"{x:.1f}" for x in s))
-    rows.append(("onnxruntime", *summarize(s)))
-    sess = None  # frees the session and its thread pool before torch runs
-    time.sleep(0.5)
-    t0 = time.time()
-    s = time_callable(torch_fn, args.iterations, args.warmup)
-    log(f"   torch       {time.time() - t0:6.1f} s: " + " ".join(f"{x:.1f}" for x in s))
-    rows.append(("torch", *summarize(s)))
-    if not args.keep:
-        shutil.rmtree(case, ignore_errors=True)
-    base = rows[0][1]
-    return [(name, desc, r, med, mn, med / base) for r, med, mn in rows], errors
+    timed = [e for e in order if e in engines]
+    samples = time_interleaved([engines[e] for e in timed], args.warmup, args.iterations)
+    for e in timed:
+        engines[e].close()
+    base_median = statistics.median(samples["tessera"])
+    for name in timed:
+        s = samples[name]
+        entry = status.setdefault(name, {})
+        entry.update(status="timed", samples_ms=[round(x, 4) for x in s],
+                     median_ms=statistics.median(s), min_ms=min(s),
+                     ratio=statistics.median(s) / base_median)
+        log(f"   {name:12s} median {entry['median_ms']:9.3f} ms  min {entry['min_ms']:9.3f} ms"
+            f"  ratio {entry['ratio']:.2f}")
+    return result
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="\n".join(__doc__.splitlines()[2:]))
-    ap.add_argument("--model", choices=MODELS)
-    ap.add_argument("--preset", choices=sorted(PRESETS))
+def time_interleaved(engines, warmup, rounds):
+    """{engine name: [ms per timed call]}: every engine gets the same number of warm-up calls
+    and one timed call per round, with the order rotated each round so that none is always
+    first (after the Python work between calls) or last."""
+    import torch
+    k = len(engines)
+    samples = {e.name: [] for e in engines}
+    clock = time.perf_counter
+    with torch.inference_mode():
+        for r in range(warmup):
+            for e in engines[r % k:] + engines[:r % k]:
+                e.call()
+        for r in range(rounds):
+            for e in engines[r % k:] + engines[:r % k]:
+                t0 = clock()
+                e.call()
+                t1 = clock()
+                samples[e.name].append((t1 - t0) * 1e3)
+    return samples
+
+
+# ----------------------------------------------------------------------------- report
+
+def machine_info(args):
+    import importlib.metadata as md
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    versions = {"python": sys.version.split()[0]}
+    for p in PACKAGES:
+        try:
+            versions[p] = md.version(p)
+        except md.PackageNotFoundError:
+            versions[p] = "not installed"
+
+    def git(*a):
+        p = subprocess.run(["git", "-C", ROOT] + list(a), stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+        return p.stdout.strip() if p.returncode == 0 else ""
+
+    return {"cpu": cpu, "cores": os.cpu_count(), "versions": versions,
+            "commit": git("rev-parse", "HEAD") or "?",
+            "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "library": os.path.join(args.build, "lib", "libtessera_runtime.so"),
+            "library_mtime": time.strftime(
+                "%Y-%m-%d %H:%M:%S UTC",
+                time.gmtime(os.path.getmtime(os.path.join(args.build, "lib",
+                                                          "libtessera_runtime.so"))))}
+
+
+def fma_peak(args):
+    out = run_cmd([os.path.join(args.build, "bin", "tessera-peak"), "--json", "--threads",
+                   str(args.threads)], args.verbose)
+    return json.loads(out)
+
+
+def fmt_ms(x):
+    return f"{x:.0f}" if x >= 100 else f"{x:.1f}" if x >= 10 else f"{x:.2f}"
+
+
+def cell(entry, engine):
+    st = entry.get("status")
+    if st == "timed":
+        text = f"{fmt_ms(entry['median_ms'])} / {fmt_ms(entry['min_ms'])}"
+        return text if engine == "tessera" else f"{text} ({entry['ratio']:.2f})"
+    if st == "disagrees":
+        worst = max(entry["rel_l2"].values())
+        return f"disagrees ({worst:.1e}), not timed"
+    if st == "failed":
+        err = entry.get("error", "")
+        return "ONNX export failed" if "ONNX export failed" in err else "failed (see below)"
+    return "not run" if st == "not requested" else st
+
+
+def report(run, args):
+    lines = []
+    env = run["environment"]
+    peak = run.get("fma_peak") or {}
+    la = run["load_average"]
+    dirty = " (with uncommitted changes)" if env["dirty"] else ""
+    lines.append(f"Command: `{run['command']}` (commit {env['commit'][:10]}{dirty}, "
+                 f"{run['date']}).")
+    lines.append(f"Machine: {env['cores']} cores, {env['cpu']}; FMA peak "
+                 f"{peak.get('gflops_all_threads', '?')} GFLOP/s on {peak.get('threads', '?')} "
+                 f"threads ({peak.get('gflops_1_thread', '?')} on 1; {peak.get('vector_bits', '?')}"
+                 "-bit vectors; `build/bin/tessera-peak --json`, this run).")
+    lines.append(f"Load average (1, 5, 15 min) {', '.join(f'{x:.2f}' for x in la['before'])} "
+                 f"before, {', '.join(f'{x:.2f}' for x in la['after'])} after.")
+    v = env["versions"]
+    lines.append("Versions: " + ", ".join(f"{k} {v[k]}" for k in v) + ".")
+    lines.append(f"Threads {args.threads} per engine ({'default spinning' if args.spin else 'passive waits'}), "
+                 f"batch 1, {args.warmup} warm-up calls then {args.iterations} interleaved rounds "
+                 "(one timed call per engine per round, order rotated). Cells: median / min ms "
+                 "(ratio = engine median / Tessera median; above 1: Tessera faster). Outputs "
+                 f"checked against Tessera first (relative L2 < {args.tol:g}).")
+    lines.append("")
+    engines = [e for e in ENGINES if e in args.engines]
+    lines.append("| model | config | " + " | ".join(ENGINE_TITLES[e] for e in engines) + " |")
+    lines.append("|---|---|" + "---|" * len(engines))
+    notes = []
+    for res in run["results"]:
+        cells = [cell(res["engines"][e], e) for e in engines]
+        lines.append(f"| {res['label']} | {res['description']} | " + " | ".join(cells) + " |")
+        for e in engines:
+            entry = res["engines"][e]
+            if entry.get("status") in ("failed", "disagrees"):
+                notes.append(f"- {res['label']}, {ENGINE_TITLES[e]}: {entry['status']}: "
+                             f"{entry.get('error', '')}".rstrip())
+        if "error" in res:
+            notes.append(f"- {res['label']}: {res['error']}")
+    agree = []
+    for res in run["results"]:
+        errs = [x for e in engines for x in res["engines"][e].get("rel_l2", {}).values()
+                if res["engines"][e].get("status") == "timed"]
+        if errs:
+            agree.append(max(errs))
+    lines.append("")
+    if agree:
+        lines.append(f"Timed engines agreed with Tessera within {max(agree):.1e} "
+                     "(largest relative L2 or mismatch rate of any output).")
+    exporters = sorted({r["onnx"]["exporter"] for r in run["results"]
+                        if r.get("onnx", {}).get("exporter")})
+    if exporters:
+        lines.append(f"ONNX files from torch.onnx.export ({', '.join(exporters)} exporter, "
+                     f"opset {args.opset}).")
+    if notes:
+        lines.append("")
+        lines += [n.replace("\n", " ") for n in notes]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- main
+
+def parse_args(argv):
+    doc = __doc__.splitlines()
+    ap = argparse.ArgumentParser(description=doc[0], epilog="\n".join(doc[2:]),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", choices=("vit", "igpt", "detr", "lambda_resnet", "ttsr", "fpt",
+                                        "lambda"),
+                    help="one model (configs: tests/reference/<model>_ref.py; lambda = "
+                         "models/lambda_layer.tg)")
+    ap.add_argument("--preset", choices=("all", "smoke"),
+                    help="all: the six models at their full published configs; smoke: their "
+                         "tiny test configs")
     ap.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME=VALUE",
-                    help="config override (names of tests/reference/<model>_ref.py); "
-                         "batch defaults to 1")
-    ap.add_argument("--iterations", type=int, default=10, help="timed runs (default 10)")
-    ap.add_argument("--warmup", type=int, default=1,
-                    help="untimed runs first (default 1; for tessera: per process)")
-    ap.add_argument("--threads", type=int, default=os.cpu_count(),
-                    help=f"threads of every runtime (default {os.cpu_count()} = cores)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--opset", type=int, default=17)
-    ap.add_argument("--tol", type=float, default=1e-3, help="relative L2 bound (default 1e-3)")
-    ap.add_argument("--tessera", default=os.path.join(ROOT, "build", "bin", "tessera"))
-    ap.add_argument("--tessera-run", default=os.path.join(ROOT, "build", "bin", "tessera-run"))
-    ap.add_argument("--keep", metavar="DIR", help="keep cases (weights, .tsm, .onnx) in DIR")
-    ap.add_argument("--system-blas", action="store_true",
-                    help="do not put Debian's OpenBLAS (libopenblas0-openmp) under torch")
+                    help="config override for --model (batch defaults to 1)")
+    ap.add_argument("--engines", default=",".join(ENGINES),
+                    help=f"comma-separated subset of {','.join(ENGINES)} (tessera is the "
+                         "baseline and always needed)")
+    ap.add_argument("--threads", type=int, default=2, help="threads of every engine (2)")
+    ap.add_argument("--iterations", type=int, default=10, help="timed rounds N (10)")
+    ap.add_argument("--warmup", type=int, default=3, help="warm-up calls W per engine (3)")
+    ap.add_argument("--tol", type=float, default=1e-3,
+                    help="largest relative L2 (or integer mismatch rate) vs Tessera (1e-3)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of weights and inputs (0)")
+    ap.add_argument("--opset", type=int, default=18, help="ONNX opset (18)")
+    ap.add_argument("--spin", action="store_true",
+                    help="let torch's OpenMP and ONNX Runtime's workers spin between calls "
+                         "(their defaults) instead of waiting passively")
+    ap.add_argument("--keep", metavar="DIR", help="keep the cases (weights, .tsm, .onnx) in DIR")
+    ap.add_argument("--json", metavar="FILE", help="write machine-readable results to FILE")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"),
+                    help="build directory with bin/tessera, bin/tessera-peak and "
+                         "lib/libtessera_runtime.so (build/)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print the commands")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if bool(args.model) == bool(args.preset):
         ap.error("give exactly one of --model and --preset")
     if args.preset and args.defines:
-        ap.error("-D cannot be combined with --preset")
+        ap.error("-D goes with --model, not --preset")
     if args.iterations < 1 or args.warmup < 0 or args.threads < 1:
         ap.error("--iterations and --threads must be >= 1, --warmup >= 0")
+    args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = set(args.engines) - set(ENGINES)
+    if unknown:
+        ap.error(f"unknown engine(s) {', '.join(sorted(unknown))}; known: {', '.join(ENGINES)}")
+    if "tessera" not in args.engines:
+        ap.error("--engines must include tessera (the baseline of the checks and ratios)")
+    args.build = os.path.abspath(args.build)
+    return args
 
-    jobs = PRESETS[args.preset] if args.preset else [(args.model, args.defines)]
-    for name, defines in jobs:
-        config(name, defines)               # config errors before any work
 
-    torch.set_num_threads(args.threads)
-    torch.set_num_interop_threads(1)
-    import onnxruntime as ort
-    import timm
-    import transformers
-    print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; {os.cpu_count()} cores "
-          f"({open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}); "
-          f"threads {args.threads}, warm-up {args.warmup}, iterations {args.iterations}; "
-          f"load average {os.getloadavg()[0]:.2f}")
-    print(f"# torch {torch.__version__}, onnxruntime {ort.__version__}, timm {timm.__version__}, "
-          f"transformers {transformers.__version__}, numpy {np.__version__}, "
-          f"onnx opset {args.opset}")
+@contextlib.contextmanager
+def stdout_to_stderr():
+    """Keeps stdout for the report: the exporters and runtimes print progress there, some of
+    it from C++, so the file descriptor itself is redirected."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
     try:
-        head = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              text=True).stdout.strip()
-    except OSError:
-        head = "?"
-    print(f"# tessera: checkout {head or '?'}, {args.tessera} built "
-          f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(os.path.getmtime(args.tessera)))}")
-    blas = torch_blas()
-    print(f"# torch BLAS: {blas}; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '')}")
-    if "netlib" in blas:
-        log("warning: torch runs on netlib's reference BLAS; for a meaningful torch row: "
-            "apt-get install libopenblas0-openmp (see tests/reference/README.md)")
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
-    work = args.keep or tempfile.mkdtemp(prefix="tessera_peers_")
-    table, failed = [], False
-    for name, defines in jobs:
-        rows, _ = bench(name, defines, args, work)
-        if rows is None:
-            failed = True
-            continue
-        table += rows
-    if not args.keep and not failed:
-        shutil.rmtree(work, ignore_errors=True)
 
-    w = max([len(r[1]) for r in table] + [6])
-    print(f"{'model':6s} {'config':{w}s} {'runtime':12s} {'median ms':>10s} {'min ms':>10s} "
-          f"{'ratio':>6s}")
-    for name, desc, rt, med, mn, ratio in table:
-        print(f"{name:6s} {desc:{w}s} {rt:12s} {med:10.2f} {mn:10.2f} {ratio:6.2f}")
-    print("# ratio = runtime median / tessera median (> 1: Tessera is faster); "
-          f"load average at the end {os.getloadavg()[0]:.2f}")
-    return 1 if failed else 0
+def main(argv):
+    args = parse_args(argv)
+    if not args.spin:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # read when libgomp loads
+    sys.path.insert(0, REF_DIR)
+    jobs = jobs_for(args)
+
+    with stdout_to_stderr():
+        import torch
+        torch.set_num_threads(args.threads)
+        torch.set_num_interop_threads(1)
+        import common
+        for model, _, _, defines in jobs:         # config errors before any work
+            from check_model import MODELS
+            ref = importlib.import_module(MODELS[model][0])
+            check_config(model, common.parse_defines(defines, ref.DEFAULTS,
+                                                     getattr(ref, "ALIASES", None)))
+        ctx = {"common": common,
+               "tessera": TesseraRuntime(os.path.join(args.build, "lib",
+                                                      "libtessera_runtime.so"))}
+        if "openvino" in args.engines:
+            import openvino
+            ctx["ov_core"] = openvino.Core()
+
+        command = shlex.join([os.path.relpath(os.path.abspath(__file__), ROOT)] + argv)
+        run = {"command": command, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+               "threads": args.threads, "warmup": args.warmup, "iterations": args.iterations,
+               "tol": args.tol, "spin": args.spin, "engines": args.engines,
+               "environment": machine_info(args),
+               "load_average": {"before": list(os.getloadavg())}}
+        log(f"# load average {run['load_average']['before']}; OMP_WAIT_POLICY="
+            f"{os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
+        try:
+            run["fma_peak"] = fma_peak(args)
+        except Exception as e:                                      # noqa: BLE001
+            log(f"warning: tessera-peak failed: {e}")
+        log(f"# FMA peak: {run.get('fma_peak')}")
+
+        work = args.keep or tempfile.mkdtemp(prefix="tessera_peers_")
+        os.makedirs(work, exist_ok=True)
+        run["results"] = []
+        t_start = time.time()
+        try:
+            for job in jobs:
+                run["results"].append(bench_config(job, args, ctx, work))
+        finally:
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+        run["load_average"]["after"] = list(os.getloadavg())
+        run["wall_s"] = round(time.time() - t_start, 1)
+        log(f"# {run['wall_s']:.0f} s; load average {run['load_average']['after']}")
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(run, f, indent=1)
+    print(report(run, args))
+    ok = all(e.get("status") in ("timed", "not requested")
+             for r in run["results"] for e in r["engines"].values())
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    reexec_in_venv()
+    sys.exit(main(sys.argv[1:]))

@@ -156,3 +156,65 @@ func.func @kept_apart(%x: memref<4x16xf32> {tess.input = "x"},
   }
   return
 }
+
+// Batch-norm after a convolution-like GEMM: the scale and shift are computed from the
+// parameters between the contraction and its consumers. Both computations move before the
+// kernel (the second stage's shift too, although it is computed before the first stage), the
+// scale and shift are read as per-column vectors through views without their unit dims.
+// CHECK-LABEL: func.func @bn_epilogue
+// CHECK: linalg.generic {{.*}} ins(%arg2 :
+// CHECK: linalg.generic {{.*}} ins(%arg3 :
+// CHECK: memref.collapse_shape
+// CHECK: scf.parallel
+// CHECK: arith.mulf {{.*}} : vector<16xf32>
+// CHECK: arith.addf {{.*}} : vector<16xf32>
+// CHECK: vector.store
+// CHECK: tess.kernel = "gemm"
+// CHECK-NOT: linalg.generic
+// CHECK: return
+#pc = affine_map<(d0, d1) -> (d1, 0)>
+#v = affine_map<(d0) -> (d0)>
+func.func @bn_epilogue(%x: memref<4x16xf32> {tess.input = "x"},
+                       %w: memref<16x32xf32> {tess.input = "w"},
+                       %g: memref<32xf32> {tess.param = "g"},
+                       %h: memref<32xf32> {tess.param = "h"},
+                       %y: memref<4x32xf32> {tess.output = "y"}) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<4x32xf32>)
+  linalg.generic {indexing_maps = [#x, #kn, #o], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<4x16xf32>, memref<16x32xf32>) outs(%y : memref<4x32xf32>) {
+  ^bb0(%a: f32, %c: f32, %acc: f32):
+    %m = arith.mulf %a, %c : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  %scale = memref.alloc() : memref<32xf32>
+  linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]}
+      ins(%g : memref<32xf32>) outs(%scale : memref<32xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = math.rsqrt %a : f32
+    linalg.yield %r : f32
+  }
+  %shift = memref.alloc() : memref<32xf32>
+  linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]}
+      ins(%h : memref<32xf32>) outs(%shift : memref<32xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.negf %a : f32
+    linalg.yield %r : f32
+  }
+  %s2 = memref.expand_shape %scale [[0, 1]] output_shape [32, 1] : memref<32xf32> into memref<32x1xf32>
+  %h2 = memref.expand_shape %shift [[0, 1]] output_shape [32, 1] : memref<32xf32> into memref<32x1xf32>
+  linalg.generic {indexing_maps = [#id, #pc, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%y, %s2 : memref<4x32xf32>, memref<32x1xf32>) outs(%y : memref<4x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.mulf %a, %b : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#id, #pc, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%y, %h2 : memref<4x32xf32>, memref<32x1xf32>) outs(%y : memref<4x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.addf %a, %b : f32
+    linalg.yield %r : f32
+  }
+  return
+}

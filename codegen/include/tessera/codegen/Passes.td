@@ -202,6 +202,22 @@ def TransposeAttentionKeys : Pass<"tessera-transpose-attention-keys", "mlir::fun
   ];
 }
 
+def ComputeIntoPadding : Pass<"tessera-compute-into-padding", "mlir::func::FuncOp"> {
+  let summary = "Compute values straight into the interior of the padded buffer they are copied to";
+  let description = [{
+    Zero (or -inf) padding bufferizes to a fill of the padded buffer and a copy of the value
+    into its interior: a convolution's or pooling's input is written twice more than needed.
+    When a fresh buffer is used only before such a copy (no views of it, dead after), every
+    op writing or reading it uses the interior view of the padded buffer instead, the fill of
+    the padded buffer moves before them, and it shrinks to the slabs around the interior.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::linalg::LinalgDialect"];
+  let statistics = [
+    Statistic<"numFolded", "folded-copies", "Copies into padded buffers removed">,
+    Statistic<"numBorders", "border-fills", "Padding fills reduced to the border">,
+  ];
+}
+
 def FuseRows : Pass<"tessera-fuse-rows", "mlir::func::FuncOp"> {
   let summary = "Run consecutive ops that exchange data row by row as one loop over rows";
   let description = [{
