@@ -694,5 +694,35 @@ TEST_F(E2ETest, AttentionCausalBiases) {
     })mlir"));
 }
 
+// Long key sequences: several key chunks of the attention kernel (online rescaling across
+// chunks), head sizes that are not multiples of the vector width, a partial last query tile,
+// a per-key bias, and scores large enough that the running maximum changes between chunks.
+TEST_F(E2ETest, AttentionLongKeys) {
+  CheckOptions o;
+  o.inputRanges = {{"q", {-3, 3}}, {"k", {-3, 3}}, {"b", {-4, 4}}};
+  check(fromMLIR(R"mlir(
+    func.func @g(%q: tensor<2x50x24xf32> {tess.input = "q"}, %k: tensor<2x700x24xf32> {tess.input = "k"},
+                 %v: tensor<2x700x20xf32> {tess.input = "v"}, %b: tensor<700xf32> {tess.input = "b"})
+                 -> (tensor<2x50x20xf32> {tess.output = "y"}) {
+      %e = tensor.empty() : tensor<2x50x20xf32>
+      %o = tess.attention %q, %k, %v bias(%b : tensor<700xf32>) init(%e) {scale = 0.2 : f64}
+        : tensor<2x50x24xf32>, tensor<2x700x24xf32>, tensor<2x700x20xf32>, tensor<2x50x20xf32> -> tensor<2x50x20xf32>
+      return %o : tensor<2x50x20xf32>
+    })mlir"), o);
+}
+
+TEST_F(E2ETest, AttentionLongCausal) {
+  CheckOptions o;
+  o.inputRanges = {{"q", {-2, 2}}, {"k", {-2, 2}}};
+  check(fromMLIR(R"mlir(
+    func.func @g(%q: tensor<1x600x16xf32> {tess.input = "q"}, %k: tensor<1x600x16xf32> {tess.input = "k"},
+                 %v: tensor<1x600x32xf32> {tess.input = "v"}) -> (tensor<1x600x32xf32> {tess.output = "y"}) {
+      %e = tensor.empty() : tensor<1x600x32xf32>
+      %o = tess.attention %q, %k, %v init(%e) {causal = true, scale = 0.5 : f64}
+        : tensor<1x600x16xf32>, tensor<1x600x16xf32>, tensor<1x600x32xf32>, tensor<1x600x32xf32> -> tensor<1x600x32xf32>
+      return %o : tensor<1x600x32xf32>
+    })mlir"), o);
+}
+
 } // namespace
 } // namespace tessera::e2e
