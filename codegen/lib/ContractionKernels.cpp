@@ -49,6 +49,10 @@ struct Plan {
   /// Row chunks per column block (tasks = column blocks x chunks) and register blocks per
   /// chunk.
   int64_t chunks = 1, blocksPerChunk = 1;
+  /// Tasks are row chunks that each walk every column block (rhs small enough to stay in
+  /// cache, rows many): a block of lhs rows is reused for all columns from L1 instead of
+  /// being streamed once per column block.
+  bool rowsOuter = false;
   /// Where the accumulators start: a constant, a broadcast operand, or the output's contents.
   enum { FromOutput, FromConstant, FromOperand } init = FromOutput;
   Value initConstant;
@@ -273,14 +277,27 @@ struct ContractionKernelsPass
     plan.rows = c->m.empty() ? 1
                 : rowBlock ? int64_t(rowBlock)
                            : tessera::codegen::chooseRows(vectors, plan.lanes);
-    // Enough tasks for every thread: split the rows when column blocks are few.
-    int64_t tasks = ceilDiv(n, plan.columns);
-    for (unsigned d : c->outer)
-      tasks *= c->ranges[d];
-    int64_t rowBlocks = ceilDiv(c->rows(), plan.rows);
-    plan.chunks = tasks >= minTasks ? 1 : std::min(rowBlocks, ceilDiv(minTasks, tasks));
-    plan.blocksPerChunk = ceilDiv(rowBlocks, plan.chunks);
-    plan.chunks = ceilDiv(rowBlocks, plan.blocksPerChunk);
+    int64_t reductionSize = 1;
+    for (unsigned d : c->reductions)
+      reductionSize *= c->ranges[d];
+    int64_t panelCount = ceilDiv(n, plan.columns);
+    int64_t rhsBytes = reductionSize * panelCount * plan.columns * 4;
+    int64_t rowBlockCount = ceilDiv(c->rows(), plan.rows);
+    if (rowsOuterMaxRhsBytes > 0 && panelCount > 1 && rhsBytes <= rowsOuterMaxRhsBytes &&
+        rowBlockCount >= 4 * minTasks) {
+      plan.rowsOuter = true;
+      // Tasks of about 16 register blocks, at least min-tasks of them.
+      plan.blocksPerChunk = std::max<int64_t>(1, std::min<int64_t>(16, rowBlockCount / minTasks));
+      plan.chunks = ceilDiv(rowBlockCount, plan.blocksPerChunk);
+    } else {
+      // Enough tasks for every thread: split the rows when column blocks are few.
+      int64_t tasks = panelCount;
+      for (unsigned d : c->outer)
+        tasks *= c->ranges[d];
+      plan.chunks = tasks >= minTasks ? 1 : std::min(rowBlockCount, ceilDiv(minTasks, tasks));
+      plan.blocksPerChunk = ceilDiv(rowBlockCount, plan.chunks);
+      plan.chunks = ceilDiv(rowBlockCount, plan.blocksPerChunk);
+    }
     OpOperand *out = op.getDpsInitOperand(0);
     AffineMap outMap = op.getMatchingIndexingMap(out);
     plan.result = out->get();
@@ -707,6 +724,53 @@ struct ContractionKernelsPass
         }
     }
 
+    /// Every column block of one register block of rows (rows-outer order).
+    void allPanels(SmallVector<Value> loops, Value m0, int64_t rows, int64_t panels,
+                   int64_t edgeColumns) {
+      int64_t vectors = plan.columns / plan.lanes;
+      int64_t full = edgeColumns == plan.columns ? panels : panels - 1;
+      if (full > 0) {
+        auto pl = b.create<scf::ForOp>(loc, index(0), index(full), index(1));
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(pl.getBody());
+        Value panel = pl.getInductionVar();
+        block(loops, panel, b.create<arith::MulIOp>(loc, panel, index(plan.columns)), m0, rows,
+              vectors, plan.lanes);
+      }
+      if (full < panels) {
+        int64_t edgeVectors = ceilDiv(edgeColumns, plan.lanes);
+        int64_t edgeLast = edgeColumns - (edgeVectors - 1) * plan.lanes;
+        block(loops, index(panels - 1), index((panels - 1) * plan.columns), m0, rows,
+              edgeVectors, edgeLast);
+      }
+    }
+
+    /// One rows-outer task: the register blocks of row chunk `chunk`, each against every
+    /// column block.
+    void rowsOuterTask(SmallVector<Value> loops, Value chunk, int64_t panels,
+                       int64_t edgeColumns) {
+      Contraction &c = plan.c;
+      int64_t m = c.rows(), rows = plan.rows;
+      int64_t fullEnd = m / rows * rows, rest = m % rows, span = plan.blocksPerChunk * rows;
+      Value start = b.create<arith::MulIOp>(loc, chunk, index(span));
+      Value end = b.create<arith::MinSIOp>(loc, b.create<arith::AddIOp>(loc, start, index(span)),
+                                           index(fullEnd));
+      {
+        auto loop = b.create<scf::ForOp>(loc, start, end, index(rows));
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        allPanels(loops, loop.getInductionVar(), rows, panels, edgeColumns);
+      }
+      if (!rest)
+        return;
+      Value last = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, chunk,
+                                           index(plan.chunks - 1));
+      auto branch = b.create<scf::IfOp>(loc, last, /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(branch.thenBlock());
+      allPanels(loops, index(fullEnd), rest, panels, edgeColumns);
+    }
+
     /// The row blocks of one task: column block `panel`, row chunk `chunk`.
     void task(SmallVector<Value> loops, Value panel, Value chunk, int64_t vectors,
               int64_t lastValid) {
@@ -772,7 +836,8 @@ struct ContractionKernelsPass
       steps.push_back(one);
     }
     lbs.push_back(zero);
-    ubs.push_back(b.create<arith::ConstantIndexOp>(loc, panels * plan.chunks));
+    ubs.push_back(b.create<arith::ConstantIndexOp>(
+        loc, plan.rowsOuter ? plan.chunks : panels * plan.chunks));
     steps.push_back(one);
     auto loop = b.create<scf::ParallelOp>(loc, lbs, ubs, steps);
     bool conv = llvm::any_of(op.getMatchingIndexingMap(op.getDpsInputOperand(c.lhs)).getResults(),
@@ -789,8 +854,11 @@ struct ContractionKernelsPass
       SmallVector<Value> loops(op.getNumLoops(), e.index(0));
       for (auto [i, d] : llvm::enumerate(outer))
         loops[d] = loop.getInductionVars()[i];
-      // Consecutive tasks share a column block: task = panel * chunks + chunk.
       Value taskIndex = loop.getInductionVars().back();
+      if (plan.rowsOuter) {
+        e.rowsOuterTask(loops, taskIndex, panels, edgeColumns);
+      } else {
+      // Consecutive tasks share a column block: task = panel * chunks + chunk.
       Value panel = taskIndex, chunk = e.index(0);
       if (plan.chunks > 1) {
         panel = b.create<arith::DivUIOp>(loc, taskIndex, e.index(plan.chunks));
@@ -809,6 +877,7 @@ struct ContractionKernelsPass
         e.task(loops, panel, chunk, edgeVectors, edgeLast);
         b.setInsertionPointToStart(branch.elseBlock());
         e.task(loops, panel, chunk, vectors, plan.lanes);
+      }
       }
     }
     if (plan.initOp)

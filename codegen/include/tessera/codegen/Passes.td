@@ -173,6 +173,9 @@ def ContractionKernels : Pass<"tessera-contraction-kernels", "mlir::func::FuncOp
     Option<"minTasks", "min-tasks", "int64_t", "16",
            "Fewest parallel tasks per kernel: with fewer column blocks, the rows are split "
            "into chunks too">,
+    Option<"rowsOuterMaxRhsBytes", "rows-outer-max-rhs-bytes", "int64_t", "393216",
+           "Largest packed rhs for which tasks are row chunks walking every column block "
+           "(the rhs stays in L2, each lhs block is reused from L1); 0: never">,
     Option<"fuseEpilogues", "epilogues", "bool", "true",
            "Fold the output's initialization and elementwise consumers into the kernel">,
   ];
