@@ -20,12 +20,41 @@ using namespace mlir;
 
 namespace {
 
+/// A transpose that moves the innermost dimension walks one of its buffers with a large
+/// stride: tiles of 16 x 16 over the two dimensions involved keep both sides in cache lines
+/// that are used whole (NHWC -> NCHW of a 400 x 400 x 64 map: 21 ms untiled).
+std::optional<SmallVector<int64_t>> transposeTiles(linalg::TransposeOp t) {
+  if (!t.hasPureBufferSemantics())
+    return std::nullopt;
+  ArrayRef<int64_t> perm = t.getPermutation();
+  int64_t rank = perm.size();
+  if (rank < 2 || perm.back() == rank - 1)
+    return std::nullopt;
+  auto out = cast<MemRefType>(t.getInit().getType());
+  // Output dims: the innermost, and the one that is the input's innermost.
+  int64_t inner = rank - 1, other = -1;
+  for (int64_t i = 0; i < rank; ++i)
+    if (perm[i] == rank - 1)
+      other = i;
+  if (other < 0 || out.getDimSize(inner) < 32 || out.getDimSize(other) < 32)
+    return std::nullopt;
+  SmallVector<int64_t> sizes(rank, 0);
+  sizes[inner] = 16;
+  sizes[other] = 16;
+  return sizes;
+}
+
 struct TileLoopsPass : tessera::impl::TileLoopsBase<TileLoopsPass> {
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> marked;
     getOperation().walk([&](linalg::LinalgOp op) {
       if (op->hasAttr(tessera::kTileSizesAttr) && op.hasPureBufferSemantics())
         marked.push_back(op);
+      else if (auto t = dyn_cast<linalg::TransposeOp>(op.getOperation()))
+        if (auto sizes = transposeTiles(t))
+          op->setAttr(tessera::kTileSizesAttr,
+                      DenseI64ArrayAttr::get(op->getContext(), *sizes)),
+              marked.push_back(op);
     });
     IRRewriter rewriter(&getContext());
     unsigned tiled = 0;
