@@ -41,3 +41,20 @@ func.func @unmarked(%a: memref<64x128xf32>, %x: memref<128xf32>, %y: memref<64xf
   }
   return
 }
+
+// A transpose moving the innermost dimension is tiled 16 x 16 over the two dims involved;
+// one that keeps it innermost, or is too small, is not.
+// CHECK-LABEL: func.func @nhwc_to_nchw
+// CHECK: scf.parallel ({{.*}}) = ({{.*}}) to (%c64, %c48) step ({{.*}})
+// CHECK: linalg.transpose ins(%{{.*}} : memref<1x4x16x16xf32, {{.*}}>) outs(%{{.*}} : memref<1x16x4x16xf32, {{.*}}>) permutation = [0, 3, 1, 2]
+// CHECK-LABEL: func.func @inner_kept
+// CHECK-NOT: scf.parallel
+// CHECK: linalg.transpose
+func.func @nhwc_to_nchw(%x: memref<1x4x48x64xf32>, %y: memref<1x64x4x48xf32>) attributes {tess.dispatch} {
+  linalg.transpose ins(%x : memref<1x4x48x64xf32>) outs(%y : memref<1x64x4x48xf32>) permutation = [0, 3, 1, 2]
+  return
+}
+func.func @inner_kept(%x: memref<4x48x64xf32>, %y: memref<48x4x64xf32>) attributes {tess.dispatch} {
+  linalg.transpose ins(%x : memref<4x48x64xf32>) outs(%y : memref<48x4x64xf32>) permutation = [1, 0, 2]
+  return
+}

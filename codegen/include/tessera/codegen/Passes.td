@@ -272,7 +272,9 @@ def TileLoops : Pass<"tessera-tile-loops", "mlir::func::FuncOp"> {
     `tess.tile_sizes`, one per loop, 0 for an untiled loop; the attribute survives
     bufferization. This pass tiles each marked op in the dispatch functions: an scf.parallel
     over the tiles of its parallel loops (what workgroups share out), scf.for over the tiles
-    of its reduction loops, and the op on subviews inside.
+    of its reduction loops, and the op on subviews inside. A linalg.transpose that moves the
+    innermost dimension (both dims at least 32) is tiled 16 x 16 over the two dimensions
+    involved, so that both buffers are read and written in whole cache lines.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::memref::MemRefDialect",
                            "mlir::affine::AffineDialect", "mlir::arith::ArithDialect"];
