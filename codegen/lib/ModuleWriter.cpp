@@ -183,9 +183,10 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
       auto shape = runtime::packedShape(panels);
       if (!shape || *shape != runtime::Shape(c.tensor.shape))
         return makeError("internal error: inconsistent packing of '" + c.tensor.name + "'");
+      panels.sourceOffset = uint64_t(c.packing->offset);
       packing = fbs::CreatePanelPacking(fb, fb.CreateVector(c.packing->shape),
                                         fb.CreateVector(panels.permutation), panels.panelDim,
-                                        panels.panel);
+                                        panels.panel, panels.sourceOffset);
     }
     if (c.parameter >= 0 && paramValues.empty()) {
       // The fill is defined on the parameter as declared; packing reorders it afterwards.
@@ -206,7 +207,13 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
       for (int64_t d : c.tensor.shape)
         count *= uint64_t(d);
       bytes.resize(count * sizeof(float));
-      runtime::packPanels(static_cast<const float *>(value.data()), panels,
+      uint64_t sourceCount = 1;
+      for (int64_t d : c.packing->shape)
+        sourceCount *= uint64_t(d);
+      if (panels.sourceOffset + sourceCount > value.numElements())
+        return makeError("internal error: packed block of '" + c.tensor.name +
+                         "' outside the parameter");
+      runtime::packPanels(static_cast<const float *>(value.data()) + panels.sourceOffset, panels,
                           reinterpret_cast<float *>(bytes.data()));
       data = bytes.data();
       size = bytes.size();

@@ -17,24 +17,42 @@ using namespace mlir;
 
 namespace {
 
-/// The parameter argument `v` reinterprets: `v` is the argument or a chain of reshapes of it
-/// that keeps the bytes in row-major order.
-BlockArgument parameterBehind(Value v, func::FuncOp graph) {
+/// Whether `type` is laid out row-major without gaps (any static offset).
+bool isContiguous(MemRefType type) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (!type.hasStaticShape() || failed(getStridesAndOffset(type, strides, offset)) ||
+      ShapedType::isDynamic(offset))
+    return false;
+  int64_t expected = 1;
+  for (int64_t i = type.getRank() - 1; i >= 0; --i) {
+    if (type.getDimSize(i) != 1 && strides[i] != expected)
+      return false;
+    expected *= type.getDimSize(i);
+  }
+  return true;
+}
+
+/// The parameter argument `v` reinterprets, and the element offset where it starts: `v` is
+/// the argument or a chain of reshapes and slices of it that is a contiguous row-major block
+/// of the argument's elements (in_proj_weight[0:dim] of a packed q/k/v projection).
+std::pair<BlockArgument, int64_t> parameterBehind(Value v, func::FuncOp graph) {
   auto type = cast<MemRefType>(v.getType());
-  if (!type.getLayout().isIdentity())
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (!isContiguous(type) || failed(getStridesAndOffset(type, strides, offset)))
     return {};
   while (Operation *def = v.getDefiningOp()) {
-    if (!isa<memref::ExpandShapeOp, memref::CollapseShapeOp>(def))
+    if (!isa<memref::ExpandShapeOp, memref::CollapseShapeOp, memref::SubViewOp>(def))
       return {};
     v = def->getOperand(0);
-    if (!cast<MemRefType>(v.getType()).getLayout().isIdentity())
-      return {};
   }
   auto arg = dyn_cast<BlockArgument>(v);
   if (!arg || arg.getOwner() != &graph.getBody().front() ||
-      !graph.getArgAttr(arg.getArgNumber(), tessera::kParamAttr))
+      !graph.getArgAttr(arg.getArgNumber(), tessera::kParamAttr) ||
+      !cast<MemRefType>(arg.getType()).getLayout().isIdentity())
     return {};
-  return arg;
+  return {arg, offset};
 }
 
 struct PackWeightsPass : tessera::impl::PackWeightsBase<PackWeightsPass> {
@@ -64,13 +82,14 @@ struct PackWeightsPass : tessera::impl::PackWeightsBase<PackWeightsPass> {
         continue;
       OpOperand *rhs = op.getDpsInputOperand(c->rhs);
       AffineMap map = op.getMatchingIndexingMap(rhs);
-      BlockArgument param = parameterBehind(rhs->get(), graph);
+      auto [param, offset] = parameterBehind(rhs->get(), graph);
       if (!param || !map.isProjectedPermutation())
         continue;
       int64_t width =
           panel ? int64_t(panel) : tessera::codegen::chooseColumns(c->ranges[c->n], vectorWidth);
       bool created = false;
-      BlockArgument copy = packedCopy(graph, param, rhs->get(), map, *c, width, created);
+      BlockArgument copy =
+          packedCopy(graph, param, offset, rhs->get(), map, *c, width, created);
       packed += created;
       ++reads;
       // (.., n floordiv panel, ..), then n mod panel last.
@@ -114,7 +133,8 @@ struct PackWeightsPass : tessera::impl::PackWeightsBase<PackWeightsPass> {
     return perm;
   }
 
-  BlockArgument packedCopy(func::FuncOp graph, BlockArgument param, Value view, AffineMap map,
+  BlockArgument packedCopy(func::FuncOp graph, BlockArgument param, int64_t offset, Value view,
+                           AffineMap map,
                            const tessera::codegen::Contraction &c, int64_t panel,
                            bool &created) {
     MLIRContext *ctx = &getContext();
@@ -139,6 +159,7 @@ struct PackWeightsPass : tessera::impl::PackWeightsBase<PackWeightsPass> {
         b.getNamedAttr("permutation", b.getDenseI64ArrayAttr(permutation)),
         b.getNamedAttr("panel_dim", b.getI64IntegerAttr(panelDim)),
         b.getNamedAttr("panel", b.getI64IntegerAttr(panel)),
+        b.getNamedAttr("offset", b.getI64IntegerAttr(offset)),
     });
     // One copy per (parameter, layout).
     unsigned last = 0;

@@ -116,8 +116,9 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
         return graph.emitError("malformed ") << kPackedAttr << " argument", failure();
       if (arg.use_empty())
         continue;
-      PackingInfo info{shape.asArrayRef().vec(), permutation.asArrayRef().vec(),
-                       panelDim.getInt(), panel.getInt()};
+      auto offset = packed.getAs<IntegerAttr>("offset");
+      PackingInfo info{offset ? offset.getInt() : 0, shape.asArrayRef().vec(),
+                       permutation.asArrayRef().vec(), panelDim.getInt(), panel.getInt()};
       roots[arg] = {BufferKind::Constant, uint32_t(program.constants.size())};
       program.constants.push_back({tensorInfo(param.str(), arg.getType()), {},
                                    parameterIndex[param.getValue()], std::move(info)});

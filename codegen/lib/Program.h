@@ -23,8 +23,11 @@ struct TensorInfo {
 };
 
 /// A parameter stored in the contraction kernels' panel layout (runtime/include/tessera/
-/// Packing.h): the parameter viewed as a row-major tensor of `shape`, permuted and paneled.
+/// Packing.h): a contiguous block of the parameter viewed as a row-major tensor of `shape`,
+/// permuted and paneled.
 struct PackingInfo {
+  /// The parameter's elements [offset, offset + prod(shape)) viewed as `shape`.
+  int64_t offset = 0;
   std::vector<int64_t> shape;
   std::vector<int64_t> permutation;
   int64_t panelDim = 0;

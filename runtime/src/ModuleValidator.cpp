@@ -74,6 +74,9 @@ Error validateConstant(const schema::Constant *fb, uint32_t index, const uint8_t
     p.permutation.assign(packing->permutation()->begin(), packing->permutation()->end());
     p.panelDim = packing->panel_dim();
     p.panel = packing->panel();
+    p.sourceOffset = packing->source_offset();
+    if (p.sourceOffset > (uint64_t(1) << 62))
+      return makeError(where, ": packing source offset ", p.sourceOffset, " is out of range");
     if (p.source.size() > Module::kMaxRank)
       return makeError(where, ": packing source has rank ", p.source.size(), " (at most ",
                        Module::kMaxRank, ")");

@@ -162,7 +162,8 @@ Error Session::materializeConstants() {
     pool_.parallelFor(chunks, [&](int64_t chunk) {
       uint64_t first = static_cast<uint64_t>(chunk) * kChunk;
       uint64_t n = std::min(kChunk, count - first);
-      fillSeededUniformF32(out + first, n, c.seed, c.low, c.high, first);
+      uint64_t start = c.packing ? c.packing->sourceOffset : 0;
+      fillSeededUniformF32(out + first, n, c.seed, c.low, c.high, start + first);
     });
     if (c.packing)
       packPanels(out, *c.packing, reinterpret_cast<float *>(generated_[i].data()));

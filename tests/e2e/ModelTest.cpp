@@ -57,5 +57,17 @@ TEST_F(E2ETest, BlockSeededFill) {
         seededFill(7, 0x7e55e7a));
 }
 
+
+// A contraction reading a row block of a parameter (DETR's in_proj_weight[dim:2 dim]) packs
+// that block from its element offset, from the weights file and from the seeded fill alike.
+TEST_F(E2ETest, PackedParameterSlice) {
+  const char *text = R"(
+param w: f32[48, 16]
+graph g(x: f32[5, 16]) -> (y: f32[5, 16]) { return matmul(x, w[16:32], transpose_b = true) }
+)";
+  check(fromDSL("slice.tg", text), seeded(7));
+  check(fromDSL("slice.tg", text), seededFill(7, 99));
+}
+
 } // namespace
 } // namespace tessera::e2e

@@ -28,6 +28,9 @@ struct PanelPacking {
   std::vector<uint32_t> permutation;
   uint32_t panelDim = 0;
   uint32_t panel = 1;
+  // Where the source starts within the parameter it comes from (a seeded fill generates
+  // elements [sourceOffset, sourceOffset + numel(source)) of the parameter).
+  uint64_t sourceOffset = 0;
 };
 
 // The packed shape, or an error when the description is inconsistent (permutation not a
