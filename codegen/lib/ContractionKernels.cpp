@@ -858,26 +858,26 @@ struct ContractionKernelsPass
       if (plan.rowsOuter) {
         e.rowsOuterTask(loops, taskIndex, panels, edgeColumns);
       } else {
-      // Consecutive tasks share a column block: task = panel * chunks + chunk.
-      Value panel = taskIndex, chunk = e.index(0);
-      if (plan.chunks > 1) {
-        panel = b.create<arith::DivUIOp>(loc, taskIndex, e.index(plan.chunks));
-        chunk = b.create<arith::RemUIOp>(loc, taskIndex, e.index(plan.chunks));
-      }
-      int64_t vectors = plan.columns / plan.lanes;
-      if (edgeColumns == plan.columns) {
-        e.task(loops, panel, chunk, vectors, plan.lanes);
-      } else {
-        Value isEdge = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, panel,
-                                               e.index(panels - 1));
-        int64_t edgeVectors = ceilDiv(edgeColumns, plan.lanes);
-        int64_t edgeLast = edgeColumns - (edgeVectors - 1) * plan.lanes;
-        auto branch = b.create<scf::IfOp>(loc, isEdge, /*withElseRegion=*/true);
-        b.setInsertionPointToStart(branch.thenBlock());
-        e.task(loops, panel, chunk, edgeVectors, edgeLast);
-        b.setInsertionPointToStart(branch.elseBlock());
-        e.task(loops, panel, chunk, vectors, plan.lanes);
-      }
+        // Consecutive tasks share a column block: task = panel * chunks + chunk.
+        Value panel = taskIndex, chunk = e.index(0);
+        if (plan.chunks > 1) {
+          panel = b.create<arith::DivUIOp>(loc, taskIndex, e.index(plan.chunks));
+          chunk = b.create<arith::RemUIOp>(loc, taskIndex, e.index(plan.chunks));
+        }
+        int64_t vectors = plan.columns / plan.lanes;
+        if (edgeColumns == plan.columns) {
+          e.task(loops, panel, chunk, vectors, plan.lanes);
+        } else {
+          Value isEdge = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, panel,
+                                                 e.index(panels - 1));
+          int64_t edgeVectors = ceilDiv(edgeColumns, plan.lanes);
+          int64_t edgeLast = edgeColumns - (edgeVectors - 1) * plan.lanes;
+          auto branch = b.create<scf::IfOp>(loc, isEdge, /*withElseRegion=*/true);
+          b.setInsertionPointToStart(branch.thenBlock());
+          e.task(loops, panel, chunk, edgeVectors, edgeLast);
+          b.setInsertionPointToStart(branch.elseBlock());
+          e.task(loops, panel, chunk, vectors, plan.lanes);
+        }
       }
     }
     if (plan.initOp)

@@ -2,8 +2,8 @@
 """Batch-1 CPU latency of Tessera against ONNX Runtime, OpenVINO and PyTorch eager (dev-time).
 
     tools/bench/setup-venv.sh                  # once: the environment (.venv-bench, ~6 GB)
-    tools/bench/peers.py --preset smoke        # tiny configs of every model: seconds
-    tools/bench/peers.py --preset all          # the full published configs: about an hour
+    tools/bench/peers.py --preset smoke        # tiny configs of every model: a minute
+    tools/bench/peers.py --preset all          # the full published configs: long
     tools/bench/peers.py --model vit -D dim=384 -D heads=6 [--engines tessera,onnxruntime]
     options: --threads T (2) --iterations N (10) --warmup W (3) --keep DIR --json FILE --tol X
 
@@ -29,16 +29,22 @@ uses the same pinned versions. For each model/config:
      such and the others are still timed;
   5. every engine's outputs are compared with Tessera's (relative L2 for floats, mismatch rate
      for integers, < --tol, default 1e-3); an engine that disagrees is reported and not timed;
-  6. sampling is the same for every engine: W warm-up calls, then N rounds in which every
-     engine makes exactly one call, timed by time.perf_counter around that call only, the
-     engine order rotated by one each round (interleaved, so a load change on the shared
-     machine hits every engine alike). Median and min per engine, ratio = engine median /
-     Tessera median (> 1: Tessera is faster).
+  6. sampling is the same for every engine: after the check's call, W warm-up calls, then N
+     rounds in which every engine makes exactly one call, timed by time.perf_counter around
+     that call only, the engine order rotated by one each round (interleaved, so a load
+     change on the shared machine hits every engine alike). Median and min per engine,
+     ratio = engine median / Tessera median (> 1: Tessera is faster).
 
-Threads wait passively between calls in every engine by default (OMP_WAIT_POLICY=PASSIVE for
-torch, session.intra_op.allow_spinning=0 for ONNX Runtime; Tessera's pool always blocks),
-because with interleaving one engine's spinning workers would steal the cores from the next
-engine's call; --spin keeps each runtime's own default instead.
+Worker threads wait passively by default: OMP_WAIT_POLICY=PASSIVE for torch (unless set
+already), session.intra_op.allow_spinning=0 for ONNX Runtime, and Tessera's pool always blocks
+(OpenVINO has no such property; its CPU plugin runs as it comes). Spinning saves a peer a wake-up
+per operator, but a worker still spinning after its engine's call takes a core from the next
+engine's call, and since rotation keeps the cyclic order that is always the same engine
+(Tessera follows torch). On this project's shared 2-core machines it also makes torch fight
+other work for the cores. Measured (two smoke runs back to back, load average 3-4 from a
+build): with spinning, the tiny ViT took 4.8 ms in Tessera and 95 ms in torch, the tiny FPT
+1.7 s in torch; waiting passively, 0.63, 1.9 and 15 ms. --spin restores each runtime's own
+default, for a quiet machine and full-size models, where a peer's spinning may pay off.
 
 The report (stdout) is one markdown table ready for docs/PERFORMANCE.md, headed by the exact
 command, commit, date, CPU, FMA peak (build/bin/tessera-peak --json, measured in the same run),
@@ -49,6 +55,7 @@ Exit status 1 if any config or engine failed or disagreed.
 import argparse
 import contextlib
 import ctypes
+import gc
 import importlib
 import json
 import os
@@ -90,7 +97,7 @@ def reexec_in_venv():
         if any(a in ("-h", "--help") for a in sys.argv[1:]):
             return
         sys.exit(f"error: no benchmark environment at {VENV}: run tools/bench/setup-venv.sh "
-                 "first (one download of about 3.5 GB)")
+                 "first (about 6 GB, from PyPI)")
     os.execv(venv_python, [venv_python, os.path.abspath(__file__)] + sys.argv[1:])
 
 
@@ -100,7 +107,7 @@ def reexec_in_venv():
 # the tiny ones, except lambda_resnet_ref.py's); TTSR and FPT at tools/bench/measure_models.sh's
 # sizes. Entries: (model, label, config description, -D list).
 PRESET_ALL = [
-    ("vit", "ViT-B/16", "224, batch 1",
+    ("vit", "ViT-B/16", "224",
      ["img_size=224", "patch=16", "channels=3", "dim=768", "depth=12", "heads=12", "mlp=3072",
       "classes=1000"]),
     ("igpt", "iGPT-S", "32x32 (1024 tokens), d 512, 24 layers, 8 heads",
@@ -138,7 +145,7 @@ def jobs_for(args):
     if args.preset == "all":
         return [(m, label, desc, ["batch=1"] + d) for m, label, desc, d in PRESET_ALL]
     if args.preset == "smoke":
-        return [(m, fixture, "tiny, batch 1", fixture_defines(fixture) + ["batch=1"])
+        return [(m, fixture, "tiny (tests/fixtures)", fixture_defines(fixture) + ["batch=1"])
                 for m, fixture in SMOKE_FIXTURES]
     desc = " ".join(args.defines) or "reference defaults"
     return [(args.model, args.model, desc, ["batch=1"] + args.defines)]
@@ -166,15 +173,17 @@ def torch_model(model, ref, cfg, weights_path):
     from safetensors.torch import load_file
 
     tensors = load_file(weights_path)
-    extra = {k: tensors.pop(k) for k in ("clusters",) if model == "igpt"}
+    clusters = tensors.pop("clusters") if model == "igpt" else None
     net = ref.build(cfg)
     missing, unexpected = net.load_state_dict(tensors, strict=False)
-    assert not unexpected, f"weights not in the reference model: {unexpected}"
+    if unexpected:
+        raise RuntimeError(f"weights not in the reference model: {unexpected}")
     own = net.state_dict()
     # Integer buffers (num_batches_tracked) and HF's causal-mask buffers are not saved.
     bad = [k for k in missing if own[k].is_floating_point()
            and not k.endswith(("attn.bias", "attn.masked_bias"))]
-    assert not bad, f"weights missing from the case: {bad}"
+    if bad:
+        raise RuntimeError(f"weights missing from the case: {bad}")
     net.eval()
 
     class AsTuple(torch.nn.Module):
@@ -208,33 +217,38 @@ def torch_model(model, ref, cfg, weights_path):
                     torch.stack([r["boxes"] for r in res]))
 
     if model == "igpt":
-        return ref.Pipeline(net, extra["clusters"]).eval()
+        return ref.Pipeline(net, clusters).eval()
     if model == "detr":
         return DetrPipeline(net).eval()
     return AsTuple(net).eval()
 
 
 def export_onnx(net, inputs, names, path, opset):
-    """(exporter used, seconds); the dynamo exporter is torch's default and maintained one,
-    the TorchScript exporter still handles some models it does not. Raises if both fail."""
+    """{"exporter", "opset", "export_s", "failed"}: the dynamo exporter is torch's default and
+    maintained one; the TorchScript exporter, tried when it fails, still handles some models it
+    does not. Raises if both fail."""
     import warnings
     import torch
-    errors = []
-    for dynamo in (True, False):
+    failed = []
+    for exporter in ("dynamo", "torchscript"):
         t0 = time.time()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 torch.onnx.export(net, tuple(inputs), path, input_names=list(names[0]),
                                   output_names=list(names[1]), opset_version=opset,
-                                  dynamo=dynamo, external_data=False)
-            return ("dynamo" if dynamo else "torchscript"), time.time() - t0
+                                  dynamo=exporter == "dynamo", external_data=False,
+                                  verbose=False)
         except Exception as e:                                      # noqa: BLE001
-            errors.append(f"{'dynamo' if dynamo else 'torchscript'} exporter: "
-                          f"{type(e).__name__}: {first_line(e)}")
-            log(f"   onnx export ({'dynamo' if dynamo else 'torchscript'}) failed:\n" +
-                indent(traceback.format_exc(limit=3)))
-    raise RuntimeError("; ".join(errors))
+            failed.append(f"{exporter} exporter: {type(e).__name__}: {first_line(e)}")
+            log(f"   onnx export ({exporter}) failed:\n" +
+                indent(traceback.format_exc(limit=-4)))
+            continue
+        secs = time.time() - t0
+        log(f"   onnx export ({exporter}, opset {opset}) {secs:.1f} s")
+        return {"exporter": exporter, "opset": opset, "export_s": round(secs, 2),
+                "failed": failed}
+    raise RuntimeError("; ".join(failed))
 
 
 def first_line(e):
@@ -393,8 +407,11 @@ class OpenVinoEngine(Engine):
             for n in p.get_names():
                 index[n] = i
         self.order = [index[n] for n in output_names]
-        self.streams = self.compiled.get_property("NUM_STREAMS")
-        self.threads = self.compiled.get_property("INFERENCE_NUM_THREADS")
+        # What the plugin made of the hints, for the record.
+        self.effective = {}
+        for k in ("NUM_STREAMS", "INFERENCE_NUM_THREADS", "INFERENCE_PRECISION_HINT"):
+            v = self.compiled.get_property(k)
+            self.effective[k] = v.get_type_name() if isinstance(v, ov.Type) else str(v)
 
     def call(self):
         self.request.infer(self.feed, share_inputs=True, share_outputs=True)
@@ -448,36 +465,54 @@ def run_cmd(cmd, verbose):
     return p.stdout
 
 
-def bench_config(job, args, ctx, work):
-    """Result dict of one model/config (see --json); never raises for an engine's failure."""
+def bench_config(index, job, args, ctx, work):
+    """Result dict of one model/config (the --json format); an engine's failure is recorded in
+    it, never raised, so that the other engines are still timed."""
     import numpy as np
     import torch
 
-    from check_model import MODELS
     model, label, desc, defines = job
-    ref_name, tg_name = MODELS[model]
+    ref_name, tg_name = ctx["models"][model]
     ref = importlib.import_module(ref_name)
     cfg = ctx["common"].parse_defines(defines, ref.DEFAULTS, getattr(ref, "ALIASES", None))
+    status = {e: {"status": "not requested"} for e in ENGINES}
     result = {"model": model, "label": label, "description": desc, "config": cfg,
-              "engines": {e: {"status": "not requested"} for e in ENGINES}}
-    case = os.path.join(work, f"{len(os.listdir(work)):02d}_{model}")
-    log(f"== {model}: {label} ({desc}) in {case}")
+              "engines": status}
+    case = os.path.join(work, f"{index:02d}_{model}")
+    log(f"== {label} ({desc}) in {case}")
 
     t0 = time.time()
-    ref.generate(case, cfg, args.seed)
+    try:
+        ref.generate(case, cfg, args.seed)
+    except Exception as e:                                          # noqa: BLE001
+        err = f"reference case: {type(e).__name__}: {first_line(e)}"
+        for name in args.engines:
+            status[name] = {"status": "skipped", "error": err}
+        result["error"] = err
+        log(f"   {err}")
+        return result
     result["case_s"] = round(time.time() - t0, 2)
-    flags = [t for line in open(os.path.join(case, "config.txt")) for t in shlex.split(line)]
-    result["flags"] = flags
+    with open(os.path.join(case, "config.txt")) as f:
+        result["flags"] = flags = [t for line in f for t in shlex.split(line)]
     inputs = {n: np.load(os.path.join(case, f"{n}.npy")) for n in ref.INPUTS}
     outputs = list(ref.OUTPUTS)
     weights = os.path.join(case, "weights.safetensors")
     log(f"   reference case {result['case_s']:.1f} s: {' '.join(flags)}")
 
-    engines, status = {}, result["engines"]
+    engines = {}
 
-    def fail(name, kind, err):
-        status[name] = {"status": kind, "error": err}
-        log(f"   {name}: {kind}: {err}")
+    def fail(names, kind, err):
+        for name in names:
+            status[name] = {"status": kind, "error": err}
+            log(f"   {name}: {kind}: {err}")
+            if name in engines:
+                engines.pop(name).close()
+
+    def tessera_failed(err):
+        fail(["tessera"], "failed", err)
+        fail([e for e in args.engines if e != "tessera"], "skipped", "Tessera failed")
+        result["error"] = f"Tessera failed ({err.splitlines()[0]}); no engine timed"
+        return result
 
     # Tessera first: it is the baseline of every check and ratio.
     tsm = os.path.join(case, "model.tsm")
@@ -490,68 +525,69 @@ def bench_config(job, args, ctx, work):
         log(f"   tessera compile {result['compile_s']:.1f} s")
         engines["tessera"] = TesseraEngine(ctx["tessera"], tsm, inputs, outputs, args.threads)
     except Exception as e:                                          # noqa: BLE001
-        fail("tessera", "failed", f"{type(e).__name__}: {e}")
-        result["error"] = "Tessera failed; no peer timed"
-        return result
+        return tessera_failed(f"{type(e).__name__}: {e}")
 
+    peers = [e for e in args.engines if e != "tessera"]
+    onnx_peers = [e for e in peers if e in ("onnxruntime", "openvino")]
     net = None
-    if {"torch", "onnxruntime", "openvino"} & set(args.engines):
-        net = torch_model(model, ref, cfg, weights)
-    if "torch" in args.engines:
+    if peers:
+        try:
+            net = torch_model(model, ref, cfg, weights)
+        except Exception as e:                                      # noqa: BLE001
+            fail(peers, "failed", f"reference model: {type(e).__name__}: {first_line(e)}")
+            peers = onnx_peers = []
+    if "torch" in peers:
         engines["torch"] = TorchEngine(net, inputs, ref.INPUTS)
-    onnx_peers = [e for e in ("onnxruntime", "openvino") if e in args.engines]
     if onnx_peers:
         onnx_path = os.path.join(case, "model.onnx")
         t_in = [torch.from_numpy(inputs[n]) for n in ref.INPUTS]
         try:
-            exporter, secs = export_onnx(net, t_in, (ref.INPUTS, outputs), onnx_path, args.opset)
-            result["onnx"] = {"exporter": exporter, "opset": args.opset, "export_s": round(secs, 2)}
-            log(f"   onnx export ({exporter}, opset {args.opset}) {secs:.1f} s")
+            result["onnx"] = export_onnx(net, t_in, (ref.INPUTS, outputs), onnx_path, args.opset)
         except Exception as e:                                      # noqa: BLE001
             result["onnx"] = {"error": str(e)}
-            for name in onnx_peers:
-                fail(name, "failed", f"ONNX export failed ({e})")
+            fail(onnx_peers, "failed", f"ONNX export failed ({e})")
             onnx_peers = []
-        for name in onnx_peers:
-            try:
-                engines[name] = (OrtEngine(onnx_path, inputs, outputs, args.threads, args.spin)
-                                 if name == "onnxruntime" else
-                                 OpenVinoEngine(ctx["ov_core"], onnx_path, inputs, outputs,
-                                                args.threads))
-            except Exception as e:                                  # noqa: BLE001
-                fail(name, "failed", f"{type(e).__name__}: {first_line(e)}")
-        if "openvino" in engines:
-            result["openvino"] = {"NUM_STREAMS": str(engines["openvino"].streams),
-                                  "INFERENCE_NUM_THREADS": str(engines["openvino"].threads)}
+    for name in onnx_peers:
+        try:
+            if name == "onnxruntime":
+                engines[name] = OrtEngine(onnx_path, inputs, outputs, args.threads, args.spin)
+            else:
+                engines[name] = OpenVinoEngine(ctx["ov_core"], onnx_path, inputs, outputs,
+                                               args.threads)
+                result["openvino"] = engines[name].effective
+        except Exception as e:                                      # noqa: BLE001
+            fail([name], "failed", f"{type(e).__name__}: {first_line(e)}")
 
-    # One run of each for the check (it also warms up the engines the check passes).
+    # One call of each for the check (it also warms up the engines that pass it).
     order = [e for e in ENGINES if e in engines]
     with torch.inference_mode():
         for name in order:
             try:
                 engines[name].call()
             except Exception as e:                                  # noqa: BLE001
-                fail(name, "failed", f"first run: {type(e).__name__}: {first_line(e)}")
                 if name == "tessera":
-                    result["error"] = "Tessera failed; no peer timed"
-                    return result
-                engines.pop(name).close()
+                    return tessera_failed(f"first run: {type(e).__name__}: {first_line(e)}")
+                fail([name], "failed", f"first run: {type(e).__name__}: {first_line(e)}")
     base = engines["tessera"].outputs()
     for name in [e for e in order if e in engines and e != "tessera"]:
         errs = {o: disagreement(a, b) for o, a, b in zip(outputs, engines[name].outputs(), base)}
-        status[name] = {"rel_l2": errs}
         text = ", ".join(f"{o} {v:.1e}" for o, v in errs.items())
-        if not all(v < args.tol for v in errs.values()):
-            fail(name, "disagrees", f"with Tessera (tolerance {args.tol:g}): {text}")
-            status[name]["rel_l2"] = errs
-            engines.pop(name).close()
-        else:
+        if all(v < args.tol for v in errs.values()):
+            status[name] = {"rel_l2": errs}
             log(f"   {name} vs tessera: {text}")
+        else:
+            fail([name], "disagrees", f"with Tessera (tolerance {args.tol:g}): {text}")
+            status[name]["rel_l2"] = errs
 
+    samples, errors = time_interleaved([engines[e] for e in order if e in engines],
+                                       args.warmup, args.iterations)
+    if "tessera" in errors:
+        return tessera_failed(errors["tessera"])
+    for name, err in errors.items():
+        fail([name], "failed", err)
     timed = [e for e in order if e in engines]
-    samples = time_interleaved([engines[e] for e in timed], args.warmup, args.iterations)
     for e in timed:
-        engines[e].close()
+        engines.pop(e).close()
     base_median = statistics.median(samples["tessera"])
     for name in timed:
         s = samples[name]
@@ -565,24 +601,33 @@ def bench_config(job, args, ctx, work):
 
 
 def time_interleaved(engines, warmup, rounds):
-    """{engine name: [ms per timed call]}: every engine gets the same number of warm-up calls
-    and one timed call per round, with the order rotated each round so that none is always
-    first (after the Python work between calls) or last."""
+    """({engine name: [ms per timed call]}, {engine name: error}): every engine gets the same
+    number of warm-up calls and one timed call per round, with the order rotated each round so
+    that none is always first (right after the Python work between rounds) or last. An engine
+    whose call raises leaves the rotation; the others go on."""
     import torch
-    k = len(engines)
     samples = {e.name: [] for e in engines}
+    errors = {}
+    live = list(engines)
     clock = time.perf_counter
     with torch.inference_mode():
-        for r in range(warmup):
-            for e in engines[r % k:] + engines[:r % k]:
-                e.call()
-        for r in range(rounds):
-            for e in engines[r % k:] + engines[:r % k]:
-                t0 = clock()
-                e.call()
-                t1 = clock()
-                samples[e.name].append((t1 - t0) * 1e3)
-    return samples
+        for r in range(warmup + rounds):
+            k = len(live)
+            for e in live[r % k:] + live[:r % k]:
+                try:
+                    t0 = clock()
+                    e.call()
+                    t1 = clock()
+                except Exception as err:                            # noqa: BLE001
+                    when = f"warm-up call {r + 1}" if r < warmup else f"round {r - warmup + 1}"
+                    errors[e.name] = f"{when}: {type(err).__name__}: {first_line(err)}"
+                    live.remove(e)
+                    continue
+                if r >= warmup:
+                    samples[e.name].append((t1 - t0) * 1e3)
+            if "tessera" in errors:
+                break
+    return samples, errors
 
 
 # ----------------------------------------------------------------------------- report
@@ -610,17 +655,19 @@ def machine_info(args):
     return {"cpu": cpu, "cores": os.cpu_count(), "versions": versions,
             "commit": git("rev-parse", "HEAD") or "?",
             "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
-            "library": os.path.join(args.build, "lib", "libtessera_runtime.so"),
-            "library_mtime": time.strftime(
-                "%Y-%m-%d %H:%M:%S UTC",
-                time.gmtime(os.path.getmtime(os.path.join(args.build, "lib",
-                                                          "libtessera_runtime.so"))))}
+            "library": args.library,
+            "library_mtime": time.strftime("%Y-%m-%d %H:%M:%S UTC",
+                                           time.gmtime(os.path.getmtime(args.library)))}
 
 
 def fma_peak(args):
     out = run_cmd([os.path.join(args.build, "bin", "tessera-peak"), "--json", "--threads",
                    str(args.threads)], args.verbose)
     return json.loads(out)
+
+
+def plural(n, word):
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def fmt_ms(x):
@@ -638,64 +685,79 @@ def cell(entry, engine):
     if st == "failed":
         err = entry.get("error", "")
         return "ONNX export failed" if "ONNX export failed" in err else "failed (see below)"
+    if st == "skipped":
+        err = entry.get("error", "")
+        return f"not timed ({err})" if err == "Tessera failed" else "not run (see below)"
     return "not run" if st == "not requested" else st
 
 
 def report(run, args):
-    lines = []
-    env = run["environment"]
+    """Markdown: a paragraph naming everything needed to reproduce and judge the numbers, the
+    table (one row per config, one column per engine), then agreement and failure notes."""
+    env, la = run["environment"], run["load_average"]
     peak = run.get("fma_peak") or {}
-    la = run["load_average"]
-    dirty = " (with uncommitted changes)" if env["dirty"] else ""
-    lines.append(f"Command: `{run['command']}` (commit {env['commit'][:10]}{dirty}, "
-                 f"{run['date']}).")
-    lines.append(f"Machine: {env['cores']} cores, {env['cpu']}; FMA peak "
-                 f"{peak.get('gflops_all_threads', '?')} GFLOP/s on {peak.get('threads', '?')} "
-                 f"threads ({peak.get('gflops_1_thread', '?')} on 1; {peak.get('vector_bits', '?')}"
-                 "-bit vectors; `build/bin/tessera-peak --json`, this run).")
-    lines.append(f"Load average (1, 5, 15 min) {', '.join(f'{x:.2f}' for x in la['before'])} "
-                 f"before, {', '.join(f'{x:.2f}' for x in la['after'])} after.")
-    v = env["versions"]
-    lines.append("Versions: " + ", ".join(f"{k} {v[k]}" for k in v) + ".")
-    lines.append(f"Threads {args.threads} per engine ({'default spinning' if args.spin else 'passive waits'}), "
-                 f"batch 1, {args.warmup} warm-up calls then {args.iterations} interleaved rounds "
-                 "(one timed call per engine per round, order rotated). Cells: median / min ms "
-                 "(ratio = engine median / Tessera median; above 1: Tessera faster). Outputs "
-                 f"checked against Tessera first (relative L2 < {args.tol:g}).")
-    lines.append("")
     engines = [e for e in ENGINES if e in args.engines]
-    lines.append("| model | config | " + " | ".join(ENGINE_TITLES[e] for e in engines) + " |")
-    lines.append("|---|---|" + "---|" * len(engines))
-    notes = []
-    for res in run["results"]:
-        cells = [cell(res["engines"][e], e) for e in engines]
-        lines.append(f"| {res['label']} | {res['description']} | " + " | ".join(cells) + " |")
+    results = run["results"]
+    dirty = " with uncommitted changes" if env["dirty"] else ""
+    omp = run["omp_wait_policy"] or "unset"
+    wait = (f"each runtime's own wait policy (--spin; OMP_WAIT_POLICY {omp})" if args.spin else
+            f"workers waiting passively (OMP_WAIT_POLICY {omp}, ONNX Runtime without spinning)")
+    head = [
+        f"Command: `{run['command']}` (commit {env['commit'][:10]}{dirty}, {run['date']}).",
+        f"Machine: {env['cores']} cores, {env['cpu']}; FMA peak "
+        f"{peak.get('gflops_all_threads', '?')} GFLOP/s on {peak.get('threads', '?')} threads, "
+        f"{peak.get('gflops_1_thread', '?')} on 1 ({peak.get('vector_bits', '?')}-bit vectors; "
+        "`build/bin/tessera-peak --json` in this run). Load average (1, 5, 15 min): "
+        f"{', '.join(f'{x:.2f}' for x in la['before'])} before, "
+        f"{', '.join(f'{x:.2f}' for x in la['after'])} after.",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items()) + ".",
+        f"{args.threads} threads per engine, {wait}; batch 1; "
+        f"{plural(args.warmup, 'warm-up call')} per engine, then "
+        f"{plural(args.iterations, 'interleaved round')} (one timed call per engine per "
+        "round, order rotated). Cells: median / min ms (ratio = engine median / Tessera "
+        "median; above 1: Tessera faster).",
+    ]
+    ov = next((r["openvino"] for r in results if "openvino" in r), None)
+    if ov:
+        head.append("OpenVINO compiled with " + ", ".join(f"{k} {v}" for k, v in ov.items()) +
+                    ".")
+
+    table = ["| model | config | " + " | ".join(ENGINE_TITLES[e] for e in engines) + " |",
+             "|---|---|" + "---|" * len(engines)]
+    for r in results:
+        table.append(f"| {r['label']} | {r['description']} | " +
+                     " | ".join(cell(r["engines"][e], e) for e in engines) + " |")
+
+    foot, notes = [], []
+    agreed = [v for r in results for e in engines if r["engines"][e].get("status") == "timed"
+              for v in r["engines"][e].get("rel_l2", {}).values()]
+    if agreed:
+        foot.append(f"Every timed peer agreed with Tessera within {max(agreed):.1e} (largest "
+                    f"relative L2, or integer mismatch rate, of any output; bound {args.tol:g}).")
+    exported = {}
+    for r in results:
+        onnx = r.get("onnx", {})
+        if onnx.get("exporter"):
+            exported.setdefault(onnx["exporter"], []).append(r["label"])
+            notes += [f"- {r['label']}: ONNX from the {onnx['exporter']} exporter; {err}"
+                      for err in onnx["failed"]]
+    if exported:
+        foot.append(f"ONNX files from torch.onnx.export, opset {args.opset}: " + "; ".join(
+            f"{exp} exporter" + ("" if len(exported) == 1 else f" for {', '.join(labels)}")
+            for exp, labels in exported.items()) + ".")
+    for r in results:
+        if "error" in r and r["engines"]["tessera"]["status"] != "failed":
+            notes.append(f"- {r['label']}: {r['error']}")
         for e in engines:
-            entry = res["engines"][e]
+            entry = r["engines"][e]
             if entry.get("status") in ("failed", "disagrees"):
-                notes.append(f"- {res['label']}, {ENGINE_TITLES[e]}: {entry['status']}: "
-                             f"{entry.get('error', '')}".rstrip())
-        if "error" in res:
-            notes.append(f"- {res['label']}: {res['error']}")
-    agree = []
-    for res in run["results"]:
-        errs = [x for e in engines for x in res["engines"][e].get("rel_l2", {}).values()
-                if res["engines"][e].get("status") == "timed"]
-        if errs:
-            agree.append(max(errs))
-    lines.append("")
-    if agree:
-        lines.append(f"Timed engines agreed with Tessera within {max(agree):.1e} "
-                     "(largest relative L2 or mismatch rate of any output).")
-    exporters = sorted({r["onnx"]["exporter"] for r in run["results"]
-                        if r.get("onnx", {}).get("exporter")})
-    if exporters:
-        lines.append(f"ONNX files from torch.onnx.export ({', '.join(exporters)} exporter, "
-                     f"opset {args.opset}).")
-    if notes:
-        lines.append("")
-        lines += [n.replace("\n", " ") for n in notes]
-    return "\n".join(lines)
+                notes.append(f"- {r['label']}, {ENGINE_TITLES[e]}: {entry['status']}: "
+                             f"{entry.get('error', '')}")
+
+    parts = ["\n".join(head), "\n".join(table)]
+    parts += ["\n".join(foot)] if foot else []
+    parts += ["\n".join(n.replace("\n", " ") for n in notes)] if notes else []
+    return "\n\n".join(parts)
 
 
 # ----------------------------------------------------------------------------- main
@@ -724,8 +786,8 @@ def parse_args(argv):
     ap.add_argument("--seed", type=int, default=0, help="seed of weights and inputs (0)")
     ap.add_argument("--opset", type=int, default=18, help="ONNX opset (18)")
     ap.add_argument("--spin", action="store_true",
-                    help="let torch's OpenMP and ONNX Runtime's workers spin between calls "
-                         "(their defaults) instead of waiting passively")
+                    help="let torch's OpenMP and ONNX Runtime's workers spin after each "
+                         "parallel region (their own default) instead of waiting passively")
     ap.add_argument("--keep", metavar="DIR", help="keep the cases (weights, .tsm, .onnx) in DIR")
     ap.add_argument("--json", metavar="FILE", help="write machine-readable results to FILE")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"),
@@ -746,6 +808,11 @@ def parse_args(argv):
     if "tessera" not in args.engines:
         ap.error("--engines must include tessera (the baseline of the checks and ratios)")
     args.build = os.path.abspath(args.build)
+    args.library = os.path.join(args.build, "lib", "libtessera_runtime.so")
+    for path in (os.path.join(args.build, "bin", "tessera"), args.library):
+        if not os.path.exists(path):
+            ap.error(f"{path} does not exist (build Tessera first: scripts/test.sh or ninja -C "
+                     "build)")
     return args
 
 
@@ -776,14 +843,13 @@ def main(argv):
         torch.set_num_threads(args.threads)
         torch.set_num_interop_threads(1)
         import common
+        from check_model import MODELS           # model -> (reference script, .tg file)
         for model, _, _, defines in jobs:         # config errors before any work
-            from check_model import MODELS
             ref = importlib.import_module(MODELS[model][0])
             check_config(model, common.parse_defines(defines, ref.DEFAULTS,
                                                      getattr(ref, "ALIASES", None)))
-        ctx = {"common": common,
-               "tessera": TesseraRuntime(os.path.join(args.build, "lib",
-                                                      "libtessera_runtime.so"))}
+        ctx = {"common": common, "models": MODELS,
+               "tessera": TesseraRuntime(args.library)}
         if "openvino" in args.engines:
             import openvino
             ctx["ov_core"] = openvino.Core()
@@ -791,7 +857,8 @@ def main(argv):
         command = shlex.join([os.path.relpath(os.path.abspath(__file__), ROOT)] + argv)
         run = {"command": command, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                "threads": args.threads, "warmup": args.warmup, "iterations": args.iterations,
-               "tol": args.tol, "spin": args.spin, "engines": args.engines,
+               "tol": args.tol, "spin": args.spin,
+               "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""), "engines": args.engines,
                "environment": machine_info(args),
                "load_average": {"before": list(os.getloadavg())}}
         log(f"# load average {run['load_average']['before']}; OMP_WAIT_POLICY="
@@ -807,8 +874,9 @@ def main(argv):
         run["results"] = []
         t_start = time.time()
         try:
-            for job in jobs:
-                run["results"].append(bench_config(job, args, ctx, work))
+            for i, job in enumerate(jobs):
+                run["results"].append(bench_config(i, job, args, ctx, work))
+                gc.collect()              # the last config's models, before the next is built
         finally:
             if not args.keep:
                 shutil.rmtree(work, ignore_errors=True)

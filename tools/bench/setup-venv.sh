@@ -16,9 +16,10 @@
 # `pip install --no-deps torch` plus its pure-Python dependencies (filelock, sympy, networkx,
 # jinja2, fsspec, typing-extensions) does not give a CPU torch: `import torch` fails with
 # "ImportError: libcufile.so.0: cannot open shared object file" (torch 2.15.0, checked). The
-# CPU-only wheels live on another index, which is not reachable here. So the first run downloads
-# about 3.5 GB and the environment takes about 7 GB; CUDA is never initialized on a machine
-# without a GPU, so the CPU timings are those of the same kernels as a CPU-only build.
+# CPU-only wheels live on another index, which is not reachable here. So the environment takes
+# 6 GB (3 GB of it nvidia-*; the first run took 95-100 s here); the CUDA libraries are loaded
+# but never initialized without a GPU: torch's CPU kernels (MKL, oneDNN) are those of a CPU
+# build.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
