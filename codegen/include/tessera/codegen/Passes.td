@@ -108,6 +108,11 @@ def AbsorbTransposes : Pass<"tessera-absorb-transposes", "mlir::func::FuncOp"> {
     buffer are rebuilt on the permuted one (fails safely when a collapse would no longer be
     contiguous). Multi-head attention loses its q/k/v split and head merge copies.
   }];
+  let options = [
+    Option<"attentionViews", "attention-views", "bool", "true",
+           "Let attention read q and v through permuted views (the vector attention kernel "
+           "reads contiguous rows at any stride; the scalar loop prefers copies)">,
+  ];
   let dependentDialects = ["mlir::memref::MemRefDialect"];
   let statistics = [
     Statistic<"numAbsorbed", "absorbed-transposes", "Transposes replaced by views">,
