@@ -108,6 +108,9 @@ bool emitVectorAttention(tess::AttentionOp op, const AttentionKernelOptions &opt
   const int64_t tileRows = rows * options.blocksPerTile;
   const int64_t chunk = options.keyChunk; // multiple of 4 * lanes
   const int64_t scoreGroup = 4;           // vectors of keys per register block of scores
+  // Rows per register block of scores: rows x 4 accumulators plus 4 key vectors and the
+  // query broadcasts LLVM hoists must fit the registers (6 rows spilled two accumulators).
+  const int64_t scoreRows = tileRows % 4 == 0 && lanes >= 16 ? 4 : rows;
   int64_t tiles = (m + tileRows - 1) / tileRows;
   int64_t tasks = tiles;
   for (int64_t i = 0; i < batchRank; ++i)
@@ -193,7 +196,7 @@ bool emitVectorAttention(tess::AttentionOp op, const AttentionKernelOptions &opt
     Value groups = b.create<arith::CeilDivUIOp>(loc, count, B.idx(scoreGroup * lanes));
 
     // 1. scores = scale * q k^T (+ biases), -inf past the chunk and above the diagonal.
-    for (int64_t rb = 0; rb < tileRows; rb += rows) {
+    for (int64_t rb = 0; rb < tileRows; rb += scoreRows) {
       auto gl = b.create<scf::ForOp>(loc, B.idx(0), groups, B.idx(1));
       OpBuilder::InsertionGuard g2(b);
       b.setInsertionPointToStart(gl.getBody());
@@ -201,7 +204,7 @@ bool emitVectorAttention(tess::AttentionOp op, const AttentionKernelOptions &opt
       SmallVector<Value> masks;
       for (int64_t s = 0; s < scoreGroup; ++s)
         masks.push_back(B.mask(b.create<arith::SubIOp>(loc, count, B.add(j0, B.idx(s * lanes)))));
-      SmallVector<Value> init(rows * scoreGroup, B.splat(0.0f));
+      SmallVector<Value> init(scoreRows * scoreGroup, B.splat(0.0f));
       auto dl = b.create<scf::ForOp>(loc, B.idx(0), B.idx(d), B.idx(1), init);
       {
         OpBuilder::InsertionGuard g3(b);
@@ -214,7 +217,7 @@ bool emitVectorAttention(tess::AttentionOp op, const AttentionKernelOptions &opt
           kv.push_back(B.loadMasked(kt, concat(batch, {di, key}), masks[s]));
         }
         SmallVector<Value> acc(dl.getRegionIterArgs().begin(), dl.getRegionIterArgs().end());
-        for (int64_t i = 0; i < rows; ++i) {
+        for (int64_t i = 0; i < scoreRows; ++i) {
           Value qv = b.create<memref::LoadOp>(loc, q, concat(batch, {rowIndex[rb + i], di}));
           Value splat = b.create<vector::BroadcastOp>(loc, B.vec, qv);
           for (int64_t s = 0; s < scoreGroup; ++s)
@@ -231,7 +234,7 @@ bool emitVectorAttention(tess::AttentionOp op, const AttentionKernelOptions &opt
             loc, DenseElementsAttr::get(VectorType::get({lanes}, b.getIndexType()),
                                         ArrayRef<int64_t>(iota)));
       }
-      for (int64_t i = 0; i < rows; ++i)
+      for (int64_t i = 0; i < scoreRows; ++i)
         for (int64_t s = 0; s < scoreGroup; ++s) {
           Value col = B.add(j0, B.idx(s * lanes));
           Value key = B.add(c0, col);

@@ -111,6 +111,11 @@ std::unique_ptr<Pass> createConfigurable(llvm::StringRef name, unsigned vectorBi
     o.vectorWidth = lanes;
     return createPackWeights(o);
   }
+  if (name == "tessera-lower-attention") {
+    LowerAttentionOptions o;
+    o.vectorWidth = lanes;
+    return createLowerAttention(o);
+  }
   if (name == "tessera-contraction-kernels") {
     ContractionKernelsOptions o;
     o.vectorWidth = lanes;
@@ -202,11 +207,10 @@ void addDispatchPhase(PassManager &pm, const CompileOptions &options, unsigned v
 }
 
 /// Loops, workgroup distribution and affine lowering of the dispatch functions.
-void addLoopPhase(PassManager &pm, unsigned vectorBits) {
+void addLoopPhase(PassManager &pm, const CompileOptions &options, unsigned vectorBits) {
   pm.addNestedPass<func::FuncOp>(createTileLoops());
-  LowerAttentionOptions attention;
-  attention.vectorWidth = std::max<int64_t>(4, vectorBits / 32);
-  pm.addNestedPass<func::FuncOp>(createLowerAttention(attention));
+  pm.addNestedPass<func::FuncOp>(
+      configured(createConfigurable("tessera-lower-attention", vectorBits), options));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createDistributeWorkgroups());
   pm.addPass(createLowerAffinePass());
@@ -252,7 +256,7 @@ llvm::Error lowerDispatches(ModuleOp module, ProgramInfo *program, const Compile
                             unsigned vectorBits, bool toLLVM) {
   PassManager loops(module.getContext());
   configure(loops, options);
-  addLoopPhase(loops, vectorBits);
+  addLoopPhase(loops, options, vectorBits);
   if (auto err = runPipeline(module, loops, "loop lowering"))
     return err;
   if (program) {
@@ -305,7 +309,7 @@ void registerCompilerPasses() {
 
 std::vector<std::string> configurablePasses() {
   return {"tessera-tile-lambda", "tessera-fuse-rows", "tessera-pack-weights",
-          "tessera-contraction-kernels"};
+          "tessera-contraction-kernels", "tessera-lower-attention"};
 }
 
 llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &options) {

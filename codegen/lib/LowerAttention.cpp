@@ -24,6 +24,18 @@ constexpr int64_t kBlock = 64;
 
 struct LowerAttentionPass : tessera::impl::LowerAttentionBase<LowerAttentionPass> {
   using LowerAttentionBase::LowerAttentionBase;
+  LogicalResult initialize(MLIRContext *ctx) override {
+    if (vectorWidth < 0 || (vectorWidth & (vectorWidth - 1)))
+      return emitError(UnknownLoc::get(ctx), "vector-width must be 0 or a power of two");
+    if (rows < 0 || rows > 16 || queryBlocks < 1 || queryBlocks > 16)
+      return emitError(UnknownLoc::get(ctx), "rows must be in [0, 16], query-blocks in [1, 16]");
+    if (vectorWidth && (keyChunk < 4 * vectorWidth || keyChunk % (4 * vectorWidth) ||
+                        keyChunk > 4096))
+      return emitError(UnknownLoc::get(ctx),
+                       "key-chunk must be a multiple of 4 x vector-width, at most 4096");
+    return success();
+  }
+
   void runOnOperation() override {
     SmallVector<tessera::tess::AttentionOp> ops;
     getOperation().walk([&](tessera::tess::AttentionOp op) {
@@ -32,7 +44,9 @@ struct LowerAttentionPass : tessera::impl::LowerAttentionBase<LowerAttentionPass
     });
     tessera::codegen::AttentionKernelOptions options;
     options.lanes = vectorWidth;
-    options.rows = vectorWidth >= 16 ? 6 : 4;
+    options.rows = rows ? int64_t(rows) : vectorWidth >= 16 ? 6 : 4;
+    options.blocksPerTile = queryBlocks;
+    options.keyChunk = keyChunk;
     unsigned vectorized = 0;
     for (auto op : ops) {
       if (vectorWidth >= 4 && tessera::codegen::emitVectorAttention(op, options))

@@ -30,6 +30,12 @@ def LowerAttention : Pass<"tessera-lower-attention", "mlir::func::FuncOp"> {
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", "16",
            "f32 lanes per vector register (0: always the scalar loops)">,
+    Option<"rows", "rows", "int64_t", "0",
+           "Query rows per register block (0: 6 with 16 lanes, else 4)">,
+    Option<"queryBlocks", "query-blocks", "int64_t", "4",
+           "Register blocks per query tile (they share each chunk of keys)">,
+    Option<"keyChunk", "key-chunk", "int64_t", "256",
+           "Keys per chunk of scores on the stack (a multiple of 4 x vector-width)">,
   ];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
                            "mlir::math::MathDialect", "mlir::memref::MemRefDialect",
