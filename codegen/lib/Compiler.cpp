@@ -104,6 +104,8 @@ std::unique_ptr<Pass> createConfigurable(llvm::StringRef name, unsigned vectorBi
     return createTileLambda();
   if (name == "tessera-fuse-rows")
     return createFuseRows();
+  if (name == "tessera-absorb-transposes")
+    return createAbsorbTransposes();
   // Kernel shapes follow the target's vector registers.
   int64_t lanes = std::max<int64_t>(4, vectorBits / 32);
   if (name == "tessera-pack-weights") {
@@ -188,7 +190,7 @@ void addDispatchPhase(PassManager &pm, const CompileOptions &options, unsigned v
   if (enabled(options, "tessera-fold-output-copies"))
     pm.addNestedPass<func::FuncOp>(createFoldOutputCopies());
   if (enabled(options, "tessera-absorb-transposes"))
-    pm.addNestedPass<func::FuncOp>(createAbsorbTransposes());
+    pm.addNestedPass<func::FuncOp>(configured(createAbsorbTransposes(), options));
   if (enabled(options, "tessera-compute-into-padding"))
     pm.addNestedPass<func::FuncOp>(createComputeIntoPadding());
   if (enabled(options, "tessera-transpose-attention-keys"))
@@ -309,7 +311,8 @@ void registerCompilerPasses() {
 
 std::vector<std::string> configurablePasses() {
   return {"tessera-tile-lambda", "tessera-fuse-rows", "tessera-pack-weights",
-          "tessera-contraction-kernels", "tessera-lower-attention"};
+          "tessera-contraction-kernels", "tessera-lower-attention",
+          "tessera-absorb-transposes"};
 }
 
 llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &options) {
