@@ -196,14 +196,8 @@ bool emitVectorAttention(tess::AttentionOp op, const AttentionKernelOptions &opt
     Value groups = b.create<arith::CeilDivUIOp>(loc, count, B.idx(scoreGroup * lanes));
 
     // 1. scores = scale * q k^T (+ biases), -inf past the chunk and above the diagonal.
-    for (int64_t rb = 0; rb < tileRows; rb += scoreRows) {
-      auto gl = b.create<scf::ForOp>(loc, B.idx(0), groups, B.idx(1));
-      OpBuilder::InsertionGuard g2(b);
-      b.setInsertionPointToStart(gl.getBody());
-      Value j0 = B.mul(gl.getInductionVar(), B.idx(scoreGroup * lanes)); // within the chunk
-      SmallVector<Value> masks;
-      for (int64_t s = 0; s < scoreGroup; ++s)
-        masks.push_back(B.mask(b.create<arith::SubIOp>(loc, count, B.add(j0, B.idx(s * lanes)))));
+    // One register block: rows [rb, rb + scoreRows) against the group of keys at j0.
+    auto scoreBlock = [&](int64_t rb, Value j0, ArrayRef<Value> masks) {
       SmallVector<Value> init(scoreRows * scoreGroup, B.splat(0.0f));
       auto dl = b.create<scf::ForOp>(loc, B.idx(0), B.idx(d), B.idx(1), init);
       {
@@ -271,6 +265,33 @@ bool emitVectorAttention(tess::AttentionOp op, const AttentionKernelOptions &opt
           sv = b.create<arith::SelectOp>(loc, keep, sv, B.splat(negInf));
           B.store(sv, scores, ValueRange{B.idx(rb + i), col});
         }
+    };
+    auto groupKeys = [&](OpBuilder &, Value g, SmallVector<Value> &masks) {
+      Value j0 = B.mul(g, B.idx(scoreGroup * lanes)); // within the chunk
+      for (int64_t s = 0; s < scoreGroup; ++s)
+        masks.push_back(B.mask(b.create<arith::SubIOp>(loc, count, B.add(j0, B.idx(s * lanes)))));
+      return j0;
+    };
+    // When the chunk's keys (D x chunk) outgrow L1, walk the groups of keys outermost so that
+    // one group (D x 4 vectors) stays in L1 for every row block; else each row block walks
+    // the groups (its queries stay in registers' reach).
+    if (d * chunk * 4 > 64 * 1024) {
+      auto gl = b.create<scf::ForOp>(loc, B.idx(0), groups, B.idx(1));
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(gl.getBody());
+      SmallVector<Value> masks;
+      Value j0 = groupKeys(b, gl.getInductionVar(), masks);
+      for (int64_t rb = 0; rb < tileRows; rb += scoreRows)
+        scoreBlock(rb, j0, masks);
+    } else {
+      for (int64_t rb = 0; rb < tileRows; rb += scoreRows) {
+        auto gl = b.create<scf::ForOp>(loc, B.idx(0), groups, B.idx(1));
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(gl.getBody());
+        SmallVector<Value> masks;
+        Value j0 = groupKeys(b, gl.getInductionVar(), masks);
+        scoreBlock(rb, j0, masks);
+      }
     }
 
     // 2. Online softmax per row: new maximum, rescale what was accumulated, p = exp(s - m).
@@ -320,37 +341,42 @@ bool emitVectorAttention(tess::AttentionOp op, const AttentionKernelOptions &opt
       });
     }
 
-    // 3. out += p v, register-blocked over rows x the vectors of e.
-    for (int64_t rb = 0; rb < tileRows; rb += rows) {
-      SmallVector<Value> init;
-      for (int64_t i = 0; i < rows; ++i)
-        for (int64_t ev = 0; ev < eVectors; ++ev)
-          init.push_back(loadE(out, concat(batch, {rowIndex[rb + i], B.idx(ev * lanes)}), ev));
-      auto jl = b.create<scf::ForOp>(loc, B.idx(0), count, B.idx(1), init);
-      {
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPointToStart(jl.getBody());
-        Value j = jl.getInductionVar();
-        Value key = B.add(c0, j);
-        SmallVector<Value> vv;
-        for (int64_t ev = 0; ev < eVectors; ++ev)
-          vv.push_back(loadE(v, concat(batch, {key, B.idx(ev * lanes)}), ev));
-        SmallVector<Value> acc(jl.getRegionIterArgs().begin(), jl.getRegionIterArgs().end());
-        for (int64_t i = 0; i < rows; ++i) {
-          Value p = b.create<memref::LoadOp>(loc, scores, ValueRange{B.idx(rb + i), j});
-          Value splat = b.create<vector::BroadcastOp>(loc, B.vec, p);
-          for (int64_t ev = 0; ev < eVectors; ++ev)
-            acc[i * eVectors + ev] = B.fma(splat, vv[ev], acc[i * eVectors + ev]);
+    // 3. out += p v, register-blocked over rows x up to 4 vectors of e at a time (wider
+    // output rows, e.g. 256 values, take several passes over p: the accumulators must fit).
+    const int64_t eGroup = 4;
+    for (int64_t rb = 0; rb < tileRows; rb += rows)
+      for (int64_t e0 = 0; e0 < eVectors; e0 += eGroup) {
+        int64_t ne = std::min(eGroup, eVectors - e0);
+        SmallVector<Value> init;
+        for (int64_t i = 0; i < rows; ++i)
+          for (int64_t ev = e0; ev < e0 + ne; ++ev)
+            init.push_back(
+                loadE(out, concat(batch, {rowIndex[rb + i], B.idx(ev * lanes)}), ev));
+        auto jl = b.create<scf::ForOp>(loc, B.idx(0), count, B.idx(1), init);
+        {
+          OpBuilder::InsertionGuard g2(b);
+          b.setInsertionPointToStart(jl.getBody());
+          Value j = jl.getInductionVar();
+          Value key = B.add(c0, j);
+          SmallVector<Value> vv;
+          for (int64_t ev = e0; ev < e0 + ne; ++ev)
+            vv.push_back(loadE(v, concat(batch, {key, B.idx(ev * lanes)}), ev));
+          SmallVector<Value> acc(jl.getRegionIterArgs().begin(), jl.getRegionIterArgs().end());
+          for (int64_t i = 0; i < rows; ++i) {
+            Value p = b.create<memref::LoadOp>(loc, scores, ValueRange{B.idx(rb + i), j});
+            Value splat = b.create<vector::BroadcastOp>(loc, B.vec, p);
+            for (int64_t x = 0; x < ne; ++x)
+              acc[i * ne + x] = B.fma(splat, vv[x], acc[i * ne + x]);
+          }
+          b.create<scf::YieldOp>(loc, acc);
         }
-        b.create<scf::YieldOp>(loc, acc);
+        for (int64_t i = 0; i < rows; ++i)
+          ifValid(rb + i, [&] {
+            for (int64_t x = 0; x < ne; ++x)
+              storeE(jl.getResult(i * ne + x), out,
+                     concat(batch, {rowIndex[rb + i], B.idx((e0 + x) * lanes)}), e0 + x);
+          });
       }
-      for (int64_t i = 0; i < rows; ++i)
-        ifValid(rb + i, [&] {
-          for (int64_t ev = 0; ev < eVectors; ++ev)
-            storeE(jl.getResult(i * eVectors + ev), out,
-                   concat(batch, {rowIndex[rb + i], B.idx(ev * lanes)}), ev);
-        });
-    }
   }
 
   // out /= sum.
