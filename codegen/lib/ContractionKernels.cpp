@@ -745,42 +745,11 @@ struct ContractionKernelsPass
       }
     }
 
-    /// One rows-outer task: the register blocks of row chunk `chunk`, each against every
-    /// column block.
-    void rowsOuterTask(SmallVector<Value> loops, Value chunk, int64_t panels,
-                       int64_t edgeColumns) {
-      Contraction &c = plan.c;
-      int64_t m = c.rows(), rows = plan.rows;
-      int64_t fullEnd = m / rows * rows, rest = m % rows, span = plan.blocksPerChunk * rows;
-      Value start = b.create<arith::MulIOp>(loc, chunk, index(span));
-      Value end = b.create<arith::MinSIOp>(loc, b.create<arith::AddIOp>(loc, start, index(span)),
-                                           index(fullEnd));
-      {
-        auto loop = b.create<scf::ForOp>(loc, start, end, index(rows));
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(loop.getBody());
-        allPanels(loops, loop.getInductionVar(), rows, panels, edgeColumns);
-      }
-      if (!rest)
-        return;
-      Value last = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, chunk,
-                                           index(plan.chunks - 1));
-      auto branch = b.create<scf::IfOp>(loc, last, /*withElseRegion=*/false);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(branch.thenBlock());
-      allPanels(loops, index(fullEnd), rest, panels, edgeColumns);
-    }
-
-    /// The row blocks of one task: column block `panel`, row chunk `chunk`.
-    void task(SmallVector<Value> loops, Value panel, Value chunk, int64_t vectors,
-              int64_t lastValid) {
-      Contraction &c = plan.c;
-      Value n0 = b.create<arith::MulIOp>(loc, panel, index(plan.columns));
-      if (c.m.empty()) {
-        block(loops, panel, n0, index(0), 1, vectors, lastValid);
-        return;
-      }
-      int64_t m = c.rows(), rows = plan.rows;
+    /// Calls `body(m0, rows)` for every register block of rows of row chunk `chunk` (all
+    /// rows when there is one chunk): full blocks in a loop, the remainder block (in the last
+    /// chunk) after it.
+    void forRowBlocks(Value chunk, function_ref<void(Value, int64_t)> body) {
+      int64_t m = plan.c.rows(), rows = plan.rows;
       int64_t fullEnd = m / rows * rows, rest = m % rows, span = plan.blocksPerChunk * rows;
       Value start = index(0), end = index(fullEnd);
       if (plan.chunks > 1) {
@@ -789,26 +758,47 @@ struct ContractionKernelsPass
                                        index(fullEnd));
       }
       if (plan.chunks == 1 && fullEnd == rows) {
-        block(loops, panel, n0, index(0), rows, vectors, lastValid);
+        body(index(0), rows);
       } else if (fullEnd > 0) {
         auto loop = b.create<scf::ForOp>(loc, start, end, index(rows));
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(loop.getBody());
-        block(loops, panel, n0, loop.getInductionVar(), rows, vectors, lastValid);
+        body(loop.getInductionVar(), rows);
       }
       if (!rest)
         return;
       if (plan.chunks == 1) {
-        block(loops, panel, n0, index(fullEnd), rest, vectors, lastValid);
+        body(index(fullEnd), rest);
         return;
       }
-      // The remainder rows belong to the last chunk.
       Value last = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, chunk,
                                            index(plan.chunks - 1));
       auto branch = b.create<scf::IfOp>(loc, last, /*withElseRegion=*/false);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(branch.thenBlock());
-      block(loops, panel, n0, index(fullEnd), rest, vectors, lastValid);
+      body(index(fullEnd), rest);
+    }
+
+    /// One rows-outer task: the register blocks of row chunk `chunk`, each against every
+    /// column block.
+    void rowsOuterTask(SmallVector<Value> loops, Value chunk, int64_t panels,
+                       int64_t edgeColumns) {
+      forRowBlocks(chunk, [&](Value m0, int64_t rows) {
+        allPanels(loops, m0, rows, panels, edgeColumns);
+      });
+    }
+
+    /// The row blocks of one task: column block `panel`, row chunk `chunk`.
+    void task(SmallVector<Value> loops, Value panel, Value chunk, int64_t vectors,
+              int64_t lastValid) {
+      Value n0 = b.create<arith::MulIOp>(loc, panel, index(plan.columns));
+      if (plan.c.m.empty()) {
+        block(loops, panel, n0, index(0), 1, vectors, lastValid);
+        return;
+      }
+      forRowBlocks(chunk, [&](Value m0, int64_t rows) {
+        block(loops, panel, n0, m0, rows, vectors, lastValid);
+      });
     }
   };
 

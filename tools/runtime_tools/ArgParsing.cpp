@@ -1,9 +1,36 @@
 #include "ArgParsing.h"
 
+#include "Commands.h"
+
+#include <cstdio>
+
 #include <cerrno>
 #include <cstdlib>
 
 namespace tessera::tools {
+
+int usageError(const char *progName, const std::string &message) {
+  std::fprintf(stderr, "%s: %s\n", progName, message.c_str());
+  std::fprintf(stderr, "Try '%s --help' for more information.\n", progName);
+  return kExitUsage;
+}
+
+int failure(const char *progName, const std::string &message) {
+  std::fprintf(stderr, "%s: error: %s\n", progName, message.c_str());
+  return kExitFailure;
+}
+
+int moduleArgument(const char *progName, const std::string &arg, std::string &modulePath) {
+  if (arg.size() > 1 && arg[0] == '-')
+    return usageError(progName, "unknown option '" + arg + "'");
+  if (!modulePath.empty())
+    return usageError(progName,
+                      "unexpected argument '" + arg + "' (only one module may be given)");
+  if (arg.empty())
+    return usageError(progName, "empty module path");
+  modulePath = arg;
+  return -1;
+}
 
 bool ArgCursor::matchValue(const std::string &arg, const std::string &flag, std::string &value,
                            bool &missingValue) {

@@ -28,6 +28,16 @@ private:
   int index_ = 0;
 };
 
+// "PROG: MESSAGE" and a pointer to --help on stderr; returns kExitUsage.
+int usageError(const char *progName, const std::string &message);
+
+// "PROG: error: MESSAGE" on stderr; returns kExitFailure.
+int failure(const char *progName, const std::string &message);
+
+// Takes `arg`, not a known flag, as the module path: -1 when it is one, else the exit code
+// of the usage error (an unknown option, or a second module).
+int moduleArgument(const char *progName, const std::string &arg, std::string &modulePath);
+
 // Parses a decimal integer in [min, max] with nothing else around it.
 std::optional<int64_t> parseInteger(const std::string &text, int64_t min, int64_t max);
 

@@ -44,17 +44,6 @@ void printUsage(FILE *out, const char *progName) {
                progName);
 }
 
-int usageError(const char *progName, const std::string &message) {
-  std::fprintf(stderr, "%s: %s\n", progName, message.c_str());
-  std::fprintf(stderr, "Try '%s --help' for more information.\n", progName);
-  return kExitUsage;
-}
-
-int failure(const char *progName, const std::string &message) {
-  std::fprintf(stderr, "%s: error: %s\n", progName, message.c_str());
-  return kExitFailure;
-}
-
 struct Options {
   std::string modulePath;
   std::vector<std::pair<std::string, std::string>> inputs;
@@ -68,7 +57,6 @@ struct Options {
 
 int parseOptions(int argc, char **argv, const char *progName, Options &options) {
   ArgCursor args(argc, argv);
-  bool sawModule = false;
   while (!args.done()) {
     std::string arg = args.next();
     std::string value;
@@ -106,17 +94,11 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
       options.peak = false;
     } else if (arg == "--json") {
       options.json = true;
-    } else if (arg.size() > 1 && arg[0] == '-') {
-      return usageError(progName, concat("unknown option '", arg, "'"));
-    } else {
-      if (sawModule)
-        return usageError(progName, concat("unexpected argument '", arg,
-                                           "' (only one module may be given)"));
-      sawModule = true;
-      options.modulePath = arg;
+    } else if (int code = moduleArgument(progName, arg, options.modulePath); code >= 0) {
+      return code;
     }
   }
-  if (!sawModule)
+  if (options.modulePath.empty())
     return usageError(progName, "no module given");
   return -1;
 }

@@ -37,17 +37,6 @@ void printUsage(FILE *out, const char *progName) {
                progName);
 }
 
-int usageError(const char *progName, const std::string &message) {
-  std::fprintf(stderr, "%s: %s\n", progName, message.c_str());
-  std::fprintf(stderr, "Try '%s --help' for more information.\n", progName);
-  return kExitUsage;
-}
-
-int failure(const char *progName, const std::string &message) {
-  std::fprintf(stderr, "%s: error: %s\n", progName, message.c_str());
-  return kExitFailure;
-}
-
 struct Options {
   std::string modulePath;
   std::vector<std::pair<std::string, std::string>> inputs;  // (name, path) in flag order
@@ -59,7 +48,6 @@ struct Options {
 // Returns -1 when parsing succeeded, else the exit code to return (0 after --help).
 int parseOptions(int argc, char **argv, const char *progName, Options &options) {
   ArgCursor args(argc, argv);
-  bool sawModule = false;
   while (!args.done()) {
     std::string arg = args.next();
     std::string value;
@@ -88,17 +76,11 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
       if (!n)
         return usageError(progName, "--iterations expects a positive integer");
       options.iterations = *n;
-    } else if (arg.size() > 1 && arg[0] == '-') {
-      return usageError(progName, concat("unknown option '", arg, "'"));
-    } else {
-      if (sawModule)
-        return usageError(progName, concat("unexpected argument '", arg,
-                                           "' (only one module may be given)"));
-      sawModule = true;
-      options.modulePath = arg;
+    } else if (int code = moduleArgument(progName, arg, options.modulePath); code >= 0) {
+      return code;
     }
   }
-  if (!sawModule)
+  if (options.modulePath.empty())
     return usageError(progName, "no module given");
   return -1;
 }
