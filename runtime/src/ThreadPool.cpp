@@ -1,10 +1,55 @@
 #include "tessera/ThreadPool.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define TSR_CPU_RELAX() _mm_pause()
+#else
+#define TSR_CPU_RELAX() ((void)0)
+#endif
 
 namespace tessera::runtime {
 
-ThreadPool::ThreadPool(unsigned numThreads) {
+namespace {
+
+// Waking a sleeping thread costs tens of microseconds on a virtual machine, about as long as
+// a small dispatch: a late worker leaves the whole dispatch to the caller. Dispatches follow
+// each other within microseconds, so polling this long after each one catches the next
+// without a wake-up, and is short enough not to take the core from other work for long.
+constexpr int64_t kDefaultSpinMicros = 100;
+
+int64_t spinMicrosFromEnvironment() {
+  const char *s = std::getenv("TESSERA_SPIN_US");
+  if (!s || !*s)
+    return kDefaultSpinMicros;
+  char *end = nullptr;
+  long long v = std::strtoll(s, &end, 10);
+  if (*end || v < 0)
+    return kDefaultSpinMicros;
+  return std::min<long long>(v, 1000000);
+}
+
+} // namespace
+
+template <typename Done> bool ThreadPool::spinUntil(Done done) const {
+  if (spinNanos_ <= 0)
+    return done();
+  auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(spinNanos_);
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done())
+        return true;
+      TSR_CPU_RELAX();
+    }
+    if (std::chrono::steady_clock::now() >= until)
+      return done();
+  }
+}
+
+ThreadPool::ThreadPool(unsigned numThreads) : spinNanos_(spinMicrosFromEnvironment() * 1000) {
   if (numThreads == 0)
     numThreads = std::max(1u, std::thread::hardware_concurrency());
   workers_.reserve(numThreads - 1);
@@ -34,6 +79,10 @@ void ThreadPool::runIndices() {
 void ThreadPool::workerLoop() {
   uint64_t seen = 0;
   for (;;) {
+    spinUntil([&] {
+      return stopping_.load(std::memory_order_acquire) ||
+             generation_.load(std::memory_order_acquire) != seen;
+    });
     {
       std::unique_lock<std::mutex> lock(mutex_);
       workAvailable_.wait(lock, [&] { return stopping_ || generation_ != seen; });
@@ -69,6 +118,7 @@ void ThreadPool::parallelFor(int64_t count, const std::function<void(int64_t)> &
   workAvailable_.notify_all();
   runIndices();
   // Every worker must leave runIndices before `body` (owned by the caller) goes away.
+  spinUntil([&] { return activeWorkers_.load(std::memory_order_acquire) == 0; });
   std::unique_lock<std::mutex> lock(mutex_);
   workDone_.wait(lock, [&] { return activeWorkers_ == 0; });
   body_ = nullptr;

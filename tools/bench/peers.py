@@ -36,8 +36,9 @@ uses the same pinned versions. For each model/config:
      ratio = engine median / Tessera median (> 1: Tessera is faster).
 
 Worker threads wait passively by default: OMP_WAIT_POLICY=PASSIVE for torch (unless set
-already), session.intra_op.allow_spinning=0 for ONNX Runtime, and Tessera's pool always blocks
-(OpenVINO has no such property; its CPU plugin runs as it comes). Spinning saves a peer a wake-up
+already), session.intra_op.allow_spinning=0 for ONNX Runtime; Tessera's pool polls for 100 us
+after each dispatch and then blocks (TESSERA_SPIN_US, its default), so at most 0.1 ms of a
+core outlives its call (OpenVINO has no such property; its CPU plugin runs as it comes). Spinning saves a peer a wake-up
 per operator, but a worker still spinning after its engine's call takes a core from the next
 engine's call, and since rotation keeps the cyclic order that is always the same engine
 (Tessera follows torch). On this project's shared 2-core machines it also makes torch fight

@@ -32,6 +32,8 @@ public:
 private:
   void workerLoop();
   void runIndices();
+  // Polls `done` for up to spinNanos_; true if it became true.
+  template <typename Done> bool spinUntil(Done done) const;
 
   std::vector<std::thread> workers_;
   std::mutex callMutex_; // One parallelFor at a time.
@@ -39,9 +41,12 @@ private:
   std::mutex mutex_;
   std::condition_variable workAvailable_;
   std::condition_variable workDone_;
-  bool stopping_ = false;
-  uint64_t generation_ = 0;   // Bumped for every parallelFor with work for the workers.
-  unsigned activeWorkers_ = 0; // Workers still inside the current generation.
+  // Written under mutex_; atomic so that a briefly spinning thread may poll them without it.
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> generation_{0};   // Bumped for every parallelFor with work for the workers.
+  std::atomic<unsigned> activeWorkers_{0}; // Workers still inside the current generation.
+  // How long a thread polls before it sleeps on a condition variable (TESSERA_SPIN_US).
+  int64_t spinNanos_ = 0;
 
   // The current job; written under mutex_ before generation_ is bumped.
   const std::function<void(int64_t)> *body_ = nullptr;

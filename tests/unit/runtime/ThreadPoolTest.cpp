@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -72,6 +73,25 @@ TEST(ThreadPool, ConcurrentCallersAreSerialised) {
   for (std::thread &caller : callers)
     caller.join();
   EXPECT_EQ(total.load(), 4 * 200 * 15);
+}
+
+// Workers poll for TESSERA_SPIN_US after each call before they sleep; every setting (none,
+// short, long, garbage) must hand out each index exactly once, call after call, including
+// calls that come after the workers fell asleep.
+TEST(ThreadPool, SpinSettingsKeepResultsExact) {
+  for (const char *spin : {"0", "5", "100000", "junk"}) {
+    ::setenv("TESSERA_SPIN_US", spin, 1);
+    ThreadPool pool(3);
+    ::unsetenv("TESSERA_SPIN_US");
+    for (int call = 0; call < 50; ++call) {
+      std::vector<std::atomic<int>> hits(97);
+      pool.parallelFor(97, [&](int64_t i) { ++hits[i]; });
+      for (auto &h : hits)
+        ASSERT_EQ(h.load(), 1) << "TESSERA_SPIN_US=" << spin << " call " << call;
+      if (call % 10 == 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
 }
 
 } // namespace
