@@ -3,8 +3,11 @@
 #include "tessera/codegen/Compiler.h"
 
 #include "CpuCodegen.h"
+#include "CudaCodegen.h"
 #include "ModuleWriter.h"
+#include "Pipeline.h"
 #include "Program.h"
+#include "Target.h"
 
 #include "tessera/codegen/Passes.h"
 #include "tessera/ir/GraphAttributes.h"
@@ -35,7 +38,12 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
@@ -45,86 +53,6 @@ using namespace mlir;
 namespace tessera::codegen {
 
 namespace {
-
-llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
-/// Collects MLIR diagnostics emitted while a pass manager runs, so failures come back as an
-/// llvm::Error with the messages instead of being printed out of order.
-class CapturedDiagnostics {
-public:
-  explicit CapturedDiagnostics(MLIRContext *ctx)
-      : handler(ctx, [this](Diagnostic &d) {
-          if (d.getSeverity() == DiagnosticSeverity::Error) {
-            std::string s;
-            llvm::raw_string_ostream os(s);
-            if (!isa<UnknownLoc>(d.getLocation()))
-              os << d.getLocation() << ": ";
-            os << d;
-            messages += (messages.empty() ? "" : "\n") + s;
-          }
-          return success();
-        }) {}
-  std::string messages;
-
-private:
-  ScopedDiagnosticHandler handler;
-};
-
-void configure(PassManager &pm, const CompileOptions &options) {
-  if (options.printIRAfterAll || !options.printIRBefore.empty() || !options.printIRAfter.empty()) {
-    auto before = [&options](Pass *p, Operation *) {
-      return options.printIRBefore.count(p->getArgument().str()) > 0;
-    };
-    auto after = [&options](Pass *p, Operation *) {
-      return options.printIRAfterAll || options.printIRAfter.count(p->getArgument().str()) > 0;
-    };
-    pm.getContext()->disableMultithreading();
-    pm.enableIRPrinting(before, after, /*printModuleScope=*/true,
-                        /*printAfterOnlyOnChange=*/false, /*printAfterOnlyOnFailure=*/false,
-                        *options.diagnosticStream);
-  }
-  // MLIR's own statistics are compiled out of release LLVM builds; the driver prints the
-  // project's counters instead (tessera/passes/PassReport.h).
-  if (options.timing)
-    pm.enableTiming();
-}
-
-/// `pass` with the options the user gave it (already checked by checkPassOptions).
-std::unique_ptr<Pass> configured(std::unique_ptr<Pass> pass, const CompileOptions &options) {
-  auto it = options.passOptions.find(pass->getArgument().str());
-  if (it != options.passOptions.end())
-    (void)pass->initializeOptions(it->second, [](const Twine &) { return failure(); });
-  return pass;
-}
-
-std::unique_ptr<Pass> createConfigurable(llvm::StringRef name, unsigned vectorBits = 512) {
-  if (name == "tessera-tile-lambda")
-    return createTileLambda();
-  if (name == "tessera-fuse-rows")
-    return createFuseRows();
-  if (name == "tessera-absorb-transposes")
-    return createAbsorbTransposes();
-  // Kernel shapes follow the target's vector registers.
-  int64_t lanes = std::max<int64_t>(4, vectorBits / 32);
-  if (name == "tessera-pack-weights") {
-    PackWeightsOptions o;
-    o.vectorWidth = lanes;
-    return createPackWeights(o);
-  }
-  if (name == "tessera-lower-attention") {
-    LowerAttentionOptions o;
-    o.vectorWidth = lanes;
-    return createLowerAttention(o);
-  }
-  if (name == "tessera-contraction-kernels") {
-    ContractionKernelsOptions o;
-    o.vectorWidth = lanes;
-    return createContractionKernels(o);
-  }
-  return nullptr;
-}
 
 llvm::Error checkPassOptions(const CompileOptions &options) {
   for (const auto &[name, text] : options.passOptions) {
@@ -140,18 +68,6 @@ llvm::Error checkPassOptions(const CompileOptions &options) {
       return makeError("--pass-option " + name + ": invalid options '" + text + "'" +
                        (message.empty() ? "" : ": " + message));
   }
-  return llvm::Error::success();
-}
-
-bool enabled(const CompileOptions &options, const char *pass) {
-  return !options.disabledPasses.count(pass);
-}
-
-llvm::Error runPipeline(ModuleOp module, PassManager &pm, const char *what) {
-  CapturedDiagnostics diags(module.getContext());
-  if (failed(pm.run(module)))
-    return makeError(std::string(what) + " failed" +
-                     (diags.messages.empty() ? "" : ":\n" + diags.messages));
   return llvm::Error::success();
 }
 
@@ -208,38 +124,6 @@ void addDispatchPhase(PassManager &pm, const CompileOptions &options, unsigned v
   pm.addPass(createFormDispatches());
 }
 
-/// Loops, workgroup distribution and affine lowering of the dispatch functions.
-void addLoopPhase(PassManager &pm, const CompileOptions &options, unsigned vectorBits) {
-  pm.addNestedPass<func::FuncOp>(createTileLoops());
-  pm.addNestedPass<func::FuncOp>(
-      configured(createConfigurable("tessera-lower-attention", vectorBits), options));
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
-  pm.addNestedPass<func::FuncOp>(createDistributeWorkgroups());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-}
-
-void addLLVMPhase(PassManager &pm) {
-  pm.addPass(createInlineMath());
-  pm.addPass(createConvertSCFToCFPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createConvertVectorToLLVMPass());
-  pm.addPass(arith::createArithExpandOpsPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  ConvertFuncToLLVMPassOptions funcOptions;
-  // Buffers arrive as plain pointers; shapes and strides are static and baked into the code.
-  funcOptions.useBarePtrCallConv = true;
-  pm.addPass(createConvertFuncToLLVMPass(funcOptions));
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
-  pm.addPass(createCanonicalizerPass());
-}
-
 std::vector<std::string> outputNamesOf(ModuleOp module) {
   std::vector<std::string> names;
   for (auto f : module.getOps<func::FuncOp>()) {
@@ -252,30 +136,35 @@ std::vector<std::string> outputNamesOf(ModuleOp module) {
   return names;
 }
 
-/// Runs the phases after "dispatch" on a module holding only dispatch functions, filling in
-/// each dispatch's workgroup count.
-llvm::Error lowerDispatches(ModuleOp module, ProgramInfo *program, const CompileOptions &options,
-                            unsigned vectorBits, bool toLLVM) {
-  PassManager loops(module.getContext());
-  configure(loops, options);
-  addLoopPhase(loops, options, vectorBits);
-  if (auto err = runPipeline(module, loops, "loop lowering"))
-    return err;
-  if (program) {
-    for (DispatchInfo &d : program->dispatches) {
-      auto fn = module.lookupSymbol<func::FuncOp>(d.function);
-      if (!fn)
-        return makeError("dispatch '" + d.function + "' disappeared during lowering");
-      if (auto wg = fn->getAttrOfType<IntegerAttr>(kWorkgroupsAttr))
-        d.workgroups = uint32_t(wg.getInt());
-    }
+/// The targets the options name, each created once.
+llvm::Expected<std::vector<std::unique_ptr<Target>>> createTargets(const CompileOptions &options) {
+  std::vector<std::unique_ptr<Target>> targets;
+  if (options.targets.empty())
+    return makeError("no target given");
+  for (const std::string &name : options.targets) {
+    auto target = name == "cpu"    ? createCpuTarget(options)
+                  : name == "cuda" ? createCudaTarget(options)
+                                   : llvm::Expected<std::unique_ptr<Target>>(makeError(
+                                         "unknown target '" + name + "' (targets: cpu, cuda)"));
+    if (!target)
+      return target.takeError();
+    for (const auto &t : targets)
+      if (t->name() == (*target)->name())
+        return makeError("target '" + name + "' given twice");
+    targets.push_back(std::move(*target));
   }
-  if (!toLLVM)
-    return llvm::Error::success();
-  PassManager llvmPm(module.getContext());
-  configure(llvmPm, options);
-  addLLVMPhase(llvmPm);
-  return runPipeline(module, llvmPm, "lowering to the LLVM dialect");
+  return targets;
+}
+
+/// The options of the shared pipeline: a target's own passes only run when it is the only one.
+CompileOptions sharedPipelineOptions(const CompileOptions &options,
+                                     const std::vector<std::unique_ptr<Target>> &targets) {
+  CompileOptions shared = options;
+  for (const auto &[target, passes] : targetOwnPasses())
+    if (targets.size() != 1 || targets[0]->name() != target)
+      for (const std::string &pass : passes)
+        shared.disabledPasses.insert(pass);
+  return shared;
 }
 
 } // namespace
@@ -289,12 +178,22 @@ std::vector<std::string> optionalPasses() {
           "tessera-pack-weights", "tessera-contraction-kernels", "tessera-fuse-rows"};
 }
 
+bool cudaToolkitAvailable() {
+  auto found = findLibdevice("");
+  if (!found) {
+    llvm::consumeError(found.takeError());
+    return false;
+  }
+  return true;
+}
+
 void registerCompilerDialects(DialectRegistry &registry) {
   registry.insert<tess::TessDialect, func::FuncDialect, linalg::LinalgDialect,
                   tensor::TensorDialect, arith::ArithDialect, math::MathDialect,
                   memref::MemRefDialect, scf::SCFDialect, affine::AffineDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
-                  vector::VectorDialect, LLVM::LLVMDialect>();
+                  vector::VectorDialect, LLVM::LLVMDialect, gpu::GPUDialect,
+                  NVVM::NVVMDialect>();
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   linalg::registerBufferizableOpInterfaceExternalModels(registry);
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
@@ -302,6 +201,9 @@ void registerCompilerDialects(DialectRegistry &registry) {
   registerAttentionBufferization(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
 }
 
 void registerCompilerPasses() {
@@ -312,7 +214,7 @@ void registerCompilerPasses() {
 std::vector<std::string> configurablePasses() {
   return {"tessera-tile-lambda", "tessera-fuse-rows", "tessera-pack-weights",
           "tessera-contraction-kernels", "tessera-lower-attention",
-          "tessera-absorb-transposes"};
+          "tessera-absorb-transposes", "tessera-outline-gpu-kernels"};
 }
 
 llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &options) {
@@ -337,23 +239,32 @@ llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &opt
   if (failed(program))
     return makeError("program extraction failed");
   annotateNoAlias(module, *program);
-  return lowerDispatches(module, &*program, options, *bits, /*toLLVM=*/true);
+  return lowerCpuDispatches(module, &*program, options, *bits, /*toLLVM=*/true);
 }
 
 llvm::Expected<std::vector<uint8_t>> compileToModule(ModuleOp module,
                                                      const CompileOptions &options) {
-  std::string cpu = options.targetCpu.empty() ? hostTargetCpu() : options.targetCpu;
   if (auto err = checkPassOptions(options))
     return std::move(err);
-  auto bits = targetVectorBits(cpu);
-  if (!bits)
-    return bits.takeError();
+  auto targets = createTargets(options);
+  if (!targets)
+    return targets.takeError();
+  CompileOptions shared = sharedPipelineOptions(options, *targets);
+  // The shared pipeline's kernel shapes follow the CPU's vectors when there is a CPU target.
+  unsigned bits = 512;
+  if (llvm::is_contained(options.targets, "cpu")) {
+    auto cpuBits =
+        targetVectorBits(options.targetCpu.empty() ? hostTargetCpu() : options.targetCpu);
+    if (!cpuBits)
+      return cpuBits.takeError();
+    bits = *cpuBits;
+  }
   std::vector<std::string> outputs = outputNamesOf(module);
   {
     PassManager pm(module.getContext());
-    configure(pm, options);
-    addLinalgPhase(pm, options);
-    addDispatchPhase(pm, options, *bits);
+    configure(pm, shared);
+    addLinalgPhase(pm, shared);
+    addDispatchPhase(pm, shared, bits);
     if (auto err = runPipeline(module, pm, "lowering"))
       return std::move(err);
   }
@@ -362,21 +273,22 @@ llvm::Expected<std::vector<uint8_t>> compileToModule(ModuleOp module,
   if (failed(program))
     return makeError("program extraction failed: " + diags.messages);
   annotateNoAlias(module, *program);
-  if (auto err = lowerDispatches(module, &*program, options, *bits, /*toLLVM=*/true))
-    return std::move(err);
 
-  std::vector<std::string> names;
-  for (const DispatchInfo &d : program->dispatches)
-    if (!llvm::is_contained(names, d.function))
-      names.push_back(d.function);
-  if (auto err = addEntryPoints(module, names))
-    return std::move(err);
-  CapturedDiagnostics codegenDiags(module.getContext());
-  auto object = emitSharedObject(module, cpu);
-  if (!object)
-    return makeError(llvm::toString(object.takeError()) +
-                     (codegenDiags.messages.empty() ? "" : ":\n" + codegenDiags.messages));
-  return writeModule(*program, ExecutableInfo{cpu, std::move(*object)},
+  std::vector<ExecutableInfo> executables;
+  for (size_t i = 0; i < targets->size(); ++i) {
+    // Each target lowers its own copy of the dispatch functions; the last takes the original.
+    OwningOpRef<ModuleOp> copy;
+    ModuleOp lowered = module;
+    if (i + 1 < targets->size()) {
+      copy = module.clone();
+      lowered = *copy;
+    }
+    auto exe = (*targets)[i]->build(lowered, *program);
+    if (!exe)
+      return exe.takeError();
+    executables.push_back(std::move(*exe));
+  }
+  return writeModule(*program, executables,
                      WeightsOptions{options.weightsPath, options.seed, options.allowUnusedWeights});
 }
 

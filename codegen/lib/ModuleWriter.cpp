@@ -143,7 +143,7 @@ uint64_t parameterSeed(uint64_t moduleSeed, const std::string &name) {
 }
 
 llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
-                                                 const ExecutableInfo &executable,
+                                                 const std::vector<ExecutableInfo> &executables,
                                                  const WeightsOptions &weights) {
   std::vector<runtime::Tensor> paramValues;
   if (!weights.path.empty()) {
@@ -236,15 +236,40 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
   }
 
   // One entry point per dispatch function; identical dispatches share one.
-  std::vector<flatbuffers::Offset<flatbuffers::String>> entries;
+  std::vector<std::string> functions;
   std::map<std::string, uint32_t> entryIndex;
   for (const DispatchInfo &d : program.dispatches)
-    if (entryIndex.emplace(d.function, uint32_t(entries.size())).second)
-      entries.push_back(fb.CreateString("tsr_" + d.function));
-  auto code = alignedBytes(fb, executable.object.data(), executable.object.size());
-  auto exe = fbs::CreateExecutable(fb, fbs::ExecutableFormat::ElfSharedObject,
-                                   fb.CreateString(executable.target), code,
-                                   fb.CreateVector(entries));
+    if (entryIndex.emplace(d.function, uint32_t(functions.size())).second)
+      functions.push_back(d.function);
+  std::vector<flatbuffers::Offset<fbs::Executable>> exes;
+  for (const ExecutableInfo &executable : executables) {
+    bool ptx = executable.format == ExecutableInfo::Format::Ptx;
+    std::vector<flatbuffers::Offset<flatbuffers::String>> entries;
+    std::vector<flatbuffers::Offset<fbs::GpuKernel>> kernels;
+    for (uint32_t e = 0; e < functions.size(); ++e) {
+      entries.push_back(fb.CreateString(ptx ? functions[e] : "tsr_" + functions[e]));
+      if (!ptx)
+        continue;
+      auto it = executable.kernels.find(functions[e]);
+      if (it == executable.kernels.end())
+        return makeError("internal error: no GPU kernels recorded for dispatch '" +
+                         functions[e] + "'");
+      for (const GpuKernelInfo &k : it->second)
+        kernels.push_back(fbs::CreateGpuKernel(fb, e, fb.CreateString(k.name), k.blockSize,
+                                               k.gridSize, k.sharedMemoryBytes));
+    }
+    std::vector<uint8_t> bytes = executable.object;
+    if (ptx)
+      bytes.push_back(0); // cuModuleLoadData reads PTX as a C string
+    auto code = alignedBytes(fb, bytes.data(), bytes.size());
+    auto entriesVec = fb.CreateVector(entries);
+    auto kernelsVec = ptx ? fb.CreateVector(kernels)
+                          : flatbuffers::Offset<flatbuffers::Vector<
+                                flatbuffers::Offset<fbs::GpuKernel>>>();
+    exes.push_back(fbs::CreateExecutable(
+        fb, ptx ? fbs::ExecutableFormat::Ptx : fbs::ExecutableFormat::ElfSharedObject,
+        fb.CreateString(executable.target), code, entriesVec, kernelsVec));
+  }
 
   std::vector<flatbuffers::Offset<fbs::Dispatch>> dispatches;
   for (size_t i = 0; i < program.dispatches.size(); ++i) {
@@ -263,7 +288,7 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
   auto inputsVec = fb.CreateVector(inputs);
   auto outputsVec = fb.CreateVector(outputs);
   auto constantsVec = fb.CreateVector(constants);
-  auto exesVec = fb.CreateVector(std::vector<flatbuffers::Offset<fbs::Executable>>{exe});
+  auto exesVec = fb.CreateVector(exes);
   auto dispatchVec = fb.CreateVector(dispatches);
   fbs::ModuleBuilder mb(fb);
   mb.add_format_version(kFormatVersion);

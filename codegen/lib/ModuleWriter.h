@@ -4,6 +4,7 @@
 #ifndef TESSERA_CODEGEN_MODULEWRITER_H
 #define TESSERA_CODEGEN_MODULEWRITER_H
 
+#include "CudaCodegen.h"
 #include "Program.h"
 
 #include "llvm/Support/Error.h"
@@ -14,8 +15,11 @@
 namespace tessera::codegen {
 
 struct ExecutableInfo {
-  std::string target;          // LLVM CPU name
-  std::vector<uint8_t> object; // shared object bytes
+  enum class Format { ElfSharedObject, Ptx } format = Format::ElfSharedObject;
+  std::string target;          // LLVM CPU name or CUDA arch
+  std::vector<uint8_t> object; // shared object bytes, or PTX text
+  /// Ptx: dispatch function -> its kernel launches.
+  std::map<std::string, std::vector<GpuKernelInfo>> kernels;
 };
 
 struct WeightsOptions {
@@ -32,8 +36,10 @@ void seededRange(const std::string &name, const std::vector<int64_t> &shape, flo
 /// The seed of one parameter: derived from the module seed and the parameter's name.
 uint64_t parameterSeed(uint64_t moduleSeed, const std::string &name);
 
+/// Every executable implements one entry point per distinct dispatch function, in the same
+/// order; dispatches run from the first executable on a CPU.
 llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
-                                                 const ExecutableInfo &executable,
+                                                 const std::vector<ExecutableInfo> &executables,
                                                  const WeightsOptions &weights);
 
 } // namespace tessera::codegen

@@ -5,6 +5,7 @@
 #include "tessera/schema/module_generated.h"
 
 #include <cmath>
+#include <string_view>
 #include <unordered_set>
 
 namespace tessera::runtime {
@@ -124,6 +125,50 @@ Error validateConstant(const schema::Constant *fb, uint32_t index, const uint8_t
   }
 }
 
+// PTX is text the driver's JIT parses: it must be NUL-terminated, and every kernel a launch
+// names must be an .entry of it, with a block the hardware allows.
+Error validatePtx(const schema::Executable *fb, const std::string &where, ExecutableInfo &out) {
+  const char *text = reinterpret_cast<const char *>(out.data);
+  if (out.data[out.size - 1] != 0)
+    return makeError(where, ": PTX text is not NUL-terminated");
+  std::string_view ptx(text, out.size - 1);
+  if (ptx.find('\0') != std::string_view::npos)
+    return makeError(where, ": PTX text contains a NUL byte before its end");
+  const auto *kernels = fb->kernels();
+  uint32_t count = kernels ? kernels->size() : 0;
+  out.kernels.resize(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    const schema::GpuKernel *k = kernels->Get(i);
+    GpuKernelInfo &info = out.kernels[i];
+    std::string kw = concat(where, " kernel ", i);
+    info.entryPoint = k->entry_point();
+    info.name = toString(k->name());
+    info.blockSize = k->block_size_x();
+    info.gridSize = k->grid_size_x();
+    info.sharedMemoryBytes = k->shared_memory_bytes();
+    if (info.entryPoint >= out.entryPoints.size())
+      return makeError(kw, ": entry point index ", info.entryPoint, " out of range (",
+                       out.entryPoints.size(), " entry points)");
+    if (i > 0 && info.entryPoint < out.kernels[i - 1].entryPoint)
+      return makeError(kw, ": kernels are not grouped by entry point");
+    if (info.name.empty())
+      return makeError(kw, ": empty name");
+    if (info.blockSize < 1 || info.blockSize > 1024)
+      return makeError(kw, " '", info.name, "': block size ", info.blockSize,
+                       " outside [1, 1024]");
+    if (info.gridSize < 1 || info.gridSize > 0x7fffffffu)
+      return makeError(kw, " '", info.name, "': grid size ", info.gridSize,
+                       " outside [1, 2^31 - 1]");
+    if (info.sharedMemoryBytes > 227u * 1024u)
+      return makeError(kw, " '", info.name, "': ", info.sharedMemoryBytes,
+                       " bytes of shared memory (at most 227 KiB per block)");
+    std::string entry = ".entry " + info.name + "(";
+    if (ptx.find(entry) == std::string_view::npos)
+      return makeError(kw, ": the PTX has no '.entry ", info.name, "'");
+  }
+  return Error::success();
+}
+
 Error validateExecutable(const schema::Executable *fb, uint32_t index, ExecutableInfo &out) {
   std::string where = concat("executable ", index);
   int rawFormat = static_cast<int>(fb->format());
@@ -143,7 +188,14 @@ Error validateExecutable(const schema::Executable *fb, uint32_t index, Executabl
     if (out.entryPoints[i].empty())
       return makeError(where, ": entry point ", i, " has an empty name");
   }
-  return Error::success();
+  const auto *kernels = fb->kernels();
+  if (out.format == ExecutableFormat::ElfSharedObject) {
+    if (kernels && kernels->size())
+      return makeError(where, ": a CPU executable has no GPU kernels, but ", kernels->size(),
+                       " are listed");
+    return Error::success();
+  }
+  return validatePtx(fb, where, out);
 }
 
 // Describes the buffer a binding names, e.g. "constant 2 'fc1.weight' (4096 bytes)".
@@ -274,9 +326,14 @@ Expected<ModuleInfo> validateModule(const uint8_t *buffer, size_t /*size*/) {
 
   const auto *executables = fb->executables();
   info.executables.resize(executables->size());
-  for (uint32_t i = 0; i < executables->size(); ++i)
+  for (uint32_t i = 0; i < executables->size(); ++i) {
     if (Error err = validateExecutable(executables->Get(i), i, info.executables[i]))
       return err;
+    if (i > 0 && info.executables[i].entryPoints.size() != info.executables[0].entryPoints.size())
+      return makeError("executable ", i, " has ", info.executables[i].entryPoints.size(),
+                       " entry points, executable 0 has ", info.executables[0].entryPoints.size(),
+                       " (every executable implements the same entry points)");
+  }
 
   info.arenaSize = fb->arena_size();
   if (info.arenaSize > Module::kMaxArenaSize)

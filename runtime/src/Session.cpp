@@ -105,7 +105,8 @@ Error Session::loadExecutables() {
     std::string where = concat("executable ", i);
     if (exe.format != ExecutableFormat::ElfSharedObject)
       return makeError(where, ": format ", executableFormatName(exe.format), " (target '",
-                       exe.target, "') is not supported by the CPU runtime");
+                       exe.target, "') cannot run on the CPU: the module has no CPU code "
+                       "(compile it with --target cpu or --target cpu,cuda)");
     if (Error err = checkCpuTarget(exe.target))
       return err.withContext(where);
     Expected<std::unique_ptr<SharedObject>> object = SharedObject::load(exe.data, exe.size);

@@ -209,6 +209,25 @@ TEST_P(FixtureTest, KernelVariantsMatchDefault) {
   }
 }
 
+// A module for both targets runs on the CPU from the same shared program, with the CPU's own
+// kernel passes (packing, register-blocked contractions) left out; it must give the same
+// results. Needs the CUDA toolkit's libdevice to build the PTX half.
+TEST_P(FixtureTest, CpuOfFatModuleMatchesDefault) {
+  const Fixture &f = GetParam();
+  if (!codegen::cudaToolkitAvailable())
+    GTEST_SKIP() << "no CUDA toolkit (libdevice) here: --target cpu,cuda cannot be built";
+  std::vector<runtime::Tensor> reference = compileAndRun(*this, f, {});
+  codegen::CompileOptions fat;
+  fat.targets = {"cpu", "cuda"};
+  std::vector<runtime::Tensor> got = compileAndRun(*this, f, fat);
+  ASSERT_EQ(got.size(), reference.size());
+  for (size_t o = 0; o < got.size(); ++o) {
+    if (got[o].dtype() != runtime::DType::F32)
+      continue;
+    EXPECT_LE(relativeL2(got[o], reference[o]), 1e-5) << f.model << " output " << o;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, FixtureTest,
                          ::testing::Values(Fixture{"vit_tiny", "vit.tg"},
                                            Fixture{"igpt_tiny", "igpt.tg"},

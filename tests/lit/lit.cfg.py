@@ -16,3 +16,12 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%models", os.path.join(config.tessera_src_root, "models")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 config.substitutions.append(("%python", config.python_executable))
+
+# CUDA: `--target cuda` needs the toolkit's libdevice; assembling PTX needs ptxas.
+cuda_root = os.environ.get("CUDA_PATH") or "/usr/local/cuda"
+if os.path.isfile(os.path.join(cuda_root, "nvvm", "libdevice", "libdevice.10.bc")):
+    config.available_features.add("cuda-toolkit")
+    ptxas = os.path.join(cuda_root, "bin", "ptxas")
+    if os.access(ptxas, os.X_OK):
+        config.available_features.add("ptxas")
+        config.substitutions.append(("%ptxas", ptxas))

@@ -5,6 +5,7 @@
 #include "tessera/Module.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace tessera::tools {
@@ -14,13 +15,16 @@ namespace {
 
 void printUsage(FILE *out, const char *progName) {
   std::fprintf(out,
-               "usage: %s MODULE.tsm\n"
+               "usage: %s MODULE.tsm [--extract-executable N -o FILE]\n"
                "\n"
                "Prints a Tessera module: interface, constants, executables, arena and\n"
                "dispatches. The module is fully validated first.\n"
                "\n"
                "options:\n"
-               "  -h, --help   show this help\n",
+               "  --extract-executable N  write executable N's code (shared object or PTX\n"
+               "                          text) to the file given by -o instead of printing\n"
+               "  -o FILE                 output file of --extract-executable\n"
+               "  -h, --help              show this help\n",
                progName);
 }
 
@@ -33,12 +37,33 @@ void printSpecs(const char *title, const std::vector<TensorSpec> &specs) {
 } // namespace
 
 int dumpCommand(int argc, char **argv, const char *progName) {
-  std::string path;
+  std::string path, outPath;
+  long extract = -1;
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
       printUsage(stdout, progName);
       return kExitSuccess;
+    }
+    if (arg == "--extract-executable" || arg == "-o") {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s: %s needs a value\nTry '%s --help' for more information.\n",
+                     progName, arg.c_str(), progName);
+        return kExitUsage;
+      }
+      std::string v = argv[++i];
+      if (arg == "-o") {
+        outPath = v;
+        continue;
+      }
+      char *end = nullptr;
+      extract = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || extract < 0) {
+        std::fprintf(stderr, "%s: --extract-executable needs an index, got '%s'\n", progName,
+                     v.c_str());
+        return kExitUsage;
+      }
+      continue;
     }
     if (arg.size() > 1 && arg[0] == '-') {
       std::fprintf(stderr, "%s: unknown option '%s'\nTry '%s --help' for more information.\n",
@@ -65,6 +90,29 @@ int dumpCommand(int argc, char **argv, const char *progName) {
   }
   const Module &module = **loaded;
   const ModuleInfo &info = module.info();
+  if (extract >= 0 || !outPath.empty()) {
+    if (extract < 0 || outPath.empty()) {
+      std::fprintf(stderr, "%s: --extract-executable and -o go together\n", progName);
+      return kExitUsage;
+    }
+    if (size_t(extract) >= info.executables.size()) {
+      std::fprintf(stderr, "%s: error: executable %ld out of range (the module has %zu)\n",
+                   progName, extract, info.executables.size());
+      return kExitFailure;
+    }
+    const ExecutableInfo &e = info.executables[size_t(extract)];
+    // PTX is stored NUL-terminated for the driver; the file holds the text only.
+    size_t size = e.format == ExecutableFormat::Ptx ? e.size - 1 : e.size;
+    FILE *f = std::fopen(outPath.c_str(), "wb");
+    bool ok = f && std::fwrite(e.data, 1, size, f) == size;
+    if (f)
+      ok = std::fclose(f) == 0 && ok;
+    if (!ok) {
+      std::fprintf(stderr, "%s: error: cannot write '%s'\n", progName, outPath.c_str());
+      return kExitFailure;
+    }
+    return kExitSuccess;
+  }
   std::printf("module: %s\n", info.name.c_str());
   std::printf("producer: %s\n", info.producer.empty() ? "(none)" : info.producer.c_str());
   std::printf("format version: %u\n", info.formatVersion);
@@ -94,6 +142,12 @@ int dumpCommand(int argc, char **argv, const char *progName) {
     for (const std::string &name : e.entryPoints)
       std::printf(" %s", name.c_str());
     std::printf("\n");
+    if (e.format != ExecutableFormat::Ptx)
+      continue;
+    std::printf("    kernels: %zu (grid x block threads, shared memory)\n", e.kernels.size());
+    for (const GpuKernelInfo &k : e.kernels)
+      std::printf("      %s: %s %u x %u, %u bytes\n", e.entryPoints[k.entryPoint].c_str(),
+                  k.name.c_str(), k.gridSize, k.blockSize, k.sharedMemoryBytes);
   }
 
   std::printf("arena: %llu bytes\n", static_cast<unsigned long long>(info.arenaSize));

@@ -35,7 +35,12 @@ std::string driverFlagsHelp(bool forOpt) {
          "                           it parameters get a seeded deterministic fill\n"
          "  --allow-unused-weights   ignore tensors in the weights file that no parameter uses\n"
          "  --seed N                 seed of the deterministic fill (default 132470394)\n"
-         "  --target cpu             target (cpu only for now)\n";
+         "  --target LIST            targets of the module: cpu (default), cuda, or cpu,cuda\n"
+         "                           (runs on either; its CPU code then skips the packed\n"
+         "                           contraction kernels)\n"
+         "  --cuda-arch ARCH         CUDA architecture of the PTX: sm_90 (default), sm_80\n"
+         "  --cuda-path DIR          CUDA toolkit with nvvm/libdevice (default: $CUDA_PATH,\n"
+         "                           else /usr/local/cuda)\n";
   s += "  --target-cpu NAME        LLVM CPU name (default: best x86-64 level of this machine);\n"
        "                           kernel shapes follow its vector registers\n"
        "  --disable-pass NAME      skip an optional pass: " + passes + "\n"
@@ -130,10 +135,34 @@ std::optional<DriverOptions> parseDriverOptions(int argc, char **argv, const cha
       auto v = takeValue(a);
       if (!v)
         return std::nullopt;
-      if (*v != "cpu") {
-        usage(progName, "--target " + *v + " is not supported yet (only cpu)");
+      std::vector<std::string> targets;
+      for (llvm::StringRef t : llvm::split(*v, ',')) {
+        if (t != "cpu" && t != "cuda") {
+          usage(progName, "--target: unknown target '" + t.str() + "' (targets: cpu, cuda, or " +
+                              "both as cpu,cuda)");
+          return std::nullopt;
+        }
+        if (llvm::is_contained(targets, t.str())) {
+          usage(progName, "--target: '" + t.str() + "' given twice");
+          return std::nullopt;
+        }
+        targets.push_back(t.str());
+      }
+      o.compile.targets = targets;
+    } else if (!forOpt && a == "--cuda-arch") {
+      auto v = takeValue(a);
+      if (!v)
+        return std::nullopt;
+      if (*v != "sm_80" && *v != "sm_90") {
+        usage(progName, "--cuda-arch: '" + *v + "' is not supported (sm_80, sm_90)");
         return std::nullopt;
       }
+      o.compile.cudaArch = *v;
+    } else if (!forOpt && a == "--cuda-path") {
+      auto v = takeValue(a);
+      if (!v)
+        return std::nullopt;
+      o.compile.cudaPath = *v;
     } else if (a == "--target-cpu") {
       auto v = takeValue(a);
       if (!v)

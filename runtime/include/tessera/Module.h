@@ -54,12 +54,23 @@ struct ConstantInfo {
   std::optional<PanelPacking> packing;
 };
 
+// One kernel launch of a PTX entry point (see schema::GpuKernel).
+struct GpuKernelInfo {
+  uint32_t entryPoint = 0;
+  std::string name;
+  uint32_t blockSize = 0;
+  uint32_t gridSize = 1;
+  uint32_t sharedMemoryBytes = 0;
+};
+
 struct ExecutableInfo {
   ExecutableFormat format = ExecutableFormat::ElfSharedObject;
   std::string target;
   const uint8_t *data = nullptr; // Inside the module buffer.
   size_t size = 0;
   std::vector<std::string> entryPoints;
+  // Ptx only: every entry point's launches, grouped by entry point, in launch order.
+  std::vector<GpuKernelInfo> kernels;
 };
 
 struct BindingInfo {

@@ -7,6 +7,7 @@
   tsfiles.py truncate IN OUT BYTES
   tsfiles.py flip IN OUT OFFSET BIT          OFFSET may be negative (from the end)
   tsfiles.py poke IN OUT OFFSET HEXBYTES     overwrite bytes at OFFSET
+  tsfiles.py compare A.npy B.npy RTOL        f32 arrays of one shape within RTOL relative L2
 """
 import json
 import random
@@ -73,8 +74,33 @@ def poke(src, out, offset, hexbytes):
     open(out, "wb").write(bytes(data))
 
 
+def read_f32_npy(path):
+    data = open(path, "rb").read()
+    if data[:6] != b"\x93NUMPY":
+        sys.exit("%s: not an .npy file" % path)
+    header_len = struct.unpack("<H", data[8:10])[0]
+    header = data[10 : 10 + header_len].decode()
+    if "'<f4'" not in header:
+        sys.exit("%s: not float32: %s" % (path, header))
+    body = data[10 + header_len :]
+    return header[header.index("'shape'") :], struct.unpack("<%df" % (len(body) // 4), body)
+
+
+def compare(a, b, rtol):
+    shape_a, x = read_f32_npy(a)
+    shape_b, y = read_f32_npy(b)
+    if shape_a != shape_b:
+        sys.exit("shapes differ: %s vs %s" % (shape_a, shape_b))
+    diff = sum((p - q) ** 2 for p, q in zip(x, y)) ** 0.5
+    norm = sum(q * q for q in y) ** 0.5
+    rel = diff / norm if norm else diff
+    if rel > float(rtol):
+        sys.exit("relative L2 %.3g above %s" % (rel, rtol))
+
+
 if __name__ == "__main__":
-    commands = {"npy": npy, "safetensors": safetensors, "truncate": truncate, "flip": flip, "poke": poke}
+    commands = {"npy": npy, "safetensors": safetensors, "truncate": truncate, "flip": flip, "poke": poke,
+                "compare": compare}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](*sys.argv[2:])

@@ -192,6 +192,73 @@ TEST(ModuleLoad, ExecutableRules) {
                   "executable 0: entry point 1 has an empty name");
 }
 
+// A PTX executable beside the CPU one, implementing the same three entry points.
+TExecutable ptxExecutable() {
+  TExecutable exe;
+  exe.format = 1;
+  exe.target = "sm_90";
+  std::string text = ".version 7.8\n.target sm_90\n.visible .entry a_k0(\n) { ret; }\n"
+                     ".visible .entry c_k0(\n) { ret; }\n.visible .entry c_k1(\n) { ret; }\n";
+  exe.data.assign(text.begin(), text.end());
+  exe.data.push_back(0);
+  exe.entryPoints = {"a", "b", "c"};
+  exe.kernels = {{0, "a_k0", 256, 8, 0}, {2, "c_k0", 32, 1, 0}, {2, "c_k1", 1024, 4, 4096}};
+  return exe;
+}
+
+TEST(ModuleLoad, PtxExecutable) {
+  TestModule m = makeReferenceModule();
+  m.executables.push_back(ptxExecutable());
+  Expected<std::shared_ptr<Module>> module = load(m);
+  ASSERT_TRUE(module) << module.error().message();
+  const ExecutableInfo &exe = (*module)->executables()[1];
+  EXPECT_EQ(exe.format, ExecutableFormat::Ptx);
+  ASSERT_EQ(exe.kernels.size(), 3u);
+  EXPECT_EQ(exe.kernels[2].name, "c_k1");
+  EXPECT_EQ(exe.kernels[2].entryPoint, 2u);
+  EXPECT_EQ(exe.kernels[2].blockSize, 1024u);
+  EXPECT_EQ(exe.kernels[2].sharedMemoryBytes, 4096u);
+}
+
+TEST(ModuleLoad, PtxRules) {
+  auto withPtx = [](std::function<void(TExecutable &)> edit) {
+    return [edit](TestModule &m) {
+      m.executables.push_back(ptxExecutable());
+      edit(m.executables.back());
+    };
+  };
+  expectLoadError(withPtx([](TExecutable &e) { e.data.pop_back(); }),
+                  "executable 1: PTX text is not NUL-terminated");
+  expectLoadError(withPtx([](TExecutable &e) { e.data[3] = 0; }),
+                  "executable 1: PTX text contains a NUL byte before its end");
+  expectLoadError(withPtx([](TExecutable &e) { e.kernels[1].name = "missing"; }),
+                  "executable 1 kernel 1: the PTX has no '.entry missing'");
+  expectLoadError(withPtx([](TExecutable &e) { e.kernels[0].name = "c_k"; }),
+                  "executable 1 kernel 0: the PTX has no '.entry c_k'");
+  expectLoadError(withPtx([](TExecutable &e) { e.kernels[0].blockSize = 0; }),
+                  "executable 1 kernel 0 'a_k0': block size 0 outside [1, 1024]");
+  expectLoadError(withPtx([](TExecutable &e) { e.kernels[0].blockSize = 2048; }),
+                  "executable 1 kernel 0 'a_k0': block size 2048 outside [1, 1024]");
+  expectLoadError(withPtx([](TExecutable &e) { e.kernels[0].gridSize = 0; }),
+                  "executable 1 kernel 0 'a_k0': grid size 0 outside [1, 2^31 - 1]");
+  expectLoadError(withPtx([](TExecutable &e) { e.kernels[2].sharedMemoryBytes = 1 << 20; }),
+                  "executable 1 kernel 2 'c_k1': 1048576 bytes of shared memory (at most 227 "
+                  "KiB per block)");
+  expectLoadError(withPtx([](TExecutable &e) { e.kernels[0].entryPoint = 3; }),
+                  "executable 1 kernel 0: entry point index 3 out of range (3 entry points)");
+  expectLoadError(withPtx([](TExecutable &e) { std::swap(e.kernels[0], e.kernels[2]); }),
+                  "executable 1 kernel 2: kernels are not grouped by entry point");
+  expectLoadError(withPtx([](TExecutable &e) {
+                    e.entryPoints.pop_back();
+                    e.kernels.resize(1);
+                  }),
+                  "executable 1 has 2 entry points, executable 0 has 3 (every executable "
+                  "implements the same entry points)");
+  // GPU launches belong to PTX only.
+  expectLoadError([](TestModule &m) { m.executables[0].kernels = {{0, "a", 32, 1, 0}}; },
+                  "executable 0: a CPU executable has no GPU kernels, but 1 are listed");
+}
+
 TEST(ModuleLoad, ArenaLimit) {
   expectLoadError([](TestModule &m) { m.arenaSize = (uint64_t(64) << 30) + 1; },
                   "arena_size 68719476737 bytes exceeds the limit of 64 GiB");

@@ -229,16 +229,18 @@ TEST(Session, ExecutableErrors) {
   TestModule ptx = makeReferenceModule();
   ptx.executables[0].format = 1;
   ptx.executables[0].target = "sm_90";
-  EXPECT_EQ(sessionError(ptx), "m: executable 0: format ptx (target 'sm_90') is not supported "
-                               "by the CPU runtime");
+  ptx.executables[0].data = {'/', '/', 0};
+  EXPECT_EQ(sessionError(ptx), "m: executable 0: format ptx (target 'sm_90') cannot run on the "
+                               "CPU: the module has no CPU code (compile it with --target cpu "
+                               "or --target cpu,cuda)");
 
   // An unused PTX executable is fine.
   TestModule unused = makeReferenceModule();
   TExecutable gpu;
   gpu.format = 1;
   gpu.target = "sm_90";
-  gpu.data = {'/', '/'};
-  gpu.entryPoints = {"k"};
+  gpu.data = {'/', '/', 0};
+  gpu.entryPoints = unused.executables[0].entryPoints;
   unused.executables.push_back(gpu);
   EXPECT_EQ(sessionError(unused), "<no error>");
 

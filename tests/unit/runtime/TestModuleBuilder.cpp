@@ -61,8 +61,13 @@ std::vector<uint8_t> buildModule(const TestModule &m) {
     auto data = b.CreateVector(e.data);
     auto target = b.CreateString(e.target);
     auto entries = b.CreateVectorOfStrings(e.entryPoints);
-    executables.push_back(
-        fb::CreateExecutable(b, static_cast<fb::ExecutableFormat>(e.format), target, data, entries));
+    std::vector<flatbuffers::Offset<fb::GpuKernel>> kernels;
+    for (const TGpuKernel &k : e.kernels)
+      kernels.push_back(fb::CreateGpuKernel(b, k.entryPoint, b.CreateString(k.name), k.blockSize,
+                                            k.gridSize, k.sharedMemoryBytes));
+    auto kernelsVec = e.kernels.empty() ? 0 : b.CreateVector(kernels);
+    executables.push_back(fb::CreateExecutable(b, static_cast<fb::ExecutableFormat>(e.format),
+                                               target, data, entries, kernelsVec));
   }
   std::vector<flatbuffers::Offset<fb::Dispatch>> dispatches;
   for (const TDispatch &d : m.dispatches) {

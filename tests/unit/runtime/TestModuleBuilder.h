@@ -27,11 +27,20 @@ struct TConstant {
   size_t misalign = 0;
 };
 
+struct TGpuKernel {
+  uint32_t entryPoint = 0;
+  std::string name;
+  uint32_t blockSize = 128;
+  uint32_t gridSize = 1;
+  uint32_t sharedMemoryBytes = 0;
+};
+
 struct TExecutable {
   int format = 0; // 0 ElfSharedObject, 1 Ptx
   std::string target = "x86-64";
   std::vector<uint8_t> data;
   std::vector<std::string> entryPoints;
+  std::vector<TGpuKernel> kernels;
 };
 
 struct TBinding {

@@ -20,6 +20,13 @@
 namespace tessera::codegen {
 
 struct CompileOptions {
+  /// Targets to build executables for, in order: "cpu", "cuda", or both (a module that runs on
+  /// either; the CPU then runs the portable loops, without its packed contraction kernels).
+  std::vector<std::string> targets{"cpu"};
+  /// CUDA architecture of the PTX: sm_80 or sm_90.
+  std::string cudaArch = "sm_90";
+  /// CUDA toolkit root holding nvvm/libdevice; empty: $CUDA_PATH, else /usr/local/cuda.
+  std::string cudaPath;
   /// LLVM CPU name for the CPU executable; empty picks the best x86-64 level of this machine
   /// (x86-64-v4 with AVX-512, else v3, v2, baseline).
   std::string targetCpu;
@@ -59,6 +66,10 @@ llvm::Error lowerToPhase(mlir::ModuleOp module, Phase phase, const CompileOption
 /// Compiles `module` (from mlirGen; consumed) into the bytes of a .tsm file.
 llvm::Expected<std::vector<uint8_t>> compileToModule(mlir::ModuleOp module,
                                                      const CompileOptions &options);
+
+/// Whether --target cuda can be built here: the CUDA toolkit's libdevice is found as
+/// CompileOptions::cudaPath's default would find it.
+bool cudaToolkitAvailable();
 
 /// Registers every dialect, interface and translation the pipeline needs.
 void registerCompilerDialects(mlir::DialectRegistry &registry);

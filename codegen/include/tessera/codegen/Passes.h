@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -23,6 +24,11 @@ inline constexpr const char *kWorkgroupsAttr = "tess.workgroups";
 inline constexpr const char *kKernelAttr = "tess.kernel";
 /// On a dispatch function: its floating-point operations per run (2 per multiply-accumulate).
 inline constexpr const char *kFlopsAttr = "tess.flops";
+/// On a GPU kernel: threads per block and the suggested number of blocks.
+inline constexpr const char *kGpuBlockAttr = "tess.gpu_block";
+inline constexpr const char *kGpuGridAttr = "tess.gpu_grid";
+/// On a dispatch function lowered for a GPU: its kernels in launch order.
+inline constexpr const char *kGpuKernelsAttr = "tess.gpu_kernels";
 /// On a graph argument holding a parameter packed into kernel panels (see PackWeights).
 inline constexpr const char *kPackedAttr = "tess.packed";
 

@@ -314,4 +314,50 @@ def DistributeWorkgroups : Pass<"tessera-distribute-workgroups", "mlir::func::Fu
   ];
 }
 
+def GpuLoops : Pass<"tessera-gpu-loops", "mlir::func::FuncOp"> {
+  let summary = "Lower structured ops to per-thread loops with accumulators in registers (CUDA)";
+  let description = [{
+    Every linalg op (and memref.copy) of a dispatch function becomes one scf.parallel over its
+    parallel dimensions, which tessera-outline-gpu-kernels hands to GPU threads: one iteration
+    per output element. Reduction dimensions are scf.for loops inside it whose iter_args are
+    the accumulators, stored once at the end. A linalg.fill right before a reduction into
+    the same buffer (nothing that touches memory in between) becomes the accumulators' start
+    value and goes away. Ops that are not statically shaped are an error.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::memref::MemRefDialect",
+                           "mlir::affine::AffineDialect", "mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numLowered", "lowered", "Structured ops lowered">,
+    Statistic<"numFillsFolded", "fills-folded", "Fills folded into accumulators">,
+  ];
+}
+
+def OutlineGpuKernels : Pass<"tessera-outline-gpu-kernels", "mlir::ModuleOp"> {
+  let summary = "Turn each dispatch into GPU kernels, one per top-level loop nest";
+  let description = [{
+    For every dispatch function, each top-level op without results (a loop nest, a store)
+    becomes a gpu.func `<dispatch>_k<i>` in gpu.module @tessera_kernels, with the ops it
+    depends on (views, constants) cloned in and the dispatch's bindings as its parameters;
+    kernels of one dispatch run in order, which orders their memory effects.
+    The outermost scf.parallel of a nest is flattened and its iterations strided over the
+    grid's threads (innermost dimension fastest, so accesses coalesce); nested scf.parallel
+    loops run sequentially in each thread. Anything else runs on the grid's first thread.
+    Each kernel carries `tess.gpu_block` (threads per block) and `tess.gpu_grid` (blocks
+    suggested; any grid is correct), and the dispatch function keeps only
+    `tess.gpu_kernels`, the kernels' names in launch order.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", "256", "Threads per block">,
+    Option<"maxBlocks", "max-blocks", "int64_t", "65535", "Upper bound of the suggested grid">,
+    Option<"kernelModule", "module-name", "std::string", "\"tessera_kernels\"",
+           "Name of the gpu.module holding the kernels">,
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numKernels", "kernels", "GPU kernels">,
+    Statistic<"numSerial", "serial", "Kernels that run on one thread">,
+  ];
+}
+
 #endif // TESSERA_CODEGEN_PASSES_TD
