@@ -142,12 +142,16 @@ llvm::Expected<std::vector<std::unique_ptr<Target>>> createTargets(const Compile
   if (options.targets.empty())
     return makeError("no target given");
   for (const std::string &name : options.targets) {
-    auto target = name == "cpu"    ? createCpuTarget(options)
-                  : name == "cuda" ? createCudaTarget(options)
-                                   : llvm::Expected<std::unique_ptr<Target>>(makeError(
-                                         "unknown target '" + name + "' (targets: cpu, cuda)"));
+    auto target = name == "cpu"             ? createCpuTarget(options)
+                  : name == "cuda"          ? createCudaTarget(options)
+                  : name == "cuda-emulator" ? createCudaTarget(options, /*emulate=*/true)
+                                            : llvm::Expected<std::unique_ptr<Target>>(makeError(
+                                                  "unknown target '" + name +
+                                                  "' (targets: cpu, cuda, cuda-emulator)"));
     if (!target)
       return target.takeError();
+    if (name == "cuda-emulator" && options.targets.size() != 1)
+      return makeError("target cuda-emulator cannot be combined with others");
     for (const auto &t : targets)
       if (t->name() == (*target)->name())
         return makeError("target '" + name + "' given twice");

@@ -1,5 +1,6 @@
 // The CUDA target: per-thread loops with register accumulators, one kernel per loop nest
 // strided over the grid, NVVM, PTX for the requested architecture.
+#include "CpuCodegen.h"
 #include "CudaCodegen.h"
 #include "Pipeline.h"
 #include "Target.h"
@@ -17,12 +18,13 @@ namespace {
 
 class CudaTarget final : public Target {
 public:
-  CudaTarget(const CompileOptions &options, std::string libdevice)
-      : options_(options), libdevice_(std::move(libdevice)) {}
+  /// With `emulate`, the kernels are lowered for this CPU instead (cuda-emulator).
+  CudaTarget(const CompileOptions &options, std::string libdevice, bool emulate)
+      : options_(options), libdevice_(std::move(libdevice)), emulate_(emulate) {}
 
-  std::string name() const override { return "cuda"; }
+  std::string name() const override { return emulate_ ? "cuda-emulator" : "cuda"; }
 
-  llvm::Expected<ExecutableInfo> build(ModuleOp module, ProgramInfo &) override {
+  llvm::Expected<ExecutableInfo> build(ModuleOp module, ProgramInfo &program) override {
     PassManager pm(module.getContext());
     configure(pm, options_);
     // Attention as loops, one query row per thread (the CPU's vector kernel has no GPU form).
@@ -39,6 +41,8 @@ public:
     pm.addPass(createCSEPass());
     if (auto err = runPipeline(module, pm, "GPU kernel lowering"))
       return std::move(err);
+    if (emulate_)
+      return emulate(module, program);
     CapturedDiagnostics diags(module.getContext());
     auto ptx = emitPtx(module, options_.cudaArch, libdevice_);
     if (!ptx)
@@ -53,20 +57,53 @@ public:
   }
 
 private:
+  /// The kernels as CPU loops over blocks and threads, in a shared object for this CPU.
+  llvm::Expected<ExecutableInfo> emulate(ModuleOp module, ProgramInfo &program) {
+    PassManager pm(module.getContext());
+    configure(pm, options_);
+    pm.addPass(createEmulateGpuKernels());
+    if (auto err = runPipeline(module, pm, "GPU kernel emulation"))
+      return std::move(err);
+    std::string cpu = hostTargetCpu();
+    auto bits = targetVectorBits(cpu);
+    if (!bits)
+      return bits.takeError();
+    if (auto err = lowerCpuDispatches(module, &program, options_, *bits, /*toLLVM=*/true))
+      return std::move(err);
+    std::vector<std::string> names;
+    for (const DispatchInfo &d : program.dispatches)
+      if (!llvm::is_contained(names, d.function))
+        names.push_back(d.function);
+    if (auto err = addEntryPoints(module, names))
+      return std::move(err);
+    auto object = emitSharedObject(module, cpu);
+    if (!object)
+      return object.takeError();
+    ExecutableInfo exe;
+    exe.format = ExecutableInfo::Format::ElfSharedObject;
+    exe.target = cpu;
+    exe.object = std::move(*object);
+    return exe;
+  }
+
   const CompileOptions &options_;
   std::string libdevice_;
+  bool emulate_;
 };
 
 } // namespace
 
-llvm::Expected<std::unique_ptr<Target>> createCudaTarget(const CompileOptions &options) {
+llvm::Expected<std::unique_ptr<Target>> createCudaTarget(const CompileOptions &options,
+                                                         bool emulate) {
+  if (emulate)
+    return std::make_unique<CudaTarget>(options, "", /*emulate=*/true);
   if (!llvm::is_contained(supportedCudaArchs(), options.cudaArch))
     return makeError("--cuda-arch " + options.cudaArch + " is not supported (supported: " +
                      llvm::join(supportedCudaArchs(), ", ") + ")");
   auto libdevice = findLibdevice(options.cudaPath);
   if (!libdevice)
     return libdevice.takeError();
-  return std::make_unique<CudaTarget>(options, *libdevice);
+  return std::make_unique<CudaTarget>(options, *libdevice, /*emulate=*/false);
 }
 
 } // namespace tessera::codegen

@@ -32,7 +32,10 @@ std::vector<std::pair<std::string, std::vector<std::string>>> targetOwnPasses();
 
 /// Vector width of the CPU kernels, checked when the target is created.
 llvm::Expected<std::unique_ptr<Target>> createCpuTarget(const CompileOptions &options);
-llvm::Expected<std::unique_ptr<Target>> createCudaTarget(const CompileOptions &options);
+/// With `emulate`: "cuda-emulator", the CUDA kernels lowered for this CPU (one thread after
+/// another), so the GPU lowering can be checked numerically without a GPU.
+llvm::Expected<std::unique_ptr<Target>> createCudaTarget(const CompileOptions &options,
+                                                         bool emulate = false);
 
 /// The CPU's loop and LLVM phases (also tessera opt --compile-to llvm): fills in each
 /// dispatch's workgroup count when `program` is given.

@@ -1,5 +1,7 @@
 #include "tessera/Session.h"
 
+#include "CudaExecutor.h"
+
 #include "tessera/SeededFill.h"
 
 #include <algorithm>
@@ -67,6 +69,21 @@ Expected<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Module>
   const std::string &source = module->sourceName();
   try {
     std::unique_ptr<Session> session(new Session(std::move(module), options.threads));
+    if (options.device == Device::Cuda) {
+      if (Error err = session->materializeConstants())
+        return err.withContext(source);
+      Expected<std::unique_ptr<cuda::Executor>> executor =
+          cuda::Executor::create(session->module_, {session->constantBases_.begin(),
+                                                    session->constantBases_.end()},
+                                 options.cudaDevice);
+      if (!executor)
+        return executor.takeError().withContext(source);
+      session->cuda_ = executor.takeValue();
+      // The device holds the constants now.
+      session->generated_.clear();
+      session->constantBases_.clear();
+      return session;
+    }
     if (Error err = session->loadExecutables())
       return err.withContext(source);
     if (Error err = session->materializeConstants())
@@ -191,6 +208,17 @@ Error Session::run(const std::vector<TensorRef> &inputs,
       return err;
 
   std::lock_guard<std::mutex> lock(runMutex_);
+  if (cuda_) {
+    std::vector<double> millis;
+    bool timed = profileTop_ || dispatchMillis;
+    if (Error err = cuda_->run(inputs, outputs, timed ? &millis : nullptr))
+      return err;
+    if (profileTop_)
+      printProfile(millis);
+    if (dispatchMillis)
+      *dispatchMillis = std::move(millis);
+    return Error::success();
+  }
   try {
     // Base pointer of every input and output. Kernels may rely on 64-byte alignment (the
     // format guarantees it for everything else), so misaligned caller memory is staged.
@@ -236,7 +264,7 @@ Error Session::run(const std::vector<TensorRef> &inputs,
     }
 
     std::vector<void *> bindings;
-    std::vector<std::pair<double, size_t>> profile; // (ms, dispatch), with TESSERA_PROFILE
+    std::vector<double> profile; // ms per dispatch, with TESSERA_PROFILE
     bool timed = profileTop_ || dispatchMillis;
     if (dispatchMillis)
       dispatchMillis->assign(module.dispatches().size(), 0.0);
@@ -281,18 +309,13 @@ Error Session::run(const std::vector<TensorRef> &inputs,
         double ms = std::chrono::duration<double, std::milli>(
                         std::chrono::steady_clock::now() - start).count();
         if (profileTop_)
-          profile.emplace_back(ms, d);
+          profile.push_back(ms);
         if (dispatchMillis)
           (*dispatchMillis)[d] = ms;
       }
     }
-    size_t shown = std::min(profile.size(), profileTop_);
-    std::partial_sort(profile.begin(), profile.begin() + shown, profile.end(), std::greater<>());
-    for (size_t i = 0; i < shown; ++i) {
-      const DispatchInfo &slow = module.dispatches()[profile[i].second];
-      std::fprintf(stderr, "profile: %9.3f ms  %s\n", profile[i].first, slow.name.c_str());
-    }
-
+    if (profileTop_)
+      printProfile(profile);
     for (const auto &[output, index] : stagedOutputs)
       std::memcpy(outputs[output].data, staging[index].data(), module.outputs()[output].byteSize);
   } catch (const std::bad_alloc &) {
@@ -300,6 +323,19 @@ Error Session::run(const std::vector<TensorRef> &inputs,
   }
   return Error::success();
 }
+
+void Session::printProfile(const std::vector<double> &millis) const {
+  std::vector<std::pair<double, size_t>> order;
+  for (size_t d = 0; d < millis.size(); ++d)
+    order.emplace_back(millis[d], d);
+  size_t shown = std::min(order.size(), profileTop_);
+  std::partial_sort(order.begin(), order.begin() + shown, order.end(), std::greater<>());
+  for (size_t i = 0; i < shown; ++i)
+    std::fprintf(stderr, "profile: %9.3f ms  %s\n", order[i].first,
+                 module_->dispatches()[order[i].second].name.c_str());
+}
+
+std::string Session::deviceName() const { return cuda_ ? cuda_->deviceName() : "cpu"; }
 
 Expected<std::vector<Tensor>> Session::run(const std::vector<TensorRef> &inputs) {
   std::vector<Tensor> outputs;

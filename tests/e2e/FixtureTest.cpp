@@ -125,13 +125,12 @@ double relativeL2(const runtime::Tensor &got, const runtime::Tensor &expected) {
       [&](size_t i) { return toDouble(expected, i); });
 }
 
-TEST_P(FixtureTest, MatchesReference) {
-  const Fixture &f = GetParam();
-  std::shared_ptr<runtime::Module> compiled;
-  std::vector<runtime::Tensor> outputs = compileAndRun(*this, f, {}, &compiled);
-  ASSERT_FALSE(outputs.empty());
-  for (size_t o = 0; o < compiled->outputs().size(); ++o) {
-    const std::string &name = compiled->outputs()[o].name;
+/// Compares `outputs` of `compiled` with the fixture's expected_<name>.npy (PyTorch's).
+void expectMatchesReference(const Fixture &f, const runtime::Module &compiled,
+                            const std::vector<runtime::Tensor> &outputs, const char *what) {
+  ASSERT_EQ(outputs.size(), compiled.outputs().size()) << what;
+  for (size_t o = 0; o < compiled.outputs().size(); ++o) {
+    const std::string &name = compiled.outputs()[o].name;
     auto expected = runtime::readNpyFile(fixturePath(f.dir, "expected_" + name + ".npy"));
     ASSERT_TRUE(bool(expected)) << expected.error().message();
     const runtime::Tensor &got = outputs[o];
@@ -140,13 +139,34 @@ TEST_P(FixtureTest, MatchesReference) {
       uint64_t mismatches = 0;
       for (uint64_t i = 0; i < got.numElements(); ++i)
         mismatches += toDouble(got, i) != toDouble(*expected, i);
-      EXPECT_EQ(mismatches, 0u) << name << ": integer outputs differ from the reference";
+      EXPECT_EQ(mismatches, 0u) << what << " " << name
+                                << ": integer outputs differ from the reference";
       continue;
     }
     double rel = relativeL2(got, *expected);
-    EXPECT_LE(rel, kReferenceTol) << f.model << " output '" << name
+    EXPECT_LE(rel, kReferenceTol) << what << " " << f.model << " output '" << name
                                   << "': relative L2 error vs the reference " << rel;
   }
+}
+
+TEST_P(FixtureTest, MatchesReference) {
+  const Fixture &f = GetParam();
+  std::shared_ptr<runtime::Module> compiled;
+  std::vector<runtime::Tensor> outputs = compileAndRun(*this, f, {}, &compiled);
+  ASSERT_FALSE(outputs.empty());
+  expectMatchesReference(f, *compiled, outputs, "cpu");
+}
+
+/// The CUDA kernels (tessera-gpu-loops, tessera-outline-gpu-kernels), run on the CPU one
+/// thread after another by --target cuda-emulator, agree with PyTorch like the CPU kernels.
+TEST_P(FixtureTest, GpuKernelsEmulatedMatchReference) {
+  const Fixture &f = GetParam();
+  codegen::CompileOptions emulated;
+  emulated.targets = {"cuda-emulator"};
+  std::shared_ptr<runtime::Module> compiled;
+  std::vector<runtime::Tensor> outputs = compileAndRun(*this, f, emulated, &compiled);
+  ASSERT_FALSE(outputs.empty());
+  expectMatchesReference(f, *compiled, outputs, "cuda-emulator");
 }
 
 /// fuse-attention must not change results: the fused build agrees with the unfused one within

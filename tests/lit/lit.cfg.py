@@ -25,3 +25,7 @@ if os.path.isfile(os.path.join(cuda_root, "nvvm", "libdevice", "libdevice.10.bc"
     if os.access(ptxas, os.X_OK):
         config.available_features.add("ptxas")
         config.substitutions.append(("%ptxas", ptxas))
+
+# The fake CUDA driver of the runtime tests (tests/unit/runtime/FakeCuda.c).
+config.substitutions.append(
+    ("%fakecuda", os.path.join(config.tessera_obj_root, "lib", "libtessera_fake_cuda.so")))

@@ -64,4 +64,21 @@ std::optional<int64_t> parseInteger(const std::string &text, int64_t min, int64_
   return static_cast<int64_t>(value);
 }
 
+bool parseDevice(const std::string &text, runtime::SessionOptions &options) {
+  if (text == "cpu") {
+    options.device = runtime::Device::Cpu;
+    return true;
+  }
+  if (text == "cuda" || text.rfind("cuda:", 0) == 0) {
+    std::optional<int64_t> ordinal =
+        text == "cuda" ? std::optional<int64_t>(0) : parseInteger(text.substr(5), 0, 1023);
+    if (!ordinal)
+      return false;
+    options.device = runtime::Device::Cuda;
+    options.cudaDevice = int(*ordinal);
+    return true;
+  }
+  return false;
+}
+
 } // namespace tessera::tools

@@ -4,6 +4,8 @@
 #define TESSERA_TOOLS_ARGPARSING_H
 
 #include <cstdint>
+#include "tessera/Session.h"
+
 #include <optional>
 #include <string>
 
@@ -40,6 +42,9 @@ int moduleArgument(const char *progName, const std::string &arg, std::string &mo
 
 // Parses a decimal integer in [min, max] with nothing else around it.
 std::optional<int64_t> parseInteger(const std::string &text, int64_t min, int64_t max);
+
+// Parses --device: "cpu" or "cuda" (device 0) or "cuda:N".
+bool parseDevice(const std::string &text, runtime::SessionOptions &options);
 
 } // namespace tessera::tools
 

@@ -33,6 +33,8 @@ void printUsage(FILE *out, const char *progName) {
                "options:\n"
                "  --input NAME=FILE.npy    value of input NAME; inputs not given get\n"
                "                           deterministic random values (f32 in [0, 1))\n"
+               "  --device cpu|cuda[:N]    where to run (default cpu); on cuda every dispatch is\n"
+               "                           synchronized to time it, and no CPU peak is measured\n"
                "  --threads N              threads running workgroups (default: all cores)\n"
                "  --iterations N           timed runs (default 10)\n"
                "  --warmup N               untimed runs first (default 2)\n"
@@ -48,6 +50,7 @@ struct Options {
   std::string modulePath;
   std::vector<std::pair<std::string, std::string>> inputs;
   unsigned threads = 0;
+  SessionOptions session;
   int64_t iterations = 10;
   int64_t warmup = 2;
   int64_t top = 15;
@@ -70,6 +73,9 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
       if (missing || !splitBinding(value, binding))
         return usageError(progName, "--input expects NAME=FILE.npy");
       options.inputs.push_back(binding);
+    } else if (args.matchValue(arg, "--device", value, missing)) {
+      if (missing || !parseDevice(value, options.session))
+        return usageError(progName, "--device expects cpu, cuda or cuda:N");
     } else if (args.matchValue(arg, "--threads", value, missing)) {
       std::optional<int64_t> n = missing ? std::nullopt : parseInteger(value, 1, 4096);
       if (!n)
@@ -161,7 +167,7 @@ int benchCommand(int argc, char **argv, const char *progName) {
   for (const Tensor &t : inputs)
     refs.push_back(t.ref());
 
-  SessionOptions sessionOptions;
+  SessionOptions sessionOptions = options.session;
   sessionOptions.threads = options.threads;
   Expected<std::unique_ptr<Session>> session = Session::create(*module, sessionOptions);
   if (!session)
@@ -179,6 +185,9 @@ int benchCommand(int argc, char **argv, const char *progName) {
     outRefs.push_back(t.mutableRef());
 
   FmaPeak peak;
+  // The CPU's FMA peak says nothing about a GPU's.
+  if (options.session.device == Device::Cuda)
+    options.peak = false;
   if (options.peak)
     peak = measureFmaPeak(threads);
 
@@ -189,13 +198,23 @@ int benchCommand(int argc, char **argv, const char *progName) {
   std::vector<double> latencies;
   std::vector<std::vector<double>> perDispatch(dispatches.size());
   std::vector<double> millis;
+  // Timing a GPU dispatch means waiting for it, which would add a round trip per dispatch to
+  // the latency: there the timed runs are plain, and a few more runs time the dispatches.
+  bool gpu = (*session)->device() == Device::Cuda;
   for (int64_t i = 0; i < options.iterations; ++i) {
     auto start = std::chrono::steady_clock::now();
-    Error err = (*session)->run(refs, outRefs, &millis);
+    Error err = (*session)->run(refs, outRefs, gpu ? nullptr : &millis);
     auto stop = std::chrono::steady_clock::now();
     if (err)
       return failure(progName, err.message());
     latencies.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
+    if (!gpu)
+      for (size_t d = 0; d < dispatches.size(); ++d)
+        perDispatch[d].push_back(millis[d]);
+  }
+  for (int64_t i = 0; gpu && i < std::min<int64_t>(options.iterations, 3); ++i) {
+    if (Error err = (*session)->run(refs, outRefs, &millis))
+      return failure(progName, err.message());
     for (size_t d = 0; d < dispatches.size(); ++d)
       perDispatch[d].push_back(millis[d]);
   }
@@ -226,8 +245,9 @@ int benchCommand(int argc, char **argv, const char *progName) {
   size_t shown = options.top == 0 ? rows.size() : std::min<size_t>(rows.size(), options.top);
 
   if (options.json) {
-    std::printf("{\"module\": %s, \"threads\": %u, ", jsonString((*module)->name()).c_str(),
-                threads);
+    std::printf("{\"module\": %s, \"device\": %s, \"threads\": %u, ",
+                jsonString((*module)->name()).c_str(),
+                jsonString((*session)->deviceName()).c_str(), threads);
     if (options.peak)
       std::printf("\"peak_gflops\": %.3f, \"peak_vector_bits\": %u, ", peak.gflops,
                   peak.vectorBits);
@@ -256,8 +276,12 @@ int benchCommand(int argc, char **argv, const char *progName) {
     return kExitSuccess;
   }
 
-  std::printf("module: %s (%s), %u threads\n", (*module)->name().c_str(),
-              options.modulePath.c_str(), threads);
+  if ((*session)->device() == Device::Cuda)
+    std::printf("module: %s (%s), %s\n", (*module)->name().c_str(), options.modulePath.c_str(),
+                (*session)->deviceName().c_str());
+  else
+    std::printf("module: %s (%s), %u threads\n", (*module)->name().c_str(),
+                options.modulePath.c_str(), threads);
   if (options.peak)
     std::printf("peak: %.1f GFLOP/s fp32 FMA (%u-bit vectors, %u threads, measured now)\n",
                 peak.gflops, peak.vectorBits, threads);

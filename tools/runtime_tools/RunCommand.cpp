@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -24,17 +25,23 @@ void printUsage(FILE *out, const char *progName) {
   std::fprintf(out,
                "usage: %s MODULE.tsm --input NAME=FILE.npy [--input ...] [options]\n"
                "\n"
-               "Runs a compiled Tessera module on the CPU.\n"
+               "Runs a compiled Tessera module on the CPU or a CUDA GPU.\n"
                "\n"
                "options:\n"
                "  --input NAME=FILE.npy    value of input NAME; every input exactly once\n"
                "  --output NAME=FILE.npy   write output NAME to FILE.npy; outputs not named\n"
                "                           are summarised on stdout\n"
+               "  --device cpu|cuda[:N]    where to run (default cpu); cuda needs the module's\n"
+               "                           PTX (--target cuda) and an NVIDIA driver\n"
                "  --threads N              threads running workgroups, the caller included\n"
                "                           (default: all cores; 1 runs inline)\n"
                "  --iterations N           run N times and report the time per run (default 1)\n"
                "  -h, --help               show this help\n",
                progName);
+  if (std::strcmp(progName, "tessera-run") == 0)
+    std::fprintf(out, "\n"
+                      "also: tessera-run bench MODULE.tsm [options]   (see tessera-run bench --help)\n"
+                      "      tessera-run dump MODULE.tsm              (see tessera-run dump --help)\n");
 }
 
 struct Options {
@@ -42,6 +49,7 @@ struct Options {
   std::vector<std::pair<std::string, std::string>> inputs;  // (name, path) in flag order
   std::vector<std::pair<std::string, std::string>> outputs;
   unsigned threads = 0;
+  SessionOptions session;
   int64_t iterations = 1;
 };
 
@@ -66,6 +74,9 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
       if (!splitBinding(value, binding))
         return usageError(progName, concat(flag, " expects NAME=FILE.npy, got '", value, "'"));
       (isInput ? options.inputs : options.outputs).push_back(binding);
+    } else if (args.matchValue(arg, "--device", value, missing)) {
+      if (missing || !parseDevice(value, options.session))
+        return usageError(progName, "--device expects cpu, cuda or cuda:N");
     } else if (args.matchValue(arg, "--threads", value, missing)) {
       std::optional<int64_t> n = missing ? std::nullopt : parseInteger(value, 1, 4096);
       if (!n)
@@ -125,7 +136,7 @@ int runCommand(int argc, char **argv, const char *progName) {
   for (const Tensor &tensor : inputs)
     inputRefs.push_back(tensor.ref());
 
-  SessionOptions sessionOptions;
+  SessionOptions sessionOptions = options.session;
   sessionOptions.threads = options.threads;
   Expected<std::unique_ptr<Session>> session = Session::create(*module, sessionOptions);
   if (!session)

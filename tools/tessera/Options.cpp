@@ -38,6 +38,8 @@ std::string driverFlagsHelp(bool forOpt) {
          "  --target LIST            targets of the module: cpu (default), cuda, or cpu,cuda\n"
          "                           (runs on either; its CPU code then skips the packed\n"
          "                           contraction kernels)\n"
+         "                           cuda-emulator: the CUDA kernels compiled for this CPU,\n"
+         "                           one thread after another (slow; checks the GPU lowering)\n"
          "  --cuda-arch ARCH         CUDA architecture of the PTX: sm_90 (default), sm_80\n"
          "  --cuda-path DIR          CUDA toolkit with nvvm/libdevice (default: $CUDA_PATH,\n"
          "                           else /usr/local/cuda)\n";
@@ -137,9 +139,9 @@ std::optional<DriverOptions> parseDriverOptions(int argc, char **argv, const cha
         return std::nullopt;
       std::vector<std::string> targets;
       for (llvm::StringRef t : llvm::split(*v, ',')) {
-        if (t != "cpu" && t != "cuda") {
+        if (t != "cpu" && t != "cuda" && t != "cuda-emulator") {
           usage(progName, "--target: unknown target '" + t.str() + "' (targets: cpu, cuda, or " +
-                              "both as cpu,cuda)");
+                              "both as cpu,cuda; cuda-emulator)");
           return std::nullopt;
         }
         if (llvm::is_contained(targets, t.str())) {

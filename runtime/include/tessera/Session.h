@@ -1,4 +1,4 @@
-// Runs a module on the CPU.
+// Runs a module on the CPU or on a CUDA device.
 //
 // A Session binds a Module to resources: its executables loaded and kernels resolved, its
 // constants materialised (embedded ones used in place from the module buffer, seeded ones
@@ -21,10 +21,21 @@
 
 namespace tessera::runtime {
 
+enum class Device : uint8_t { Cpu, Cuda };
+
 struct SessionOptions {
   // Threads running workgroups, the caller included; 0 = hardware concurrency, 1 = inline.
+  // On a CUDA device they only generate seeded constants.
   unsigned threads = 0;
+  // Where dispatches run: the CPU executable on the thread pool, or the PTX executable on
+  // CUDA device `cudaDevice` through the driver API (loaded when the session is created).
+  Device device = Device::Cpu;
+  int cudaDevice = 0;
 };
+
+namespace cuda {
+class Executor;
+}
 
 class Session {
 public:
@@ -43,6 +54,9 @@ public:
 
   const Module &module() const { return *module_; }
   unsigned numThreads() const { return pool_.numThreads(); }
+  Device device() const { return cuda_ ? Device::Cuda : Device::Cpu; }
+  // "cpu", or the CUDA device's name and architecture.
+  std::string deviceName() const;
 
   // inputs[i] is module input i; each must match its spec's dtype and shape exactly. Returns
   // freshly allocated outputs in module order.
@@ -59,6 +73,7 @@ private:
   explicit Session(std::shared_ptr<const Module> module, unsigned threads);
   Error loadExecutables();
   Error materializeConstants();
+  void printProfile(const std::vector<double> &millis) const;
 
   std::shared_ptr<const Module> module_;
   ThreadPool pool_;
@@ -70,6 +85,7 @@ private:
   AlignedBuffer empty_;                       // Stands in for zero-sized buffers.
   std::mutex runMutex_;                       // The arena is shared: one run at a time.
   size_t profileTop_ = 0;                     // TESSERA_PROFILE: slowest dispatches to print.
+  std::unique_ptr<cuda::Executor> cuda_;      // Set when the session runs on a CUDA device.
 };
 
 } // namespace tessera::runtime

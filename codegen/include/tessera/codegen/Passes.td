@@ -360,4 +360,19 @@ def OutlineGpuKernels : Pass<"tessera-outline-gpu-kernels", "mlir::ModuleOp"> {
   ];
 }
 
+def EmulateGpuKernels : Pass<"tessera-emulate-gpu-kernels", "mlir::ModuleOp"> {
+  let summary = "Run the GPU kernels on the CPU: loops over blocks and threads (testing)";
+  let description = [{
+    For --target cuda-emulator: every gpu.func of tessera-outline-gpu-kernels becomes a
+    private func.func looping over its suggested grid's blocks and each block's threads in
+    order, with gpu.block_id / thread_id / block_dim / grid_dim replaced by the loop indices
+    and bounds, and every dispatch function (tess.gpu_kernels) calls its kernels in launch
+    order. The CPU target then lowers the module as usual. Kernels with barriers, memory
+    attributions or ids read inside nested regions are refused (sequential threads would not
+    be a valid schedule for them).
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 #endif // TESSERA_CODEGEN_PASSES_TD

@@ -1,0 +1,63 @@
+// Runs a module's PTX executable on a CUDA device: one context (the device's primary one),
+// one stream, the PTX loaded once with the JIT's error log on failure, constants uploaded
+// once, one device arena and device copies of the inputs and outputs reused by every run.
+#ifndef TESSERA_RUNTIME_CUDAEXECUTOR_H
+#define TESSERA_RUNTIME_CUDAEXECUTOR_H
+
+#include "tessera/CudaDriver.h"
+#include "tessera/Module.h"
+#include "tessera/Tensor.h"
+
+#include <memory>
+#include <vector>
+
+namespace tessera::runtime::cuda {
+
+class Executor {
+public:
+  /// `constants[i]` is constant i's bytes on the host (spec.byteSize of them); they are
+  /// uploaded here and may be freed afterwards.
+  static Expected<std::unique_ptr<Executor>> create(std::shared_ptr<const Module> module,
+                                                    const std::vector<const uint8_t *> &constants,
+                                                    int deviceOrdinal = 0);
+  ~Executor();
+  Executor(const Executor &) = delete;
+  Executor &operator=(const Executor &) = delete;
+
+  /// "NVIDIA H200 (sm_90)".
+  const std::string &deviceName() const { return deviceName_; }
+
+  /// Inputs and outputs were checked against the module's specs by the caller. With
+  /// `dispatchMillis`, the stream is synchronized after every dispatch and each one's wall
+  /// time recorded.
+  Error run(const std::vector<TensorRef> &inputs, const std::vector<MutableTensorRef> &outputs,
+            std::vector<double> *dispatchMillis);
+
+private:
+  Executor() = default;
+  Error allocate(CUdeviceptr &ptr, uint64_t bytes, const std::string &what);
+
+  struct Launch {
+    CUfunction function = nullptr;
+    const GpuKernelInfo *kernel = nullptr;
+  };
+
+  std::shared_ptr<const Module> module_;
+  std::unique_ptr<Driver> driver_;
+  CUdevice device_ = 0;
+  bool contextRetained_ = false;
+  CUstream stream_ = nullptr;
+  CUmodule ptxModule_ = nullptr;
+  std::string deviceName_;
+  const ExecutableInfo *executable_ = nullptr;
+  // Per entry point, its kernels in launch order.
+  std::vector<std::vector<Launch>> entries_;
+  std::vector<CUdeviceptr> allocations_;
+  std::vector<CUdeviceptr> inputs_, outputs_, constants_;
+  CUdeviceptr arena_ = 0;
+  CUdeviceptr empty_ = 0; // stands in for zero-sized buffers
+};
+
+} // namespace tessera::runtime::cuda
+
+#endif // TESSERA_RUNTIME_CUDAEXECUTOR_H
