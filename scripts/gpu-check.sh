@@ -62,6 +62,14 @@ fi
 
 log=$dir/gpu-check.log
 : >"$log"
+# cuBLASLt for the matrix products: the toolkit's, else the one PyTorch's wheels carry.
+if [ -z "${TESSERA_CUBLASLT:-}" ]; then
+  for c in /usr/local/cuda/lib64/libcublasLt.so.13 /usr/local/cuda/lib64/libcublasLt.so.12 \
+      $("${PYTHON:-python3}" -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib", "libcublasLt.so.13"))' 2>/dev/null); do
+    if [ -e "$c" ]; then export TESSERA_CUBLASLT=$c; break; fi
+  done
+fi
+echo "# cuBLASLt: ${TESSERA_CUBLASLT:-(default search)}" >>"$log"
 status=0
 step() { # step SECONDS DESCRIPTION COMMAND...
   local limit=$1 what=$2

@@ -120,8 +120,9 @@ llvm::Error lowerCpuDispatches(ModuleOp module, ProgramInfo *program,
 }
 
 std::vector<std::pair<std::string, std::vector<std::string>>> targetOwnPasses() {
-  // Packed panels and vector kernels are the CPU's; the portable loops run anywhere.
-  return {{"cpu", {"tessera-pack-weights", "tessera-contraction-kernels"}}};
+  // Packed panels and vector kernels are the CPU's; the portable loops run anywhere. Row
+  // fusion too: a row loop around whole contractions gives a GPU one thread per row.
+  return {{"cpu", {"tessera-pack-weights", "tessera-contraction-kernels", "tessera-fuse-rows"}}};
 }
 
 llvm::Expected<std::unique_ptr<Target>> createCpuTarget(const CompileOptions &options) {

@@ -75,6 +75,31 @@ llvm::Expected<PtxExecutable> emitPtx(ModuleOp module, const std::string &arch,
     if (!names)
       continue;
     std::vector<GpuKernelInfo> &list = exe.kernels[fn.getSymName().str()];
+    if (auto g = fn->getAttrOfType<DictionaryAttr>(kGpuGemmAttr)) {
+      auto get = [&](const char *key) -> int64_t {
+        auto a = g.getAs<IntegerAttr>(key);
+        return a ? a.getInt() : 0;
+      };
+      auto flag = [&](const char *key) {
+        auto a = g.getAs<BoolAttr>(key);
+        return a && a.getValue();
+      };
+      GemmCallInfo call;
+      call.m = get("m"), call.n = get("n"), call.k = get("k"), call.batch = get("batch");
+      call.a = uint32_t(get("a")), call.b = uint32_t(get("b")), call.d = uint32_t(get("d"));
+      call.aOffset = get("a_offset"), call.bOffset = get("b_offset");
+      call.dOffset = get("d_offset");
+      call.transposeA = flag("transpose_a"), call.transposeB = flag("transpose_b");
+      call.lda = get("lda"), call.ldb = get("ldb"), call.ldd = get("ldd");
+      call.strideA = get("stride_a"), call.strideB = get("stride_b");
+      call.strideD = get("stride_d");
+      auto beta = g.getAs<FloatAttr>("beta");
+      call.beta = beta ? float(beta.getValueAsDouble()) : 0.0f;
+      GpuKernelInfo info;
+      info.name = fn.getSymName().str() + "_gemm";
+      info.gemm = call;
+      list.push_back(info);
+    }
     for (Attribute a : names) {
       auto it = byName.find(cast<FlatSymbolRefAttr>(a).getValue().str());
       if (it == byName.end())

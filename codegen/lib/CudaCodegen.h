@@ -8,17 +8,29 @@
 #include "llvm/Support/Error.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace tessera::codegen {
 
-/// One kernel launch of a dispatch on the GPU.
+/// A cuBLASLt matrix product (schema GemmCall).
+struct GemmCallInfo {
+  int64_t m = 0, n = 0, k = 0, batch = 1;
+  uint32_t a = 0, b = 0, d = 0; // binding numbers
+  int64_t aOffset = 0, bOffset = 0, dOffset = 0;
+  bool transposeA = false, transposeB = false;
+  int64_t lda = 0, ldb = 0, ldd = 0, strideA = 0, strideB = 0, strideD = 0;
+  float beta = 0.0f;
+};
+
+/// One launch of a dispatch on the GPU: a kernel, or a library call.
 struct GpuKernelInfo {
   std::string name;       // the .entry in the PTX
   uint32_t blockSize = 0; // threads per block (x)
   uint32_t gridSize = 1;  // blocks suggested (x); the kernel is correct for any grid
   uint32_t sharedMemoryBytes = 0;
+  std::optional<GemmCallInfo> gemm;
 };
 
 struct PtxExecutable {

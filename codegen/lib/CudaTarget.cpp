@@ -34,6 +34,9 @@ public:
     // Identical views of one buffer become one value, so a fill and the reduction after it
     // are seen to write the same buffer.
     pm.addPass(createCSEPass());
+    // The emulator runs every product as loops: it checks the kernels, not the library.
+    if (!emulate_)
+      pm.addNestedPass<func::FuncOp>(createGpuLibraryCalls());
     pm.addNestedPass<func::FuncOp>(createGpuLoops());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(configured(createOutlineGpuKernels(), options_));

@@ -254,9 +254,16 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
       if (it == executable.kernels.end())
         return makeError("internal error: no GPU kernels recorded for dispatch '" +
                          functions[e] + "'");
-      for (const GpuKernelInfo &k : it->second)
+      for (const GpuKernelInfo &k : it->second) {
+        flatbuffers::Offset<fbs::GemmCall> gemm;
+        if (const auto &g = k.gemm)
+          gemm = fbs::CreateGemmCall(fb, g->m, g->n, g->k, g->batch, g->a, g->b, g->d,
+                                     g->aOffset, g->bOffset, g->dOffset, g->transposeA,
+                                     g->transposeB, g->lda, g->ldb, g->ldd, g->strideA,
+                                     g->strideB, g->strideD, g->beta);
         kernels.push_back(fbs::CreateGpuKernel(fb, e, fb.CreateString(k.name), k.blockSize,
-                                               k.gridSize, k.sharedMemoryBytes));
+                                               k.gridSize, k.sharedMemoryBytes, gemm));
+      }
     }
     std::vector<uint8_t> bytes = executable.object;
     if (ptx)

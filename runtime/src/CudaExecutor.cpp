@@ -116,6 +116,35 @@ Executor::create(std::shared_ptr<const Module> module, const std::vector<const u
   for (const GpuKernelInfo &k : exe.kernels) {
     Launch launch;
     launch.kernel = &k;
+    if (k.gemm) {
+      if (!ex->blas_) {
+        Expected<std::unique_ptr<CublasLt>> blas = CublasLt::load();
+        if (!blas)
+          return blas.takeError();
+        ex->blas_ = blas.takeValue();
+        if (Error err = ex->blas_->check(ex->blas_->cublasLtCreate(&ex->blasHandle_),
+                                         "cublasLtCreate"))
+          return err;
+        if (Error err = ex->allocate(ex->workspace_, kWorkspaceBytes, "the cuBLASLt workspace"))
+          return err;
+        CublasLt &l = *ex->blas_;
+        uint64_t bytes = kWorkspaceBytes;
+        if (Error err = l.check(l.cublasLtMatmulPreferenceCreate(&ex->blasPreference_),
+                                "cublasLtMatmulPreferenceCreate"))
+          return err;
+        if (Error err = l.check(l.cublasLtMatmulPreferenceSetAttribute(
+                                    ex->blasPreference_, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                    &bytes, sizeof(bytes)),
+                                "cublasLtMatmulPreferenceSetAttribute"))
+          return err;
+      }
+      ex->plans_.push_back(std::make_unique<GemmPlan>());
+      launch.gemm = ex->plans_.back().get();
+      if (Error err = ex->planGemm(k, *launch.gemm))
+        return err.withContext(concat("matrix product '", k.name, "'"));
+      ex->entries_[k.entryPoint].push_back(launch);
+      continue;
+    }
     if (Error err = d.check(d.cuModuleGetFunction(&launch.function, ex->ptxModule_,
                                                   k.name.c_str()),
                             concat("kernel '", k.name, "' (cuModuleGetFunction)")))
@@ -175,12 +204,80 @@ Executor::create(std::shared_ptr<const Module> module, const std::vector<const u
   return ex;
 }
 
+Error Executor::planGemm(const GpuKernelInfo &kernel, GemmPlan &plan) {
+  CublasLt &l = *blas_;
+  const GemmCallInfo &g = *kernel.gemm;
+  if (Error err = l.check(l.cublasLtMatmulDescCreate(&plan.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F),
+                          "cublasLtMatmulDescCreate"))
+    return err;
+  int32_t ta = g.transposeA ? CUBLAS_OP_T : CUBLAS_OP_N;
+  int32_t tb = g.transposeB ? CUBLAS_OP_T : CUBLAS_OP_N;
+  if (Error err = l.check(l.cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA,
+                                                           &ta, sizeof(ta)),
+                          "cublasLtMatmulDescSetAttribute"))
+    return err;
+  if (Error err = l.check(l.cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB,
+                                                           &tb, sizeof(tb)),
+                          "cublasLtMatmulDescSetAttribute"))
+    return err;
+  auto layout = [&](cublasLtMatrixLayout_t &out, int64_t rows, int64_t cols, int64_t ld,
+                    int64_t stride) -> Error {
+    if (Error err = l.check(l.cublasLtMatrixLayoutCreate(&out, CUDA_R_32F, uint64_t(rows),
+                                                         uint64_t(cols), ld),
+                            "cublasLtMatrixLayoutCreate"))
+      return err;
+    if (g.batch == 1)
+      return Error::success();
+    int32_t count = int32_t(g.batch);
+    if (Error err = l.check(l.cublasLtMatrixLayoutSetAttribute(
+                                out, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof(count)),
+                            "cublasLtMatrixLayoutSetAttribute"))
+      return err;
+    return l.check(l.cublasLtMatrixLayoutSetAttribute(
+                       out, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof(stride)),
+                   "cublasLtMatrixLayoutSetAttribute");
+  };
+  if (Error err = layout(plan.a, g.transposeA ? g.k : g.m, g.transposeA ? g.m : g.k, g.lda,
+                         g.strideA))
+    return err;
+  if (Error err = layout(plan.b, g.transposeB ? g.n : g.k, g.transposeB ? g.k : g.n, g.ldb,
+                         g.strideB))
+    return err;
+  if (Error err = layout(plan.d, g.m, g.n, g.ldd, g.strideD))
+    return err;
+  cublasLtMatmulHeuristicResult_t result{};
+  int returned = 0;
+  if (Error err = l.check(l.cublasLtMatmulAlgoGetHeuristic(blasHandle_, plan.desc, plan.a, plan.b,
+                                                           plan.d, plan.d, blasPreference_, 1,
+                                                           &result, &returned),
+                          "cublasLtMatmulAlgoGetHeuristic"))
+    return err;
+  if (returned < 1 || result.state != 0)
+    return makeError("cuBLASLt has no algorithm for ", g.m, " x ", g.n, " x ", g.k, " (batch ",
+                     g.batch, ")");
+  plan.algo = result.algo;
+  return Error::success();
+}
+
 Executor::~Executor() {
   if (!driver_)
     return;
   Driver &d = *driver_;
   if (stream_)
     (void)d.cuStreamSynchronize(stream_);
+  if (blas_) {
+    for (auto &plan : plans_) {
+      for (cublasLtMatrixLayout_t m : {plan->a, plan->b, plan->d})
+        if (m)
+          (void)blas_->cublasLtMatrixLayoutDestroy(m);
+      if (plan->desc)
+        (void)blas_->cublasLtMatmulDescDestroy(plan->desc);
+    }
+    if (blasPreference_)
+      (void)blas_->cublasLtMatmulPreferenceDestroy(blasPreference_);
+    if (blasHandle_)
+      (void)blas_->cublasLtDestroy(blasHandle_);
+  }
   for (CUdeviceptr p : allocations_)
     (void)d.cuMemFree(p);
   if (ptxModule_)
@@ -243,6 +340,23 @@ Error Executor::run(const std::vector<TensorRef> &inputs,
     auto start = std::chrono::steady_clock::now();
     for (const Launch &launch : entries_[dispatch.entryPoint]) {
       const GpuKernelInfo &k = *launch.kernel;
+      if (launch.gemm) {
+        const GemmCallInfo &g = *k.gemm;
+        auto at = [&](uint32_t binding, int64_t offset) {
+          return reinterpret_cast<void *>(uintptr_t(pointers[binding] + uint64_t(offset) * 4));
+        };
+        float alpha = 1.0f, beta = g.beta;
+        void *dPtr = at(g.dBinding, g.dOffset);
+        const GemmPlan &p = *launch.gemm;
+        if (Error err = blas_->check(
+                blas_->cublasLtMatmul(blasHandle_, p.desc, &alpha, at(g.aBinding, g.aOffset), p.a,
+                                      at(g.bBinding, g.bOffset), p.b, &beta, dPtr, p.d, dPtr, p.d,
+                                      &p.algo, reinterpret_cast<void *>(uintptr_t(workspace_)),
+                                      kWorkspaceBytes, stream_),
+                concat("dispatch ", di, " '", dispatch.name, "': cublasLtMatmul '", k.name, "'")))
+          return err;
+        continue;
+      }
       if (Error err = d.check(d.cuLaunchKernel(launch.function, k.gridSize, 1, 1, k.blockSize,
                                                1, 1, k.sharedMemoryBytes, stream_,
                                                params.data(), nullptr),

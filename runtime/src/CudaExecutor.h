@@ -4,6 +4,7 @@
 #ifndef TESSERA_RUNTIME_CUDAEXECUTOR_H
 #define TESSERA_RUNTIME_CUDAEXECUTOR_H
 
+#include "tessera/CublasLt.h"
 #include "tessera/CudaDriver.h"
 #include "tessera/Module.h"
 #include "tessera/Tensor.h"
@@ -37,10 +38,18 @@ private:
   Executor() = default;
   Error allocate(CUdeviceptr &ptr, uint64_t bytes, const std::string &what);
 
+  // A cuBLASLt matrix product with its descriptors and algorithm chosen at creation.
+  struct GemmPlan {
+    cublasLtMatmulDesc_t desc = nullptr;
+    cublasLtMatrixLayout_t a = nullptr, b = nullptr, d = nullptr;
+    cublasLtMatmulAlgo_t algo{};
+  };
   struct Launch {
     CUfunction function = nullptr;
     const GpuKernelInfo *kernel = nullptr;
+    GemmPlan *gemm = nullptr;
   };
+  Error planGemm(const GpuKernelInfo &kernel, GemmPlan &plan);
 
   std::shared_ptr<const Module> module_;
   std::unique_ptr<Driver> driver_;
@@ -56,6 +65,13 @@ private:
   std::vector<CUdeviceptr> inputs_, outputs_, constants_;
   CUdeviceptr arena_ = 0;
   CUdeviceptr empty_ = 0; // stands in for zero-sized buffers
+  // cuBLASLt, loaded when the module has matrix products.
+  std::unique_ptr<CublasLt> blas_;
+  cublasLtHandle_t blasHandle_ = nullptr;
+  cublasLtMatmulPreference_t blasPreference_ = nullptr;
+  std::vector<std::unique_ptr<GemmPlan>> plans_;
+  CUdeviceptr workspace_ = 0;
+  static constexpr size_t kWorkspaceBytes = 32u << 20;
 };
 
 } // namespace tessera::runtime::cuda

@@ -153,6 +153,33 @@ Error validatePtx(const schema::Executable *fb, const std::string &where, Execut
       return makeError(kw, ": kernels are not grouped by entry point");
     if (info.name.empty())
       return makeError(kw, ": empty name");
+    if (const schema::GemmCall *g = k->gemm()) {
+      GemmCallInfo gemm;
+      gemm.m = g->m(), gemm.n = g->n(), gemm.k = g->k(), gemm.batch = g->batch();
+      gemm.aBinding = g->a_binding(), gemm.bBinding = g->b_binding();
+      gemm.dBinding = g->d_binding();
+      gemm.aOffset = g->a_offset(), gemm.bOffset = g->b_offset(), gemm.dOffset = g->d_offset();
+      gemm.transposeA = g->transpose_a(), gemm.transposeB = g->transpose_b();
+      gemm.lda = g->lda(), gemm.ldb = g->ldb(), gemm.ldd = g->ldd();
+      gemm.strideA = g->stride_a(), gemm.strideB = g->stride_b(), gemm.strideD = g->stride_d();
+      gemm.beta = g->beta();
+      const int64_t kMax = int64_t(1) << 40;
+      auto in = [&](int64_t v, int64_t lo) { return v >= lo && v <= kMax; };
+      if (!in(gemm.m, 1) || !in(gemm.n, 1) || !in(gemm.k, 1) || !in(gemm.batch, 1))
+        return makeError(kw, " '", info.name, "': matrix product of ", gemm.m, " x ", gemm.n,
+                         " x ", gemm.k, " (batch ", gemm.batch, ") has an empty or huge extent");
+      int64_t aRows = gemm.transposeA ? gemm.k : gemm.m, bRows = gemm.transposeB ? gemm.n : gemm.k;
+      if (!in(gemm.lda, aRows) || !in(gemm.ldb, bRows) || !in(gemm.ldd, gemm.m))
+        return makeError(kw, " '", info.name, "': leading dimensions ", gemm.lda, ", ",
+                         gemm.ldb, ", ", gemm.ldd, " smaller than the matrices' rows");
+      if (!in(gemm.aOffset, 0) || !in(gemm.bOffset, 0) || !in(gemm.dOffset, 0) ||
+          !in(gemm.strideA, 0) || !in(gemm.strideB, 0) || !in(gemm.strideD, 0))
+        return makeError(kw, " '", info.name, "': negative or huge offsets or strides");
+      if (gemm.beta != 0.0f && gemm.beta != 1.0f)
+        return makeError(kw, " '", info.name, "': beta ", gemm.beta, " (must be 0 or 1)");
+      info.gemm = gemm;
+      continue; // a library call: no .entry, no block
+    }
     if (info.blockSize < 1 || info.blockSize > 1024)
       return makeError(kw, " '", info.name, "': block size ", info.blockSize,
                        " outside [1, 1024]");
@@ -297,6 +324,37 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
       return makeError(bwhere, ": range [", bi.offset, ", ", end, ") exceeds ",
                        describeBuffer(bi.kind, bi.index, name, size));
   }
+  // A library call reads and writes through the dispatch's bindings: every matrix it touches
+  // must lie inside the binding's range.
+  for (const ExecutableInfo &exe : info.executables)
+    for (const GpuKernelInfo &k : exe.kernels) {
+      if (k.entryPoint != out.entryPoint || !k.gemm)
+        continue;
+      const GemmCallInfo &g = *k.gemm;
+      auto check = [&](const char *matrix, uint32_t binding, int64_t offset, int64_t rows,
+                       int64_t cols, int64_t ld, int64_t stride) -> Error {
+        if (binding >= out.bindings.size())
+          return makeError(where, ": matrix product '", k.name, "': ", matrix, " binding ",
+                           binding, " out of range (", out.bindings.size(), " bindings)");
+        // Last element touched, in elements; every factor is at most 2^40.
+        __int128 last = __int128(offset) + __int128(g.batch - 1) * stride +
+                        __int128(cols - 1) * ld + (rows - 1);
+        __int128 bytes = (last + 1) * 4;
+        if (bytes > __int128(out.bindings[binding].length))
+          return makeError(where, ": matrix product '", k.name, "': ", matrix, " reaches byte ",
+                           int64_t(bytes), " of binding ", binding, " (",
+                           out.bindings[binding].length, " bytes)");
+        return Error::success();
+      };
+      if (Error err = check("A", g.aBinding, g.aOffset, g.transposeA ? g.k : g.m,
+                            g.transposeA ? g.m : g.k, g.lda, g.strideA))
+        return err;
+      if (Error err = check("B", g.bBinding, g.bOffset, g.transposeB ? g.n : g.k,
+                            g.transposeB ? g.k : g.n, g.ldb, g.strideB))
+        return err;
+      if (Error err = check("D", g.dBinding, g.dOffset, g.m, g.n, g.ldd, g.strideD))
+        return err;
+    }
   return Error::success();
 }
 

@@ -29,3 +29,5 @@ if os.path.isfile(os.path.join(cuda_root, "nvvm", "libdevice", "libdevice.10.bc"
 # The fake CUDA driver of the runtime tests (tests/unit/runtime/FakeCuda.c).
 config.substitutions.append(
     ("%fakecuda", os.path.join(config.tessera_obj_root, "lib", "libtessera_fake_cuda.so")))
+config.substitutions.append(
+    ("%fakecublaslt", os.path.join(config.tessera_obj_root, "lib", "libtessera_fake_cublaslt.so")))

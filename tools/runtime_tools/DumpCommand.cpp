@@ -145,9 +145,20 @@ int dumpCommand(int argc, char **argv, const char *progName) {
     if (e.format != ExecutableFormat::Ptx)
       continue;
     std::printf("    kernels: %zu (grid x block threads, shared memory)\n", e.kernels.size());
-    for (const GpuKernelInfo &k : e.kernels)
+    for (const GpuKernelInfo &k : e.kernels) {
+      if (const auto &g = k.gemm) {
+        std::printf("      %s: cuBLASLt matmul %lld x %lld x %lld, batch %lld, A%s=b%u+%lld "
+                    "ld %lld, B%s=b%u+%lld ld %lld, D=b%u+%lld ld %lld, beta %g\n",
+                    e.entryPoints[k.entryPoint].c_str(), (long long)g->m, (long long)g->n,
+                    (long long)g->k, (long long)g->batch, g->transposeA ? "^T" : "", g->aBinding,
+                    (long long)g->aOffset, (long long)g->lda, g->transposeB ? "^T" : "",
+                    g->bBinding, (long long)g->bOffset, (long long)g->ldb, g->dBinding,
+                    (long long)g->dOffset, (long long)g->ldd, g->beta);
+        continue;
+      }
       std::printf("      %s: %s %u x %u, %u bytes\n", e.entryPoints[k.entryPoint].c_str(),
                   k.name.c_str(), k.gridSize, k.blockSize, k.sharedMemoryBytes);
+    }
   }
 
   std::printf("arena: %llu bytes\n", static_cast<unsigned long long>(info.arenaSize));

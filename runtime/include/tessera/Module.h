@@ -54,13 +54,25 @@ struct ConstantInfo {
   std::optional<PanelPacking> packing;
 };
 
-// One kernel launch of a PTX entry point (see schema::GpuKernel).
+// A cuBLASLt matrix product (see schema::GemmCall), column-major.
+struct GemmCallInfo {
+  int64_t m = 0, n = 0, k = 0, batch = 1;
+  uint32_t aBinding = 0, bBinding = 0, dBinding = 0;
+  int64_t aOffset = 0, bOffset = 0, dOffset = 0;
+  bool transposeA = false, transposeB = false;
+  int64_t lda = 0, ldb = 0, ldd = 0;
+  int64_t strideA = 0, strideB = 0, strideD = 0;
+  float beta = 0.0f;
+};
+
+// One launch of a PTX entry point (see schema::GpuKernel): a kernel, or a library call.
 struct GpuKernelInfo {
   uint32_t entryPoint = 0;
   std::string name;
   uint32_t blockSize = 0;
   uint32_t gridSize = 1;
   uint32_t sharedMemoryBytes = 0;
+  std::optional<GemmCallInfo> gemm;
 };
 
 struct ExecutableInfo {

@@ -27,6 +27,8 @@ inline constexpr const char *kFlopsAttr = "tess.flops";
 /// On a GPU kernel: threads per block and the suggested number of blocks.
 inline constexpr const char *kGpuBlockAttr = "tess.gpu_block";
 inline constexpr const char *kGpuGridAttr = "tess.gpu_grid";
+/// On a dispatch function lowered for a GPU: the cuBLASLt matrix product it is.
+inline constexpr const char *kGpuGemmAttr = "tess.gpu_gemm";
 /// On a dispatch function lowered for a GPU: its kernels in launch order.
 inline constexpr const char *kGpuKernelsAttr = "tess.gpu_kernels";
 /// On a graph argument holding a parameter packed into kernel panels (see PackWeights).

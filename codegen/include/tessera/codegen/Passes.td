@@ -332,6 +332,24 @@ def GpuLoops : Pass<"tessera-gpu-loops", "mlir::func::FuncOp"> {
   ];
 }
 
+def GpuLibraryCalls : Pass<"tessera-gpu-library-calls", "mlir::func::FuncOp"> {
+  let summary = "Hand dispatches that are one fp32 matrix product to cuBLASLt (CUDA)";
+  let description = [{
+    A dispatch whose only work is `C += P * Q` over one reduction loop, optionally after a
+    fill of C with zero, becomes a `tess.gpu_gemm` attribute describing the strided batched
+    product in cuBLASLt's column-major terms (m, n, k, batch, the bindings and element
+    offsets of A, B and D, transposes, leading dimensions, batch strides, beta 0 after the
+    fill or 1 without it), and its ops go. Loops read by both inputs are the batch, loops of
+    one input its rows or columns; each group must flatten into one stride per operand and
+    the output must have unit stride along rows or columns; anything else (convolutions,
+    several reductions, broadcasting loops, other work in the dispatch) is left alone.
+  }];
+  let options = [
+    Option<"minFlops", "min-flops", "int64_t", "0",
+           "Smallest product (2 m n k) handed to the library">,
+  ];
+}
+
 def OutlineGpuKernels : Pass<"tessera-outline-gpu-kernels", "mlir::ModuleOp"> {
   let summary = "Turn each dispatch into GPU kernels, one per top-level loop nest";
   let description = [{
