@@ -61,39 +61,47 @@ void addLLVMPhase(PassManager &pm) {
 
 class CpuTarget final : public Target {
 public:
-  CpuTarget(const CompileOptions &options, std::string cpu, unsigned vectorBits)
-      : options_(options), cpu_(std::move(cpu)), vectorBits_(vectorBits) {}
+  CpuTarget(const CompileOptions &options, std::string cpu)
+      : options_(options), cpu_(std::move(cpu)) {}
 
   std::string name() const override { return "cpu"; }
 
   llvm::Expected<ExecutableInfo> build(ModuleOp module, ProgramInfo &program) override {
-    if (auto err = lowerCpuDispatches(module, &program, options_, vectorBits_, /*toLLVM=*/true))
-      return std::move(err);
-    std::vector<std::string> names;
-    for (const DispatchInfo &d : program.dispatches)
-      if (!llvm::is_contained(names, d.function))
-        names.push_back(d.function);
-    if (auto err = addEntryPoints(module, names))
-      return std::move(err);
-    CapturedDiagnostics diags(module.getContext());
-    auto object = emitSharedObject(module, cpu_);
-    if (!object)
-      return makeError(llvm::toString(object.takeError()) +
-                       (diags.messages.empty() ? "" : ":\n" + diags.messages));
-    ExecutableInfo exe;
-    exe.format = ExecutableInfo::Format::ElfSharedObject;
-    exe.target = cpu_;
-    exe.object = std::move(*object);
-    return exe;
+    return buildCpuExecutable(module, program, options_, cpu_);
   }
 
 private:
   const CompileOptions &options_;
   std::string cpu_;
-  unsigned vectorBits_;
 };
 
 } // namespace
+
+llvm::Expected<ExecutableInfo> buildCpuExecutable(ModuleOp module, ProgramInfo &program,
+                                                  const CompileOptions &options,
+                                                  const std::string &cpu) {
+  auto bits = targetVectorBits(cpu);
+  if (!bits)
+    return bits.takeError();
+  if (auto err = lowerCpuDispatches(module, &program, options, *bits, /*toLLVM=*/true))
+    return std::move(err);
+  std::vector<std::string> names;
+  for (const DispatchInfo &d : program.dispatches)
+    if (!llvm::is_contained(names, d.function))
+      names.push_back(d.function);
+  if (auto err = addEntryPoints(module, names))
+    return std::move(err);
+  CapturedDiagnostics diags(module.getContext());
+  auto object = emitSharedObject(module, cpu);
+  if (!object)
+    return makeError(llvm::toString(object.takeError()) +
+                     (diags.messages.empty() ? "" : ":\n" + diags.messages));
+  ExecutableInfo exe;
+  exe.format = ExecutableInfo::Format::ElfSharedObject;
+  exe.target = cpu;
+  exe.object = std::move(*object);
+  return exe;
+}
 
 llvm::Error lowerCpuDispatches(ModuleOp module, ProgramInfo *program,
                                const CompileOptions &options, unsigned vectorBits, bool toLLVM) {
@@ -130,7 +138,7 @@ llvm::Expected<std::unique_ptr<Target>> createCpuTarget(const CompileOptions &op
   auto bits = targetVectorBits(cpu);
   if (!bits)
     return bits.takeError();
-  return std::make_unique<CpuTarget>(options, cpu, *bits);
+  return std::make_unique<CpuTarget>(options, cpu);
 }
 
 } // namespace tessera::codegen

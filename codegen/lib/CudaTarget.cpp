@@ -67,26 +67,7 @@ private:
     pm.addPass(createEmulateGpuKernels());
     if (auto err = runPipeline(module, pm, "GPU kernel emulation"))
       return std::move(err);
-    std::string cpu = hostTargetCpu();
-    auto bits = targetVectorBits(cpu);
-    if (!bits)
-      return bits.takeError();
-    if (auto err = lowerCpuDispatches(module, &program, options_, *bits, /*toLLVM=*/true))
-      return std::move(err);
-    std::vector<std::string> names;
-    for (const DispatchInfo &d : program.dispatches)
-      if (!llvm::is_contained(names, d.function))
-        names.push_back(d.function);
-    if (auto err = addEntryPoints(module, names))
-      return std::move(err);
-    auto object = emitSharedObject(module, cpu);
-    if (!object)
-      return object.takeError();
-    ExecutableInfo exe;
-    exe.format = ExecutableInfo::Format::ElfSharedObject;
-    exe.target = cpu;
-    exe.object = std::move(*object);
-    return exe;
+    return buildCpuExecutable(module, program, options_, hostTargetCpu());
   }
 
   const CompileOptions &options_;

@@ -10,6 +10,7 @@
 #include "tessera/passes/PassReport.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -21,12 +22,6 @@ namespace tessera {
 using namespace mlir;
 
 namespace {
-
-std::optional<int64_t> constantIndex(Value v) {
-  if (auto c = v.getDefiningOp<arith::ConstantIndexOp>())
-    return c.value();
-  return std::nullopt;
-}
 
 /// A top-level op of a dispatch that only writes memory (a loop nest, a store): each becomes a
 /// kernel. Ops with results (views, constants, scalars) are recomputed by every kernel that
@@ -62,9 +57,9 @@ std::optional<SmallVector<int64_t>> tripCounts(scf::ParallelOp loop) {
     return std::nullopt;
   SmallVector<int64_t> trips;
   for (unsigned d = 0; d < loop.getNumLoops(); ++d) {
-    auto lb = constantIndex(loop.getLowerBound()[d]);
-    auto ub = constantIndex(loop.getUpperBound()[d]);
-    auto step = constantIndex(loop.getStep()[d]);
+    auto lb = getConstantIntValue(loop.getLowerBound()[d]);
+    auto ub = getConstantIntValue(loop.getUpperBound()[d]);
+    auto step = getConstantIntValue(loop.getStep()[d]);
     if (!lb || !ub || !step || *step <= 0)
       return std::nullopt;
     trips.push_back(std::max<int64_t>(0, (*ub - *lb + *step - 1) / *step));

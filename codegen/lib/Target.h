@@ -37,6 +37,12 @@ llvm::Expected<std::unique_ptr<Target>> createCpuTarget(const CompileOptions &op
 llvm::Expected<std::unique_ptr<Target>> createCudaTarget(const CompileOptions &options,
                                                          bool emulate = false);
 
+/// The CPU's loop and LLVM phases, entry points and shared object for `cpu`: the whole CPU
+/// lowering of the dispatch functions of `module`.
+llvm::Expected<ExecutableInfo> buildCpuExecutable(mlir::ModuleOp module, ProgramInfo &program,
+                                                  const CompileOptions &options,
+                                                  const std::string &cpu);
+
 /// The CPU's loop and LLVM phases (also tessera opt --compile-to llvm): fills in each
 /// dispatch's workgroup count when `program` is given.
 llvm::Error lowerCpuDispatches(mlir::ModuleOp module, ProgramInfo *program,
