@@ -9,6 +9,7 @@
 #include "tessera/codegen/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
 
 namespace tessera {
@@ -66,6 +67,14 @@ struct EmulateGpuKernelsPass : tessera::impl::EmulateGpuKernelsBase<EmulateGpuKe
         IRMapping map;
         map.map(kernel.getArguments(), entry->getArguments());
         Value bid = blocks.getInductionVar(), tid = threads.getInductionVar();
+        // Per-thread scratch: threads run one after another, so one copy at the function's
+        // entry serves them all (an alloca inside the loops would grow the stack per thread).
+        for (Operation &op : kernel.getBody().front().without_terminator())
+          if (isa<memref::AllocaOp>(op) && op.getNumOperands() == 0) {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPoint(blocks);
+            b.clone(op, map);
+          }
         Block &body = kernel.getBody().front();
         if (kernel.getBody().getBlocks().size() != 1) {
           kernel.emitError("cannot emulate a kernel with more than one block");
@@ -80,6 +89,8 @@ struct EmulateGpuKernelsPass : tessera::impl::EmulateGpuKernelsBase<EmulateGpuKe
             map.map(d.getResult(), d.getDimension() == gpu::Dimension::x ? block : one);
           } else if (auto g = dyn_cast<gpu::GridDimOp>(op)) {
             map.map(g.getResult(), g.getDimension() == gpu::Dimension::x ? grid : one);
+          } else if (isa<memref::AllocaOp>(op) && op.getNumOperands() == 0) {
+            continue; // hoisted above
           } else {
             b.clone(op, map);
           }

@@ -17,7 +17,12 @@
 // CHECK: %[[G:.+]] = arith.addi %[[M]], %[[T]]
 // CHECK: %[[S:.+]] = arith.muli %[[C2]], %[[C32]]
 // CHECK: scf.for %{{.*}} = %[[G]] to %{{.*}} step %[[S]]
+// Scratch of a thread is allocated once, outside the loops.
 // CHECK-LABEL: func.func private @d0_k1(
+// CHECK: memref.alloca() : memref<4xf32>
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: memref.store
 module attributes {gpu.container_module} {
   func.func private @d0(%arg0: memref<40xf32>) attributes {tess.dispatch, tess.gpu_kernels = [@d0_k0, @d0_k1]} {
     return
@@ -39,6 +44,10 @@ module attributes {gpu.container_module} {
       gpu.return
     }
     gpu.func @d0_k1(%arg0: memref<40xf32>) kernel attributes {tess.gpu_block = 32 : i64, tess.gpu_grid = 1 : i64} {
+      %s = memref.alloca() : memref<4xf32>
+      %c0 = arith.constant 0 : index
+      %f = arith.constant 2.0 : f32
+      memref.store %f, %s[%c0] : memref<4xf32>
       gpu.return
     }
   }
