@@ -218,7 +218,8 @@ void registerCompilerPasses() {
 std::vector<std::string> configurablePasses() {
   return {"tessera-tile-lambda", "tessera-fuse-rows", "tessera-pack-weights",
           "tessera-contraction-kernels", "tessera-lower-attention",
-          "tessera-absorb-transposes", "tessera-outline-gpu-kernels"};
+          "tessera-absorb-transposes", "tessera-gpu-library-calls",
+          "tessera-outline-gpu-kernels"};
 }
 
 llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &options) {

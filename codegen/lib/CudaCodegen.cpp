@@ -86,7 +86,8 @@ llvm::Expected<PtxExecutable> emitPtx(ModuleOp module, const std::string &arch,
       };
       GemmCallInfo call;
       call.m = get("m"), call.n = get("n"), call.k = get("k"), call.batch = get("batch");
-      call.a = uint32_t(get("a")), call.b = uint32_t(get("b")), call.d = uint32_t(get("d"));
+      call.aBinding = uint32_t(get("a")), call.bBinding = uint32_t(get("b"));
+      call.dBinding = uint32_t(get("d"));
       call.aOffset = get("a_offset"), call.bOffset = get("b_offset");
       call.dOffset = get("d_offset");
       call.transposeA = flag("transpose_a"), call.transposeB = flag("transpose_b");

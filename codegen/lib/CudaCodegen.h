@@ -4,34 +4,21 @@
 #ifndef TESSERA_CODEGEN_CUDACODEGEN_H
 #define TESSERA_CODEGEN_CUDACODEGEN_H
 
+#include "tessera/Module.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace tessera::codegen {
 
-/// A cuBLASLt matrix product (schema GemmCall).
-struct GemmCallInfo {
-  int64_t m = 0, n = 0, k = 0, batch = 1;
-  uint32_t a = 0, b = 0, d = 0; // binding numbers
-  int64_t aOffset = 0, bOffset = 0, dOffset = 0;
-  bool transposeA = false, transposeB = false;
-  int64_t lda = 0, ldb = 0, ldd = 0, strideA = 0, strideB = 0, strideD = 0;
-  float beta = 0.0f;
-};
-
-/// One launch of a dispatch on the GPU: a kernel, or a library call.
-struct GpuKernelInfo {
-  std::string name;       // the .entry in the PTX
-  uint32_t blockSize = 0; // threads per block (x)
-  uint32_t gridSize = 1;  // blocks suggested (x); the kernel is correct for any grid
-  uint32_t sharedMemoryBytes = 0;
-  std::optional<GemmCallInfo> gemm;
-};
+/// One launch of a dispatch on the GPU, as the module records it (runtime/include/tessera/
+/// Module.h); the module writer fills in the entry point.
+using GpuKernelInfo = runtime::GpuKernelInfo;
+using GemmCallInfo = runtime::GemmCallInfo;
 
 struct PtxExecutable {
   std::string arch; // "sm_90"

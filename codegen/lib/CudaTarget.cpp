@@ -36,7 +36,7 @@ public:
     pm.addPass(createCSEPass());
     // The emulator runs every product as loops: it checks the kernels, not the library.
     if (!emulate_)
-      pm.addNestedPass<func::FuncOp>(createGpuLibraryCalls());
+      pm.addNestedPass<func::FuncOp>(configured(createGpuLibraryCalls(), options_));
     pm.addNestedPass<func::FuncOp>(createGpuLoops());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(configured(createOutlineGpuKernels(), options_));

@@ -257,7 +257,8 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
       for (const GpuKernelInfo &k : it->second) {
         flatbuffers::Offset<fbs::GemmCall> gemm;
         if (const auto &g = k.gemm)
-          gemm = fbs::CreateGemmCall(fb, g->m, g->n, g->k, g->batch, g->a, g->b, g->d,
+          gemm = fbs::CreateGemmCall(fb, g->m, g->n, g->k, g->batch, g->aBinding, g->bBinding,
+                                     g->dBinding,
                                      g->aOffset, g->bOffset, g->dOffset, g->transposeA,
                                      g->transposeB, g->lda, g->ldb, g->ldd, g->strideA,
                                      g->strideB, g->strideD, g->beta);

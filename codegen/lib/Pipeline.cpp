@@ -59,6 +59,8 @@ std::unique_ptr<Pass> createConfigurable(llvm::StringRef name, unsigned vectorBi
     return createAbsorbTransposes();
   if (name == "tessera-outline-gpu-kernels")
     return createOutlineGpuKernels();
+  if (name == "tessera-gpu-library-calls")
+    return createGpuLibraryCalls();
   // Kernel shapes follow the target's vector registers.
   int64_t lanes = std::max<int64_t>(4, vectorBits / 32);
   if (name == "tessera-pack-weights") {

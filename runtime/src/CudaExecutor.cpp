@@ -314,26 +314,11 @@ Error Executor::run(const std::vector<TensorRef> &inputs,
     params.assign(dispatch.bindings.size(), nullptr);
     for (size_t b = 0; b < dispatch.bindings.size(); ++b) {
       const BindingInfo &binding = dispatch.bindings[b];
-      CUdeviceptr base = 0;
-      uint64_t size = 0;
-      switch (binding.kind) {
-      case BindingKind::Input:
-        base = inputs_[binding.index];
-        size = module.inputs()[binding.index].byteSize;
-        break;
-      case BindingKind::Output:
-        base = outputs_[binding.index];
-        size = module.outputs()[binding.index].byteSize;
-        break;
-      case BindingKind::Constant:
-        base = constants_[binding.index];
-        size = module.constants()[binding.index].spec.byteSize;
-        break;
-      case BindingKind::Arena:
-        base = arena_;
-        size = module.arenaSize();
-        break;
-      }
+      CUdeviceptr base = binding.kind == BindingKind::Input      ? inputs_[binding.index]
+                         : binding.kind == BindingKind::Output   ? outputs_[binding.index]
+                         : binding.kind == BindingKind::Constant ? constants_[binding.index]
+                                                                 : arena_;
+      uint64_t size = module.bufferBytes(binding.kind, binding.index);
       pointers[b] = size == 0 ? empty_ : base + binding.offset;
       params[b] = &pointers[b];
     }

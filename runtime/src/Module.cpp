@@ -135,6 +135,20 @@ Expected<std::shared_ptr<Module>> Module::loadBytes(const void *data, size_t siz
   return finishLoad(std::move(module));
 }
 
+uint64_t Module::bufferBytes(BindingKind kind, uint32_t index) const {
+  switch (kind) {
+  case BindingKind::Input:
+    return info_.inputs[index].byteSize;
+  case BindingKind::Output:
+    return info_.outputs[index].byteSize;
+  case BindingKind::Constant:
+    return info_.constants[index].spec.byteSize;
+  case BindingKind::Arena:
+    return info_.arenaSize;
+  }
+  return 0;
+}
+
 int Module::findInput(const std::string &name) const {
   for (size_t i = 0; i < info_.inputs.size(); ++i)
     if (info_.inputs[i].name == name)

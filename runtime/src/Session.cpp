@@ -273,26 +273,12 @@ Error Session::run(const std::vector<TensorRef> &inputs,
       bindings.assign(dispatch.bindings.size(), nullptr);
       for (size_t b = 0; b < dispatch.bindings.size(); ++b) {
         const BindingInfo &binding = dispatch.bindings[b];
-        uint8_t *base = nullptr;
-        uint64_t size = 0;
-        switch (binding.kind) {
-        case BindingKind::Input:
-          base = inputBases[binding.index];
-          size = module.inputs()[binding.index].byteSize;
-          break;
-        case BindingKind::Output:
-          base = outputBases[binding.index];
-          size = module.outputs()[binding.index].byteSize;
-          break;
-        case BindingKind::Constant:
-          base = constantBases_[binding.index];
-          size = module.constants()[binding.index].spec.byteSize;
-          break;
-        case BindingKind::Arena:
-          base = arena_.data();
-          size = module.arenaSize();
-          break;
-        }
+        uint8_t *base = binding.kind == BindingKind::Input    ? inputBases[binding.index]
+                        : binding.kind == BindingKind::Output ? outputBases[binding.index]
+                        : binding.kind == BindingKind::Constant
+                            ? constantBases_[binding.index]
+                            : arena_.data();
+        uint64_t size = module.bufferBytes(binding.kind, binding.index);
         // Zero-sized buffers have no storage of their own; give kernels a valid pointer.
         bindings[b] = size == 0 ? empty_.data() : base + binding.offset;
       }

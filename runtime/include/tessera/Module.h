@@ -143,6 +143,8 @@ public:
   const std::vector<ExecutableInfo> &executables() const { return info_.executables; }
   const std::vector<DispatchInfo> &dispatches() const { return info_.dispatches; }
   uint64_t arenaSize() const { return info_.arenaSize; }
+  // Bytes of the buffer a binding of `kind` and `index` names (validated at load).
+  uint64_t bufferBytes(BindingKind kind, uint32_t index) const;
 
   // The raw module bytes.
   const uint8_t *bufferData() const { return data_; }
