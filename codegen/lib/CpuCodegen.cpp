@@ -99,14 +99,17 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachine(const s
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(kTriple, error);
   if (!target)
     return makeError("no x86-64 LLVM target: " + error);
+  // LLVM accepts unknown CPU names with a warning on stderr for every subtarget it makes; ask
+  // a generic subtarget whether the name is known before making one with it.
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(target->createMCSubtargetInfo(kTriple, "", ""));
+  if (!generic || !generic->isCPUStringValid(cpu))
+    return makeError("unknown target CPU '" + cpu + "' (LLVM x86-64 names such as x86-64-v3, "
+                     "skylake-avx512, znver4)");
   llvm::TargetOptions options;
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
       kTriple, cpu, "", options, llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!tm)
     return makeError("cannot create a target machine for CPU '" + cpu + "'");
-  // LLVM accepts unknown CPU names with a warning; reject them up front instead.
-  if (!tm->getMCSubtargetInfo()->isCPUStringValid(cpu))
-    return makeError("unknown target CPU '" + cpu + "'");
   return tm;
 }
 

@@ -27,6 +27,7 @@ CapturedDiagnostics::CapturedDiagnostics(MLIRContext *ctx)
 void configure(PassManager &pm, const CompileOptions &options) {
   if (options.printIRAfterAll || !options.printIRBefore.empty() || !options.printIRAfter.empty()) {
     auto before = [&options](Pass *p, Operation *) {
+      options.passesRun->insert(p->getArgument().str());
       return options.printIRBefore.count(p->getArgument().str()) > 0;
     };
     auto after = [&options](Pass *p, Operation *) {
@@ -41,6 +42,15 @@ void configure(PassManager &pm, const CompileOptions &options) {
   // project's counters instead (tessera/passes/PassReport.h).
   if (options.timing)
     pm.enableTiming();
+}
+
+std::vector<std::string> unmatchedPrintRequests(const CompileOptions &options) {
+  std::vector<std::string> unmatched;
+  for (const std::set<std::string> *names : {&options.printIRBefore, &options.printIRAfter})
+    for (const std::string &name : *names)
+      if (!options.passesRun->count(name))
+        unmatched.push_back(name);
+  return unmatched;
 }
 
 std::unique_ptr<Pass> configured(std::unique_ptr<Pass> pass, const CompileOptions &options) {

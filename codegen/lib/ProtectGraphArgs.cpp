@@ -16,9 +16,17 @@ struct ProtectGraphArgsPass : tessera::impl::ProtectGraphArgsBase<ProtectGraphAr
     if (fn.isExternal() || fn->hasAttr(tessera::kDispatchAttr))
       return;
     BoolAttr readOnly = BoolAttr::get(&getContext(), false);
-    for (unsigned i = 0; i < fn.getNumArguments(); ++i)
-      if (isa<TensorType>(fn.getArgument(i).getType()))
-        fn.setArgAttr(i, "bufferization.writable", readOnly);
+    // Rebuilt all at once: setArgAttr copies the whole array per argument (quadratic).
+    SmallVector<DictionaryAttr> attrs;
+    fn.getAllArgAttrs(attrs);
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
+      if (!isa<TensorType>(fn.getArgument(i).getType()))
+        continue;
+      NamedAttrList list(attrs[i]);
+      list.set("bufferization.writable", readOnly);
+      attrs[i] = list.getDictionary(&getContext());
+    }
+    fn.setAllArgAttrs(attrs);
   }
 };
 } // namespace

@@ -2,6 +2,7 @@
 
 #include "tessera/ir/ShapeRules.h"
 #include "tessera/ir/TessDialect.h"
+#include "tessera/Limits.h"
 
 #include <cmath>
 
@@ -494,6 +495,11 @@ std::optional<std::vector<int64_t>> shapeArg(CallArgs &a, size_t i) {
   std::optional<std::vector<int64_t>> dims = a.intList(i);
   if (!dims)
     return std::nullopt;
+  if (dims->size() > limits::kMaxRank) {
+    a.fail(a.locOf(i), "rank " + std::to_string(dims->size()) + " exceeds the maximum of " +
+                           std::to_string(limits::kMaxRank));
+    return std::nullopt;
+  }
   for (int64_t d : *dims)
     if (d < 1 || d > (int64_t(1) << 40)) {
       a.fail(a.locOf(i), "dimension " + std::to_string(d) + " is out of range (1 .. 2^40)");
@@ -600,6 +606,14 @@ std::optional<Val> full(CallArgs &a) {
   if (!shape || !value || !t)
     return std::nullopt;
   auto type = RankedTensorType::get(*shape, *t);
+  if (auto it = dyn_cast<IntegerType>(*t); it && it.getWidth() > 1) {
+    double bound = std::ldexp(1.0, it.getWidth() - 1);
+    if (!(*value >= -bound && *value < bound)) {
+      a.fail(a.locOf(1), "full: " + std::to_string(*value) + " does not fit in i" +
+                             std::to_string(it.getWidth()));
+      return std::nullopt;
+    }
+  }
   Attribute v;
   if (t->isF32())
     v = a.b().getF32FloatAttr(float(*value));
@@ -906,7 +920,16 @@ std::optional<Val> interpolate(CallArgs &a) {
     std::optional<double> scale = a.number(2);
     if (!scale)
       return std::nullopt;
-    size = {int64_t(std::floor(xs[2] * *scale)), int64_t(std::floor(xs[3] * *scale))};
+    // Checked in double first: a huge scale must not reach the (undefined) conversion.
+    double h = std::floor(xs[2] * *scale), w = std::floor(xs[3] * *scale);
+    if (!(h >= 1 && w >= 1 && h <= double(int64_t(1) << 40) && w <= double(int64_t(1) << 40))) {
+      char text[96];
+      std::snprintf(text, sizeof text, "interpolate: scale %g gives an output of %g x %g",
+                    *scale, h, w);
+      a.fail(a.locOf(2), text);
+      return std::nullopt;
+    }
+    size = {int64_t(h), int64_t(w)};
   } else {
     a.fail(a.call.loc, "interpolate needs size = [h, w] or scale = s");
     return std::nullopt;

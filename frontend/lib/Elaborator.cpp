@@ -5,11 +5,13 @@
 #include "tessera/frontend/Parser.h"
 #include "tessera/ir/ShapeRules.h"
 #include "tessera/ir/TessDialect.h"
+#include "tessera/Limits.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Verifier.h"
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 using namespace mlir;
@@ -69,6 +71,7 @@ bool Elaborator::error(SourceLoc l, const std::string &message) {
 void Elaborator::note(SourceLoc l, const std::string &message) { diags_.note(l, message); }
 
 OwningOpRef<ModuleOp> Elaborator::run(const MLIRGenOptions &options) {
+  maxTensorBytes_ = std::min(options.maxTensorBytes, limits::kMaxTensorBytes);
   // Fns first so that configs and graphs may refer to any of them.
   for (const FnDecl &fn : program_.fns) {
     if (findBuiltin(fn.name)) {
@@ -220,6 +223,11 @@ std::optional<Type> Elaborator::elementType(const TensorTypeExpr &type) {
 std::optional<std::vector<int64_t>> Elaborator::evalShape(const TensorTypeExpr &type,
                                                           Scope &scope) {
   std::vector<int64_t> shape;
+  if (type.dims.size() > limits::kMaxRank) {
+    error(type.loc, "rank " + std::to_string(type.dims.size()) + " exceeds the maximum of " +
+                        std::to_string(limits::kMaxRank));
+    return std::nullopt;
+  }
   for (const ExprPtr &d : type.dims) {
     std::optional<Val> v = eval(*d, scope);
     if (!v)
@@ -265,6 +273,11 @@ std::optional<Value> Elaborator::declareParam(const std::string &path, ArrayRef<
     error(l, "internal error: parameter declared outside a graph");
     return std::nullopt;
   }
+  if (graphBlock_->getNumArguments() >= limits::kMaxGraphArguments) {
+    error(l, "parameter '" + path + "' makes the graph's inputs and parameters more than " +
+                 std::to_string(limits::kMaxGraphArguments) + ", the compiler's limit");
+    return std::nullopt;
+  }
   Value arg = graphBlock_->addArgument(type, loc(l));
   params_[path] = Param{arg, l};
   paramOrder_.push_back(path);
@@ -292,6 +305,9 @@ bool Elaborator::execParam(const Stmt &stmt, Scope &scope) {
   std::optional<std::vector<int64_t>> shape = evalShape(stmt.type, scope);
   if (!shape)
     return false;
+  if (!checkTensorType(RankedTensorType::get(*shape, *et), stmt.loc,
+                       "parameter '" + path->s + "'"))
+    return false;
   return declareParam(path->s, *shape, *et, stmt.loc).has_value();
 }
 
@@ -311,8 +327,17 @@ Value Elaborator::scalarConstant(double value, Type elementType, SourceLoc l) {
 
 std::optional<Value> Elaborator::asTensorLike(const Val &v, SourceLoc l, const std::string &what,
                                               Type elementType) {
-  if (v.isNumber())
+  if (v.isNumber()) {
+    if (auto it = dyn_cast<IntegerType>(elementType); it && it.getWidth() > 1) {
+      double lo = -std::ldexp(1.0, it.getWidth() - 1), hi = std::ldexp(1.0, it.getWidth() - 1);
+      if (!(v.number() >= lo && v.number() < hi)) {
+        error(l, what + ": " + describe(v) + " does not fit in the tensor's element type i" +
+                     std::to_string(it.getWidth()));
+        return std::nullopt;
+      }
+    }
     return scalarConstant(v.number(), elementType, l);
+  }
   return asTensor(v, l, what);
 }
 
@@ -346,6 +371,13 @@ std::optional<Value> Elaborator::asTensor(const Val &v, SourceLoc l, const std::
 func::FuncOp Elaborator::buildGraph(const GraphDecl &graph) {
   std::map<std::string, SourceLoc> names;
   SmallVector<Type> inputTypes;
+  if (graph.inputs.size() > limits::kMaxGraphArguments) {
+    error(graph.inputs[limits::kMaxGraphArguments].loc,
+          "graph '" + graph.name + "' has " + std::to_string(graph.inputs.size()) +
+              " inputs; the limit is " + std::to_string(limits::kMaxGraphArguments) +
+              " inputs and parameters together");
+    return nullptr;
+  }
   for (const GraphArg &a : graph.inputs) {
     if (!names.emplace(a.name, a.loc).second) {
       error(a.loc, "graph input '" + a.name + "' is declared twice");
@@ -357,6 +389,8 @@ func::FuncOp Elaborator::buildGraph(const GraphDecl &graph) {
     if (!et || !shape)
       return nullptr;
     inputTypes.push_back(RankedTensorType::get(*shape, *et));
+    if (!checkTensorType(inputTypes.back(), a.loc, "input '" + a.name + "'"))
+      return nullptr;
   }
   SmallVector<Type> outputTypes;
   std::map<std::string, SourceLoc> outNames;
@@ -371,6 +405,8 @@ func::FuncOp Elaborator::buildGraph(const GraphDecl &graph) {
     if (!et || !shape)
       return nullptr;
     outputTypes.push_back(RankedTensorType::get(*shape, *et));
+    if (!checkTensorType(outputTypes.back(), a.loc, "output '" + a.name + "'"))
+      return nullptr;
   }
 
   auto func = builder_.create<func::FuncOp>(loc(graph.loc), graph.name,
@@ -425,12 +461,20 @@ func::FuncOp Elaborator::buildGraph(const GraphDecl &graph) {
 
   SmallVector<Type> argTypes(graphBlock_->getArgumentTypes());
   func.setFunctionType(builder_.getFunctionType(argTypes, outputTypes));
-  for (size_t i = 0; i < graph.inputs.size(); ++i)
-    func.setArgAttr(i, kInputAttr, builder_.getStringAttr(graph.inputs[i].name));
-  for (size_t i = 0; i < paramOrder_.size(); ++i)
-    func.setArgAttr(graph.inputs.size() + i, kParamAttr, builder_.getStringAttr(paramOrder_[i]));
-  for (size_t i = 0; i < graph.outputs.size(); ++i)
-    func.setResultAttr(i, kOutputAttr, builder_.getStringAttr(graph.outputs[i].name));
+  // All at once: setArgAttr rebuilds the whole attribute array per call (quadratic in the
+  // number of inputs and parameters).
+  SmallVector<Attribute> argAttrs, resultAttrs;
+  auto named = [&](StringRef attr, StringRef value) {
+    return builder_.getDictionaryAttr(builder_.getNamedAttr(attr, builder_.getStringAttr(value)));
+  };
+  for (const GraphArg &in : graph.inputs)
+    argAttrs.push_back(named(kInputAttr, in.name));
+  for (const std::string &p : paramOrder_)
+    argAttrs.push_back(named(kParamAttr, p));
+  for (const GraphArg &out : graph.outputs)
+    resultAttrs.push_back(named(kOutputAttr, out.name));
+  func.setAllArgAttrs(argAttrs);
+  func.setAllResultAttrs(resultAttrs);
   return func;
 }
 
@@ -484,9 +528,11 @@ bool Elaborator::execStmt(const Stmt &stmt, Scope &scope,
       return error(stmt.start->loc, "loop bounds must be integers, got " + describe(*lo));
     if (hi->kind != Val::Kind::Int)
       return error(stmt.stop->loc, "loop bounds must be integers, got " + describe(*hi));
-    if (hi->i - lo->i > kMaxLoopTrips)
-      return error(stmt.loc, "loop runs " + std::to_string(hi->i - lo->i) +
-                                 " times; the limit is " + std::to_string(kMaxLoopTrips));
+    // The trip count in unsigned arithmetic: hi - lo of two int64 can exceed INT64_MAX.
+    uint64_t trips = hi->i > lo->i ? uint64_t(hi->i) - uint64_t(lo->i) : 0;
+    if (trips > uint64_t(kMaxLoopTrips))
+      return error(stmt.loc, "loop runs " + std::to_string(trips) + " times; the limit is " +
+                                 std::to_string(kMaxLoopTrips));
     for (int64_t i = lo->i; i < hi->i; ++i) {
       scope[stmt.name] = Val::ofInt(i);
       if (!execBlock(stmt.body, scope, returned))
@@ -520,7 +566,26 @@ bool Elaborator::execStmt(const Stmt &stmt, Scope &scope,
 // Expressions
 //===----------------------------------------------------------------------===//
 
+bool Elaborator::checkTensorType(Type type, SourceLoc l, const std::string &what) {
+  auto tt = cast<RankedTensorType>(type);
+  unsigned bytes = std::max<unsigned>(1, tt.getElementTypeBitWidth() / 8);
+  std::string problem = tess::tensorLimitCheck(tt.getShape(), bytes, maxTensorBytes_);
+  if (problem.empty())
+    return true;
+  return error(l, what + ": " + problem);
+}
+
 std::optional<Val> Elaborator::eval(const Expr &e, Scope &scope) {
+  std::optional<Val> v = evalUnchecked(e, scope);
+  // Every tensor an expression makes is within the shared limits, so no later layer sees a
+  // rank or a size the runtime would refuse.
+  if (v && v->kind == Val::Kind::Tensor &&
+      !checkTensorType(v->tensor.getType(), e.loc, "this expression's result"))
+    return std::nullopt;
+  return v;
+}
+
+std::optional<Val> Elaborator::evalUnchecked(const Expr &e, Scope &scope) {
   switch (e.kind) {
   case Expr::Kind::Integer:
     return Val::ofInt(e.intValue);
@@ -672,7 +737,7 @@ std::optional<Val> Elaborator::sliceTensor(const Expr &e, Value tensor, Scope &s
       return std::nullopt;
     }
     starts.push_back(a), limits.push_back(b), strides.push_back(*step);
-    resultShape.push_back((b - a + *step - 1) / *step);
+    resultShape.push_back((b - a - 1) / *step + 1); // ceil((b - a) / step), b > a, no overflow
   }
   Value result = builder_.create<tess::SliceOp>(loc(e.loc), tensor, starts, limits, strides);
   if (dropsDims) {
@@ -754,8 +819,13 @@ std::optional<Val> Elaborator::evalUnary(const Expr &e, Scope &scope) {
   std::optional<Val> v = eval(*e.lhs, scope);
   if (!v)
     return std::nullopt;
-  if (v->kind == Val::Kind::Int)
+  if (v->kind == Val::Kind::Int) {
+    if (v->i == std::numeric_limits<int64_t>::min()) {
+      error(e.loc, "integer overflow: -(" + std::to_string(v->i) + ") does not fit in 64 bits");
+      return std::nullopt;
+    }
     return Val::ofInt(-v->i);
+  }
   if (v->kind == Val::Kind::Float)
     return Val::ofFloat(-v->f);
   std::optional<Value> t = asTensor(*v, e.lhs->loc, "the operand of '-'");
@@ -806,6 +876,10 @@ std::optional<Val> Elaborator::evalBinary(const Expr &e, Scope &scope) {
       return std::nullopt;
     }
     if (a->kind == Val::Kind::Int && b->kind == Val::Kind::Int) {
+      if (a->i == std::numeric_limits<int64_t>::min() && b->i == -1) {
+        error(e.loc, "integer overflow in '//' (" + std::to_string(a->i) + " // -1)");
+        return std::nullopt;
+      }
       int64_t q = a->i / b->i;
       if ((a->i % b->i != 0) && ((a->i < 0) != (b->i < 0)))
         --q; // floor, like Python
@@ -816,20 +890,35 @@ std::optional<Val> Elaborator::evalBinary(const Expr &e, Scope &scope) {
 
   if (a->isNumber() && b->isNumber()) {
     if (a->kind == Val::Kind::Int && b->kind == Val::Kind::Int) {
-      int64_t x = a->i, y = b->i;
+      int64_t x = a->i, y = b->i, r = 0;
+      // Configs and sizes are exact 64-bit integers; a result that does not fit is an error
+      // at the operator, never a silently wrapped size further down.
+      auto overflow = [&]() -> std::optional<Val> {
+        error(e.loc, "integer overflow: " + std::to_string(x) + " " + opName + " " +
+                         std::to_string(y) + " does not fit in 64 bits");
+        return std::nullopt;
+      };
       switch (e.op) {
       case '+':
-        return Val::ofInt(x + y);
+        if (__builtin_add_overflow(x, y, &r))
+          return overflow();
+        return Val::ofInt(r);
       case '-':
-        return Val::ofInt(x - y);
+        if (__builtin_sub_overflow(x, y, &r))
+          return overflow();
+        return Val::ofInt(r);
       case '*':
-        return Val::ofInt(x * y);
+        if (__builtin_mul_overflow(x, y, &r))
+          return overflow();
+        return Val::ofInt(r);
       case '/':
       case '%':
         if (y == 0) {
           error(e.loc, "division by zero");
           return std::nullopt;
         }
+        if (x == std::numeric_limits<int64_t>::min() && y == -1)
+          return overflow();
         if (e.op == '%')
           return Val::ofInt(x % y);
         // Integer division stays integral when exact, so shapes like `dim / heads` work;

@@ -88,6 +88,9 @@ private:
   bool execParam(const Stmt &stmt, Scope &scope);
 
   std::optional<Val> eval(const Expr &e, Scope &scope);
+  std::optional<Val> evalUnchecked(const Expr &e, Scope &scope);
+  /// Reports `what` at `l` if `type` exceeds the rank or size limits; returns whether it fits.
+  bool checkTensorType(mlir::Type type, SourceLoc l, const std::string &what);
   std::optional<Val> evalName(const Expr &e, Scope &scope);
   std::optional<Val> evalIndex(const Expr &e, Scope &scope);
   std::optional<Val> evalCall(const Expr &e, Scope &scope);
@@ -106,6 +109,7 @@ private:
   std::map<std::string, const FnDecl *> fns_;
   unsigned callDepth_ = 0;
   uint64_t executedStatements_ = 0;
+  uint64_t maxTensorBytes_ = 0; // MLIRGenOptions::maxTensorBytes
 
   struct Param {
     mlir::Value value;

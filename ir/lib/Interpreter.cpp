@@ -682,7 +682,7 @@ std::string Interpreter::evalSlice(SliceOp op, NDArray &out) {
   for (size_t d = 0; d < rank; ++d) {
     if (!(0 <= starts[d] && starts[d] <= limits[d] && limits[d] <= x.shape[d]) || strides[d] < 1)
       return "bad slice bounds in dimension " + std::to_string(d);
-    shape[d] = (limits[d] - starts[d] + strides[d] - 1) / strides[d];
+    shape[d] = limits[d] == starts[d] ? 0 : (limits[d] - starts[d] - 1) / strides[d] + 1;
   }
   Dims inStrides = stridesOf(x.shape);
   out = NDArray::zeros(shape);

@@ -1,5 +1,7 @@
 #include "tessera/ir/ShapeRules.h"
 
+#include "tessera/Limits.h"
+
 #include <algorithm>
 
 namespace tessera::tess {
@@ -22,6 +24,21 @@ int64_t numElements(llvm::ArrayRef<int64_t> shape) {
     n *= d;
   }
   return n;
+}
+
+std::string tensorLimitCheck(llvm::ArrayRef<int64_t> shape, unsigned elementBytes,
+                             uint64_t maxBytes) {
+  if (shape.size() > limits::kMaxRank)
+    return "rank " + std::to_string(shape.size()) + " exceeds the maximum of " +
+           std::to_string(limits::kMaxRank);
+  int64_t n = numElements(shape);
+  uint64_t bytes = 0;
+  bool overflows = n < 0 || __builtin_mul_overflow(uint64_t(n), uint64_t(elementBytes), &bytes);
+  if (overflows || bytes > maxBytes)
+    return "a tensor " + formatShape(shape) + " needs " +
+           (overflows ? std::string("more than 2^63 bytes") : limits::formatBytes(bytes)) +
+           ", more than the limit of " + limits::formatBytes(maxBytes);
+  return "";
 }
 
 std::string broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs,
@@ -147,7 +164,8 @@ std::string sliceShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> st
       return "slice [" + std::to_string(starts[d]) + ":" + std::to_string(limits[d]) +
              "] is out of range for dimension " + std::to_string(d) + " of size " +
              std::to_string(input[d]);
-    result.push_back((limits[d] - starts[d] + strides[d] - 1) / strides[d]);
+    // ceil((limit - start) / stride) without overflowing for huge strides
+    result.push_back(limits[d] == starts[d] ? 0 : (limits[d] - starts[d] - 1) / strides[d] + 1);
   }
   return "";
 }

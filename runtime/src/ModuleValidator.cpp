@@ -42,6 +42,10 @@ Error validateSpec(const schema::TensorSpec *fb, const std::string &what, Tensor
   Expected<uint64_t> bytes = checkedByteSize(out.dtype, out.shape);
   if (!bytes)
     return bytes.takeError().withContext(where);
+  if (*bytes > limits::kMaxTensorBytes)
+    return makeError(where, ": ", formatShape(out.shape), " is ", limits::formatBytes(*bytes),
+                     ", larger than the largest tensor a module may hold (",
+                     limits::formatBytes(limits::kMaxTensorBytes), ")");
   out.byteSize = *bytes;
   out.numElements = *bytes / dtypeSize(out.dtype);
   return Error::success();
@@ -317,6 +321,11 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
       size = info.arenaSize;
       break;
     }
+    // Kernels may assume 64-byte aligned buffers (vector loads, the element type's own
+    // alignment); the compiler places every buffer so.
+    if (bi.offset % Module::kBufferAlignment != 0)
+      return makeError(bwhere, ": offset ", bi.offset, " is not a multiple of ",
+                       Module::kBufferAlignment, " bytes");
     uint64_t end;
     if (!checkedAdd(bi.offset, bi.length, &end))
       return makeError(bwhere, ": offset ", bi.offset, " + length ", bi.length, " overflows");
@@ -394,9 +403,11 @@ Expected<ModuleInfo> validateModule(const uint8_t *buffer, size_t /*size*/) {
   }
 
   info.arenaSize = fb->arena_size();
+  // The machine's own limit is the session's to check (SessionOptions::maxMemoryBytes); this
+  // only rejects sizes no machine has.
   if (info.arenaSize > Module::kMaxArenaSize)
     return makeError("arena_size ", info.arenaSize, " bytes exceeds the limit of ",
-                     Module::kMaxArenaSize >> 30, " GiB");
+                     limits::formatBytes(Module::kMaxArenaSize));
 
   const auto *dispatches = fb->dispatches();
   info.dispatches.resize(dispatches->size());

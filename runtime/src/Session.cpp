@@ -1,5 +1,7 @@
 #include "tessera/Session.h"
 
+#include "tessera/Limits.h"
+
 #include "CudaExecutor.h"
 
 #include "tessera/SeededFill.h"
@@ -62,11 +64,64 @@ Session::Session(std::shared_ptr<const Module> module, unsigned threads)
 
 Session::~Session() = default;
 
+namespace {
+
+uint64_t saturatingAdd(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+// Everything a session allocates for the module, checked against `limit` before the first
+// allocation: a small module may ask for a huge arena or a huge seeded constant, and filling
+// it would take the machine down rather than fail.
+Error checkMemoryRequest(const Module &module, uint64_t limit, bool defaultLimit) {
+  auto tooLarge = [&](const std::string &what, uint64_t bytes) {
+    return makeError(what, " needs ", limits::formatBytes(bytes), ", more than the memory limit of ",
+                     limits::formatBytes(limit),
+                     defaultLimit ? " (half of this machine's memory)" : "",
+                     "; raise it with --max-memory (SessionOptions::maxMemoryBytes)");
+  };
+  uint64_t total = module.arenaSize();
+  if (total > limit)
+    return tooLarge("the arena (intermediate buffers)", total);
+  uint64_t generated = 0;
+  for (size_t i = 0; i < module.constants().size(); ++i) {
+    const ConstantInfo &c = module.constants()[i];
+    if (c.storage == ConstantStorage::Embedded) // mapped from the file, not allocated
+      continue;
+    uint64_t bytes = c.spec.byteSize;
+    if (c.packing) {
+      Expected<uint64_t> n = checkedNumElements(c.packing->source);
+      if (!n)
+        return n.takeError().withContext(concat("constant ", i, " '", c.spec.name, "'"));
+      bytes = saturatingAdd(bytes, *n > UINT64_MAX / 4 ? UINT64_MAX : *n * 4);
+    }
+    if (bytes > limit)
+      return tooLarge(concat("generated constant ", i, " '", c.spec.name, "'"), bytes);
+    generated = saturatingAdd(generated, bytes);
+  }
+  uint64_t io = 0;
+  for (const TensorSpec &spec : module.inputs())
+    io = saturatingAdd(io, spec.byteSize);
+  for (const TensorSpec &spec : module.outputs())
+    io = saturatingAdd(io, spec.byteSize);
+  total = saturatingAdd(saturatingAdd(total, generated), io);
+  if (total > limit)
+    return tooLarge(concat("the module (arena ", limits::formatBytes(module.arenaSize()),
+                           ", generated constants ", limits::formatBytes(generated),
+                           ", inputs and outputs ", limits::formatBytes(io), ")"),
+                    total);
+  return Error::success();
+}
+
+} // namespace
+
 Expected<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Module> module,
                                                    const SessionOptions &options) {
   if (!module)
     return makeError("cannot create a session without a module");
   const std::string &source = module->sourceName();
+  uint64_t limit = options.maxMemoryBytes ? options.maxMemoryBytes
+                                          : limits::defaultMaxMemoryBytes();
+  if (Error err = checkMemoryRequest(*module, limit, options.maxMemoryBytes == 0))
+    return err.withContext(source);
   try {
     std::unique_ptr<Session> session(new Session(std::move(module), options.threads));
     if (options.device == Device::Cuda) {

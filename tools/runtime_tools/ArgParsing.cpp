@@ -1,5 +1,9 @@
 #include "ArgParsing.h"
 
+#include "tessera/Limits.h"
+
+#include <sys/stat.h>
+
 #include "Commands.h"
 
 #include <cstdio>
@@ -79,6 +83,20 @@ bool parseDevice(const std::string &text, runtime::SessionOptions &options) {
     return true;
   }
   return false;
+}
+
+bool parseMaxMemory(const std::string &text, runtime::SessionOptions &options) {
+  std::optional<uint64_t> bytes = limits::parseMemorySize(text);
+  if (!bytes)
+    return false;
+  options.maxMemoryBytes = *bytes;
+  return true;
+}
+
+bool sameExistingFile(const std::string &a, const std::string &b) {
+  struct stat sa, sb;
+  return stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
 }
 
 } // namespace tessera::tools

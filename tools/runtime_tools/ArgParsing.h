@@ -46,6 +46,12 @@ std::optional<int64_t> parseInteger(const std::string &text, int64_t min, int64_
 // Parses --device: "cpu" or "cuda" (device 0) or "cuda:N".
 bool parseDevice(const std::string &text, runtime::SessionOptions &options);
 
+// Parses --max-memory: "8G", "512M", "64K" or a number of bytes.
+bool parseMaxMemory(const std::string &text, runtime::SessionOptions &options);
+
+// Whether two paths name the same existing file (hard links and relative paths included).
+bool sameExistingFile(const std::string &a, const std::string &b);
+
 } // namespace tessera::tools
 
 #endif // TESSERA_TOOLS_ARGPARSING_H

@@ -35,6 +35,9 @@ void printUsage(FILE *out, const char *progName) {
                "                           deterministic random values (f32 in [0, 1))\n"
                "  --device cpu|cuda[:N]    where to run (default cpu); on cuda every dispatch is\n"
                "                           synchronized to time it, and no CPU peak is measured\n"
+               "  --max-memory SIZE        the most memory the module may ask for (arena, generated\n"
+               "                           constants, inputs, outputs; default: half of this\n"
+               "                           machine's memory), e.g. 8G\n"
                "  --threads N              threads running workgroups (default: all cores)\n"
                "  --iterations N           timed runs (default 10)\n"
                "  --warmup N               untimed runs first (default 2)\n"
@@ -76,6 +79,10 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
     } else if (args.matchValue(arg, "--device", value, missing)) {
       if (missing || !parseDevice(value, options.session))
         return usageError(progName, "--device expects cpu, cuda or cuda:N");
+    } else if (args.matchValue(arg, "--max-memory", value, missing)) {
+      if (missing || !parseMaxMemory(value, options.session))
+        return usageError(progName, "--max-memory expects a size such as 8G, 512M or a number "
+                                    "of bytes");
     } else if (args.matchValue(arg, "--threads", value, missing)) {
       std::optional<int64_t> n = missing ? std::nullopt : parseInteger(value, 1, 4096);
       if (!n)

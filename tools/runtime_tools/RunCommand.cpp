@@ -33,6 +33,9 @@ void printUsage(FILE *out, const char *progName) {
                "                           are summarised on stdout\n"
                "  --device cpu|cuda[:N]    where to run (default cpu); cuda needs the module's\n"
                "                           PTX (--target cuda) and an NVIDIA driver\n"
+               "  --max-memory SIZE        the most memory the module may ask for (arena, generated\n"
+               "                           constants, inputs, outputs; default: half of this\n"
+               "                           machine's memory), e.g. 8G\n"
                "  --threads N              threads running workgroups, the caller included\n"
                "                           (default: all cores; 1 runs inline)\n"
                "  --iterations N           run N times and report the time per run (default 1)\n"
@@ -77,6 +80,10 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
     } else if (args.matchValue(arg, "--device", value, missing)) {
       if (missing || !parseDevice(value, options.session))
         return usageError(progName, "--device expects cpu, cuda or cuda:N");
+    } else if (args.matchValue(arg, "--max-memory", value, missing)) {
+      if (missing || !parseMaxMemory(value, options.session))
+        return usageError(progName, "--max-memory expects a size such as 8G, 512M or a number "
+                                    "of bytes");
     } else if (args.matchValue(arg, "--threads", value, missing)) {
       std::optional<int64_t> n = missing ? std::nullopt : parseInteger(value, 1, 4096);
       if (!n)
@@ -123,7 +130,21 @@ int runCommand(int argc, char **argv, const char *progName) {
                                          listSpecs("output", outputSpecs)));
     if (!outputPaths.emplace(index, path).second)
       return usageError(progName, concat("output '", name, "' given more than once"));
+    // Writing an output over the module or an input would destroy what the run reads.
+    if (sameExistingFile(path, options.modulePath))
+      return usageError(progName, concat("output '", name, "' would overwrite the module ",
+                                         options.modulePath));
+    for (const auto &[inputName, inputPath] : options.inputs)
+      if (sameExistingFile(path, inputPath))
+        return usageError(progName, concat("output '", name, "' would overwrite input '",
+                                           inputName, "' (", inputPath, ")"));
   }
+  for (auto a = outputPaths.begin(); a != outputPaths.end(); ++a)
+    for (auto b = std::next(a); b != outputPaths.end(); ++b)
+      if (a->second == b->second || sameExistingFile(a->second, b->second))
+        return usageError(progName, concat("outputs '", outputSpecs[a->first].name, "' and '",
+                                           outputSpecs[b->first].name, "' name the same file ",
+                                           a->second));
 
   std::vector<Tensor> inputs;
   std::vector<TensorRef> inputRefs;

@@ -62,6 +62,22 @@ mlir::OwningOpRef<mlir::ModuleOp> frontEnd(mlir::MLIRContext &context, const Dri
   return module;
 }
 
+/// Whether two paths name the same existing file (through links and relative paths).
+bool sameFile(const std::string &a, const std::string &b) {
+  bool same = false;
+  return !llvm::sys::fs::equivalent(a, b, same) && same;
+}
+
+/// A --print-ir-before/after name that matched no pass is a typo the user must hear about
+/// (the IR they asked for was never printed).
+bool reportUnmatchedPrintRequests(const codegen::CompileOptions &options, const char *progName) {
+  std::vector<std::string> unmatched = codegen::unmatchedPrintRequests(options);
+  for (const std::string &name : unmatched)
+    std::cerr << progName << ": --print-ir-before/after: no pass named '" << name
+              << "' ran (see the pass names in --print-ir-after-all)\n";
+  return unmatched.empty();
+}
+
 std::unique_ptr<mlir::MLIRContext> makeContext() {
   mlir::DialectRegistry registry;
   codegen::registerCompilerDialects(registry);
@@ -83,6 +99,11 @@ int compileCommand(int argc, char **argv, const char *progName) {
               << driverFlagsHelp(false);
     return kExitSuccess;
   }
+  if (sameFile(o->input, o->output)) {
+    std::cerr << progName << ": -o " << o->output << " is the input file; refusing to overwrite "
+              << "the source\n";
+    return kExitUsage;
+  }
   auto context = makeContext();
   mlir::OwningOpRef<mlir::ModuleOp> module = frontEnd(*context, *o, progName);
   if (!module)
@@ -95,6 +116,8 @@ int compileCommand(int argc, char **argv, const char *progName) {
               << "\n";
     return kExitFailure;
   }
+  if (!reportUnmatchedPrintRequests(o->compile, progName))
+    return kExitUsage;
   std::error_code ec;
   llvm::ToolOutputFile out(o->output, ec, llvm::sys::fs::OF_None);
   if (ec) {
@@ -133,6 +156,13 @@ int optCommand(int argc, char **argv, const char *progName) {
   if (llvm::Error err = std::move(lowered)) {
     std::cerr << progName << ": " << o->input << ": " << llvm::toString(std::move(err)) << "\n";
     return kExitFailure;
+  }
+  if (!reportUnmatchedPrintRequests(o->compile, progName))
+    return kExitUsage;
+  if (!o->output.empty() && sameFile(o->input, o->output)) {
+    std::cerr << progName << ": -o " << o->output << " is the input file; refusing to overwrite "
+              << "the source\n";
+    return kExitUsage;
   }
   std::string outPath = o->output.empty() ? "-" : o->output;
   std::error_code ec;

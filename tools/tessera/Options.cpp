@@ -1,6 +1,10 @@
 #include "Options.h"
 
+#include "tessera/Limits.h"
+
 #include "llvm/ADT/StringExtras.h"
+
+#include <algorithm>
 
 #include <cerrno>
 #include <cstdlib>
@@ -43,6 +47,8 @@ std::string driverFlagsHelp(bool forOpt) {
          "  --cuda-arch ARCH         CUDA architecture of the PTX: sm_90 (default), sm_80\n"
          "  --cuda-path DIR          CUDA toolkit with nvvm/libdevice (default: $CUDA_PATH,\n"
          "                           else /usr/local/cuda)\n";
+  s += "  --max-memory SIZE        the largest tensor the graph may hold (e.g. 8G, 512M; default\n"
+       "                           and maximum 1T); a larger one is an error at its line\n";
   s += "  --target-cpu NAME        LLVM CPU name (default: best x86-64 level of this machine);\n"
        "                           kernel shapes follow its vector registers\n"
        "  --disable-pass NAME      skip an optional pass: " + passes + "\n"
@@ -108,7 +114,26 @@ std::optional<DriverOptions> parseDriverOptions(int argc, char **argv, const cha
         usage(progName, "-o needs a file name");
         return std::nullopt;
       }
+      if (!o.output.empty()) {
+        usage(progName, "-o given twice ('" + o.output + "' and '" + args[i + 1] + "')");
+        return std::nullopt;
+      }
       o.output = args[++i];
+      if (o.output.empty()) {
+        usage(progName, "-o needs a file name");
+        return std::nullopt;
+      }
+    } else if (a == "--max-memory") {
+      auto v = takeValue(a);
+      if (!v)
+        return std::nullopt;
+      std::optional<uint64_t> bytes = limits::parseMemorySize(*v);
+      if (!bytes) {
+        usage(progName, "--max-memory wants a size such as 8G, 512M or a number of bytes, got '" +
+                            *v + "'");
+        return std::nullopt;
+      }
+      o.gen.maxTensorBytes = std::min(*bytes, limits::kMaxTensorBytes);
     } else if (a == "--graph") {
       auto v = takeValue(a);
       if (!v)

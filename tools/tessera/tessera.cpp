@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <iostream>
+#include <new>
 #include <string>
 
 namespace {
@@ -19,9 +20,24 @@ void printHelp(std::ostream &os) {
         "`tessera COMMAND --help` describes each command.\n";
 }
 
+int dispatchCommand(int argc, char **argv);
+
 } // namespace
 
 int main(int argc, char **argv) {
+  // A request too large for this machine is a message and an exit code, never an abort.
+  try {
+    return dispatchCommand(argc, argv);
+  } catch (const std::bad_alloc &) {
+    std::cerr << "tessera: out of memory (the input asks for more than this machine has; see "
+                 "--max-memory)\n";
+    return tessera::tools::kExitFailure;
+  }
+}
+
+namespace {
+
+int dispatchCommand(int argc, char **argv) {
   using namespace tessera::tools;
   if (argc < 2) {
     printHelp(std::cerr);
@@ -49,3 +65,5 @@ int main(int argc, char **argv) {
   printHelp(std::cerr);
   return kExitUsage;
 }
+
+} // namespace

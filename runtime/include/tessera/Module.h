@@ -10,6 +10,7 @@
 #include "tessera/AlignedBuffer.h"
 #include "tessera/DType.h"
 #include "tessera/Error.h"
+#include "tessera/Limits.h"
 #include "tessera/MappedFile.h"
 #include "tessera/Packing.h"
 
@@ -118,9 +119,11 @@ struct ModuleInfo {
 class Module {
 public:
   static constexpr uint32_t kFormatVersion = 1;
-  static constexpr size_t kMaxRank = 8;
-  // Larger arenas are far more likely a corrupt or hostile file than a real model.
-  static constexpr uint64_t kMaxArenaSize = uint64_t(64) << 30;
+  static constexpr size_t kMaxRank = limits::kMaxRank;
+  // A structural bound only; what a session may allocate is SessionOptions::maxMemoryBytes.
+  static constexpr uint64_t kMaxArenaSize = uint64_t(16) * limits::kMaxTensorBytes;
+  // Every binding starts at a multiple of this within its buffer.
+  static constexpr uint64_t kBufferAlignment = 64;
 
   Module(const Module &) = delete;
   Module &operator=(const Module &) = delete;

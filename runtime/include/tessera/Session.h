@@ -31,6 +31,10 @@ struct SessionOptions {
   // CUDA device `cudaDevice` through the driver API (loaded when the session is created).
   Device device = Device::Cpu;
   int cudaDevice = 0;
+  // The most memory the session may allocate for the module (arena, generated constants,
+  // staged inputs and outputs), checked before anything is allocated; 0 = half of this
+  // machine's physical memory (tessera/Limits.h).
+  uint64_t maxMemoryBytes = 0;
 };
 
 namespace cuda {

@@ -260,8 +260,9 @@ TEST(ModuleLoad, PtxRules) {
 }
 
 TEST(ModuleLoad, ArenaLimit) {
-  expectLoadError([](TestModule &m) { m.arenaSize = (uint64_t(64) << 30) + 1; },
-                  "arena_size 68719476737 bytes exceeds the limit of 64 GiB");
+  // A structural bound only; the machine's limit is the session's (Session.MemoryLimit...).
+  expectLoadError([](TestModule &m) { m.arenaSize = (uint64_t(16) << 40) + 1; },
+                  "arena_size 17592186044417 bytes exceeds the limit of 16.0 TiB");
 }
 
 TEST(ModuleLoad, DispatchRules) {
@@ -281,15 +282,20 @@ TEST(ModuleLoad, BindingRules) {
   expectLoadError([](TestModule &m) { m.dispatches[1].bindings[1] = {2, 1, 64, 128}; },
                   "module.tsm: dispatch 1 binding 1: range [64, 192) exceeds constant 1 "
                   "'scale' (128 bytes)");
-  expectLoadError([](TestModule &m) { m.dispatches[0].bindings[0] = {0, 0, 4, 128}; },
-                  "dispatch 0 binding 0: range [4, 132) exceeds input 0 'x' (128 bytes)");
+  expectLoadError([](TestModule &m) { m.dispatches[0].bindings[0] = {0, 0, 64, 128}; },
+                  "dispatch 0 binding 0: range [64, 192) exceeds input 0 'x' (128 bytes)");
+  // Kernels may assume aligned buffers (UBSan flagged misaligned float access before).
+  expectLoadError([](TestModule &m) { m.dispatches[0].bindings[0] = {0, 0, 4, 64}; },
+                  "dispatch 0 binding 0: offset 4 is not a multiple of 64 bytes");
+  expectLoadError([](TestModule &m) { m.dispatches[0].bindings[2].offset = 8; },
+                  "dispatch 0 binding 2: offset 8 is not a multiple of 64 bytes");
   expectLoadError([](TestModule &m) { m.dispatches[1].bindings[2].length = 132; },
                   "dispatch 1 binding 2: range [0, 132) exceeds output 0 'y' (128 bytes)");
-  expectLoadError([](TestModule &m) { m.dispatches[0].bindings[2].offset = 200; },
-                  "dispatch 0 binding 2: range [200, 328) exceeds arena (256 bytes)");
+  expectLoadError([](TestModule &m) { m.dispatches[0].bindings[2].offset = 192; },
+                  "dispatch 0 binding 2: range [192, 320) exceeds arena (256 bytes)");
   expectLoadError(
-      [](TestModule &m) { m.dispatches[0].bindings[2] = {3, 0, ~uint64_t(0) - 10, 128}; },
-      "dispatch 0 binding 2: offset 18446744073709551605 + length 128 overflows");
+      [](TestModule &m) { m.dispatches[0].bindings[2] = {3, 0, ~uint64_t(0) - 63, 128}; },
+      "dispatch 0 binding 2: offset 18446744073709551552 + length 128 overflows");
   expectLoadError([](TestModule &m) { m.dispatches[0].bindings[0].index = 1; },
                   "dispatch 0 binding 0: input index 1 out of range (module has 1)");
   expectLoadError([](TestModule &m) { m.dispatches[1].bindings[2].index = 5; },
@@ -328,3 +334,13 @@ TEST(ModuleLoad, ZeroSizedEverything) {
 }
 
 } // namespace
+
+TEST(ModuleLoad, TensorSizeLimit) {
+  // 2^41 bytes: the shape is valid int64 arithmetic but larger than any module may hold.
+  expectLoadError([](TestModule &m) { m.inputs[0].shape = {int64_t(1) << 39}; },
+                  "input 0 'x': [549755813888] is 2.0 TiB, larger than the largest tensor a "
+                  "module may hold (1.0 TiB)");
+  expectLoadError([](TestModule &m) { m.constants[1].spec.shape = {int64_t(1) << 20, 1 << 19}; },
+                  "constant 1 'scale': [1048576, 524288] is 2.0 TiB, larger than the largest "
+                  "tensor a module may hold (1.0 TiB)");
+}

@@ -253,3 +253,51 @@ TEST(Session, ExecutableErrors) {
 }
 
 } // namespace
+
+// A small module may ask for a huge seeded constant or arena; the session refuses before
+// allocating (or filling) anything, naming what is too large and the limit.
+TEST(Session, MemoryLimitCheckedBeforeAllocating) {
+  TestModule big = makeReferenceModule();
+  big.constants[1].spec.shape = {int64_t(5) << 30}; // 20 GiB seeded constant
+  std::shared_ptr<Module> module = loadOrDie(big);
+  ASSERT_TRUE(module);
+  SessionOptions options;
+  options.maxMemoryBytes = uint64_t(1) << 30;
+  Expected<std::unique_ptr<Session>> session = Session::create(module, options);
+  ASSERT_FALSE(session);
+  EXPECT_EQ(session.error().message(),
+            "m: generated constant 1 'scale' needs 20.0 GiB, more than the memory limit of "
+            "1.0 GiB; raise it with --max-memory (SessionOptions::maxMemoryBytes)");
+
+  TestModule arena = makeReferenceModule();
+  arena.arenaSize = uint64_t(3) << 30;
+  module = loadOrDie(arena);
+  ASSERT_TRUE(module);
+  session = Session::create(module, options);
+  ASSERT_FALSE(session);
+  EXPECT_NE(session.error().message().find("the arena (intermediate buffers) needs 3.0 GiB"),
+            std::string::npos)
+      << session.error().message();
+
+  // Together: each part fits, the sum does not.
+  options.maxMemoryBytes = 300; // arena 256 + scale 128
+  session = Session::create(loadOrDie(makeReferenceModule()), options);
+  ASSERT_FALSE(session);
+  EXPECT_NE(session.error().message().find("the module (arena 256 B, generated constants 128 B, "
+                                           "inputs and outputs 256 B) needs 640 B"),
+            std::string::npos)
+      << session.error().message();
+  options.maxMemoryBytes = 640;
+  EXPECT_TRUE(Session::create(loadOrDie(makeReferenceModule()), options));
+}
+
+TEST(Session, DefaultMemoryLimitIsHalfThisMachine) {
+  uint64_t limit = tessera::limits::defaultMaxMemoryBytes();
+  EXPECT_GT(limit, uint64_t(64) << 20);
+  TestModule big = makeReferenceModule();
+  big.constants[1].spec.shape = {int64_t(limit / 4 + 1)};
+  Expected<std::unique_ptr<Session>> session = Session::create(loadOrDie(big), {});
+  ASSERT_FALSE(session);
+  EXPECT_NE(session.error().message().find("(half of this machine's memory)"), std::string::npos)
+      << session.error().message();
+}

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -49,7 +50,13 @@ struct CompileOptions {
   bool timing = false;
   /// Where IR dumps, statistics and timing go.
   llvm::raw_ostream *diagnosticStream = &llvm::errs();
+  /// Filled while IR printing is on: the argument of every pass that ran, so the driver can
+  /// say when a --print-ir-before/after name matched none. Shared by copies of the options.
+  std::shared_ptr<std::set<std::string>> passesRun = std::make_shared<std::set<std::string>>();
 };
+
+/// The --print-ir-before/after names that matched no pass of the pipeline that ran.
+std::vector<std::string> unmatchedPrintRequests(const CompileOptions &options);
 
 /// Passes that --disable-pass may name.
 std::vector<std::string> optionalPasses();

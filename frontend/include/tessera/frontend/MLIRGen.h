@@ -7,6 +7,7 @@
 #include "tessera/frontend/AST.h"
 #include "tessera/frontend/Diagnostics.h"
 #include "tessera/ir/GraphAttributes.h"
+#include "tessera/Limits.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -25,6 +26,9 @@ struct MLIRGenOptions {
   std::map<std::string, std::string> configOverrides;
   /// Graph to build when the file has several; empty means the file's only graph.
   std::string graphName;
+  /// The largest tensor the graph may hold (inputs, outputs, parameters, intermediates), in
+  /// bytes; at most tessera::limits::kMaxTensorBytes.
+  uint64_t maxTensorBytes = tessera::limits::kMaxTensorBytes;
 };
 
 /// Returns null after reporting errors to `diags`. The module holds one func.func named after

@@ -75,6 +75,10 @@ std::string broadcastToCheck(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64
 
 /// Number of elements, or -1 on overflow of int64.
 int64_t numElements(llvm::ArrayRef<int64_t> shape);
+/// "" when a tensor of `shape` with `elementBytes`-byte elements is within the limits every
+/// layer shares (tessera/Limits.h: rank, and at most `maxBytes`); otherwise what is wrong.
+std::string tensorLimitCheck(llvm::ArrayRef<int64_t> shape, unsigned elementBytes,
+                             uint64_t maxBytes);
 
 } // namespace tessera::tess
 

@@ -52,9 +52,14 @@ def FuseElementwise : Pass<"tessera-fuse-elementwise", "mlir::func::FuncOp"> {
     normalization steps collapse into few dispatches. A producer is fused only when it has a
     single use and the consumer reads it through a permutation of all its loops, so each
     element is still computed once (an activation is not recomputed for every column of a
-    following matmul).
+    following matmul). A fused body stays under max-body-ops operations: LLVM's instruction
+    scheduler is quadratic in a basic block's size, and no real model's chains come close.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
+  let options = [
+    Option<"maxBodyOps", "max-body-ops", "unsigned", /*default=*/"256",
+           "The most operations one fused body may hold">,
+  ];
   let statistics = [
     Statistic<"numFused", "fused-producers", "Number of producers fused into consumers">,
   ];
