@@ -50,6 +50,31 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
 from transformers import ImageGPTConfig, ImageGPTForCausalImageModeling  # noqa: E402
+from transformers.models.imagegpt import modeling_imagegpt  # noqa: E402
+
+
+def _fix_attention_scale():
+    """Some transformers releases divide ImageGPT's scores by torch_int(head_dim ** 0.5), i.e.
+    by int(sqrt(head_dim)): wrong for every head size that is not a perfect square (iGPT-M's 64
+    is, iGPT-L's 96 and most test configurations are not). The model is defined by 1/sqrt(d);
+    where the installed release truncates, its attention methods are recompiled with a float."""
+    import inspect
+    import textwrap
+    cls = modeling_imagegpt.ImageGPTAttention
+    for name in ("_attn", "_upcast_and_reordered_attn"):
+        method = getattr(cls, name, None)
+        if method is None:
+            continue
+        source = textwrap.dedent(inspect.getsource(method))
+        if "torch_int(" not in source:
+            continue
+        scope = {}
+        exec(compile(source.replace("torch_int(", "float("), modeling_imagegpt.__file__, "exec"),
+             modeling_imagegpt.__dict__, scope)
+        setattr(cls, name, scope[name])
+
+
+_fix_attention_scale()
 
 DEFAULTS = dict(size=8, palette=16, dim=64, depth=2, heads=4, batch=2)
 ALIASES = {"clusters": "palette"}
