@@ -11,6 +11,10 @@ config.test_exec_root = os.path.join(config.tessera_obj_root, "tests", "lit")
 config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py.in"]
 
 # Tools: the project's binaries first, then FileCheck & co. from LLVM 19.
+# Sanitized builds: their options reach the tools lit runs (a report must fail the test).
+for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS", "LSAN_OPTIONS"):
+    if name in os.environ:
+        config.environment[name] = os.environ[name]
 config.environment["PATH"] = os.pathsep.join(
     [config.tessera_bin_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
 config.substitutions.append(("%models", os.path.join(config.tessera_src_root, "models")))

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace tessera::test;
@@ -58,6 +59,52 @@ TEST(CApi, LoadQueryRun) {
   EXPECT_EQ(tsr_session_run_f32(session, nullInput, 1, outputs, 1), TSR_ERROR);
   EXPECT_EQ(std::string(tsr_last_error()), "input 'x': data pointer is null");
   tsr_session_destroy(session);
+}
+
+// N threads x M runs through the C API on one loaded module: each thread with its own session,
+// then all threads sharing one session (runs serialize on it). Every result equals the
+// reference bitwise. The TSan build (scripts/sanitize.sh thread) runs this test too.
+TEST(CApi, ConcurrentRunsOnOneModule) {
+  constexpr int kThreads = 8, kRuns = 50;
+  std::vector<uint8_t> bytes = buildModule(makeReferenceModule());
+  tsr_module *module = nullptr;
+  ASSERT_EQ(tsr_module_load_bytes(bytes.data(), bytes.size(), &module), TSR_OK) << tsr_last_error();
+  std::vector<float> x = referenceInput(), expected = referenceOutput(x);
+
+  auto runMany = [&](tsr_session *session, std::vector<int> &failures, int t) {
+    for (int r = 0; r < kRuns; ++r) {
+      std::vector<float> y(32, -1.0f);
+      const float *inputs[] = {x.data()};
+      float *outputs[] = {y.data()};
+      if (tsr_session_run_f32(session, inputs, 1, outputs, 1) != TSR_OK || y != expected)
+        ++failures[t];
+    }
+  };
+  for (bool shared : {false, true}) {
+    tsr_session *sharedSession = nullptr;
+    if (shared)
+      ASSERT_EQ(tsr_session_create(module, 2, &sharedSession), TSR_OK) << tsr_last_error();
+    std::vector<int> failures(kThreads, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&, t] {
+        tsr_session *own = nullptr;
+        if (!shared && tsr_session_create(module, 1 + t % 3, &own) != TSR_OK) {
+          failures[t] = kRuns;
+          return;
+        }
+        runMany(shared ? sharedSession : own, failures, t);
+        if (own)
+          tsr_session_destroy(own);
+      });
+    for (std::thread &t : threads)
+      t.join();
+    for (int t = 0; t < kThreads; ++t)
+      EXPECT_EQ(failures[t], 0) << (shared ? "shared" : "own") << " session, thread " << t;
+    if (sharedSession)
+      tsr_session_destroy(sharedSession);
+  }
+  tsr_module_destroy(module);
 }
 
 TEST(CApi, Errors) {
