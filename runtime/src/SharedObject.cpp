@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <string>
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
@@ -68,11 +70,21 @@ Error writeAll(int fd, const uint8_t *data, size_t size) {
   return Error::success();
 }
 
+// dlopen and dlclose are thread-safe in glibc, but under its internal lock, which TSan cannot
+// see: concurrent session creation and destruction then report races inside ld.so. One lock of
+// our own around both costs nothing next to loading an object and keeps TSan runs clean.
+std::mutex &loaderMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
 } // namespace
 
 SharedObject::~SharedObject() {
-  if (handle_)
+  if (handle_) {
+    std::lock_guard<std::mutex> lock(loaderMutex());
     dlclose(handle_);
+  }
 }
 
 Expected<std::unique_ptr<SharedObject>> SharedObject::load(const uint8_t *data, size_t size) {
@@ -97,6 +109,7 @@ Expected<std::unique_ptr<SharedObject>> SharedObject::load(const uint8_t *data, 
   Error err = writeAll(fd, data, size);
   void *handle = nullptr;
   if (!err) {
+    std::lock_guard<std::mutex> lock(loaderMutex());
     handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
       const char *message = dlerror();
