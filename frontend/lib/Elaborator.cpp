@@ -21,7 +21,6 @@ namespace tessera::frontend {
 namespace {
 constexpr unsigned kMaxCallDepth = 64;
 constexpr int64_t kMaxLoopTrips = 100000;
-constexpr uint64_t kMaxStatements = 2000000;
 constexpr int64_t kMaxDim = int64_t(1) << 40;
 
 RankedTensorType tensorType(Value v) { return cast<RankedTensorType>(v.getType()); }
@@ -72,6 +71,7 @@ void Elaborator::note(SourceLoc l, const std::string &message) { diags_.note(l, 
 
 OwningOpRef<ModuleOp> Elaborator::run(const MLIRGenOptions &options) {
   maxTensorBytes_ = std::min(options.maxTensorBytes, limits::kMaxTensorBytes);
+  maxStatements_ = options.maxStatements;
   // Fns first so that configs and graphs may refer to any of them.
   for (const FnDecl &fn : program_.fns) {
     if (findBuiltin(fn.name)) {
@@ -493,8 +493,8 @@ bool Elaborator::execStmt(const Stmt &stmt, Scope &scope,
                           std::optional<std::vector<Val>> &returned) {
   // Nested loops multiply: bound the whole elaboration so that no program can hang the
   // compiler (the largest seed model executes about 10^4 statements).
-  if (++executedStatements_ > kMaxStatements)
-    return error(stmt.loc, "the program runs more than " + std::to_string(kMaxStatements) +
+  if (++executedStatements_ > maxStatements_)
+    return error(stmt.loc, "the program runs more than " + std::to_string(maxStatements_) +
                                " statements while being elaborated (loops nested too deep?)");
   switch (stmt.kind) {
   case Stmt::Kind::Assign: {

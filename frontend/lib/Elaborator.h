@@ -110,6 +110,7 @@ private:
   unsigned callDepth_ = 0;
   uint64_t executedStatements_ = 0;
   uint64_t maxTensorBytes_ = 0; // MLIRGenOptions::maxTensorBytes
+  uint64_t maxStatements_ = 0;  // MLIRGenOptions::maxStatements
 
   struct Param {
     mlir::Value value;

@@ -119,6 +119,22 @@ def dsl_seeds():
     for path in sources:
         rel = os.path.relpath(path, ROOT).replace(os.sep, "_")
         shutil.copy(path, os.path.join(CORPUS, "fuzz-dsl", rel))
+    # Each model again at its fixture's tiny configuration (config values rewritten), so the
+    # fuzzer elaborates whole models quickly.
+    import re
+    fixtures = {"vit_tiny": "vit.tg", "igpt_tiny": "igpt.tg", "detr_tiny": "detr.tg",
+                "lambda_global_tiny": "lambda_layer.tg", "lambda_local_tiny": "lambda_layer.tg",
+                "lambda_resnet_tiny": "lambda_resnet.tg", "ttsr_tiny": "ttsr.tg",
+                "fpt_tiny": "fpt.tg"}
+    for fixture, model in fixtures.items():
+        text = open(os.path.join(ROOT, "models", model)).read()
+        for line in open(os.path.join(ROOT, "tests", "fixtures", fixture, "config.txt")):
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == "-D" and "=" in parts[1]:
+                name, value = parts[1].split("=", 1)
+                text = re.sub(r"(config\b[^\n]*?\b%s\s*=\s*)[^,\n]+" % re.escape(name),
+                              lambda m: m.group(1) + value, text)
+        write("fuzz-dsl", "tiny_%s.tg" % fixture, text.encode())
     # split-file inputs of the DSL lit tests, one file each.
     for test in sorted(glob.glob(os.path.join(ROOT, "tests", "lit", "frontend", "*.test"))):
         parts = open(test).read().split("\n#--- ")

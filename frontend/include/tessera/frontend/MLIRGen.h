@@ -29,6 +29,9 @@ struct MLIRGenOptions {
   /// The largest tensor the graph may hold (inputs, outputs, parameters, intermediates), in
   /// bytes; at most tessera::limits::kMaxTensorBytes.
   uint64_t maxTensorBytes = tessera::limits::kMaxTensorBytes;
+  /// The most statements elaboration may execute (loops unrolled, fns inlined); the largest
+  /// seed model executes about 10^4. Fuzzing lowers it to keep each input fast.
+  uint64_t maxStatements = 2000000;
 };
 
 /// Returns null after reporting errors to `diags`. The module holds one func.func named after
