@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   MLIRGenOptions options;
   // Full-size model configurations elaborate 10^4 statements (milliseconds under ASan); the
   // seeds use tiny configurations, and mutations that loop more stop here.
-  options.maxStatements = 5000;
+  options.maxStatements = 1000;
   mlir::OwningOpRef<mlir::ModuleOp> module = mlirGen(*context, *program, file, diags, options);
   if (module && mlir::failed(mlir::verify(*module)))
     internalError = true;
