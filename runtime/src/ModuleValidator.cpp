@@ -74,8 +74,12 @@ Error validateConstant(const schema::Constant *fb, uint32_t index, const uint8_t
   if (const schema::PanelPacking *packing = fb->packing()) {
     if (out.spec.dtype != DType::F32)
       return makeError(where, ": packed constants must be f32, not ", dtypeName(out.spec.dtype));
+    // The verifier checks 4-byte alignment only; int64 elements need 8 (found by fuzz-module).
+    const flatbuffers::Vector<int64_t> *source = packing->source_shape();
+    if (source->size() != 0 && !isAlignedFor<int64_t>(source->Data()))
+      return makeError(where, ": packing source shape is not 8-byte aligned in the buffer");
     PanelPacking p;
-    p.source.assign(packing->source_shape()->begin(), packing->source_shape()->end());
+    p.source.assign(source->begin(), source->end());
     p.permutation.assign(packing->permutation()->begin(), packing->permutation()->end());
     p.panelDim = packing->panel_dim();
     p.panel = packing->panel();
