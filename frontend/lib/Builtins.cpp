@@ -2,7 +2,6 @@
 
 #include "tessera/ir/ShapeRules.h"
 #include "tessera/ir/TessDialect.h"
-#include "tessera/Limits.h"
 
 #include <cmath>
 
@@ -495,9 +494,8 @@ std::optional<std::vector<int64_t>> shapeArg(CallArgs &a, size_t i) {
   std::optional<std::vector<int64_t>> dims = a.intList(i);
   if (!dims)
     return std::nullopt;
-  if (dims->size() > limits::kMaxRank) {
-    a.fail(a.locOf(i), "rank " + std::to_string(dims->size()) + " exceeds the maximum of " +
-                           std::to_string(limits::kMaxRank));
+  if (std::string problem = tess::rankLimitCheck(dims->size()); !problem.empty()) {
+    a.fail(a.locOf(i), problem);
     return std::nullopt;
   }
   for (int64_t d : *dims)
@@ -607,8 +605,7 @@ std::optional<Val> full(CallArgs &a) {
     return std::nullopt;
   auto type = RankedTensorType::get(*shape, *t);
   if (auto it = dyn_cast<IntegerType>(*t); it && it.getWidth() > 1) {
-    double bound = std::ldexp(1.0, it.getWidth() - 1);
-    if (!(*value >= -bound && *value < bound)) {
+    if (!tess::fitsSignedInteger(*value, it.getWidth())) {
       a.fail(a.locOf(1), "full: " + std::to_string(*value) + " does not fit in i" +
                              std::to_string(it.getWidth()));
       return std::nullopt;

@@ -223,9 +223,8 @@ std::optional<Type> Elaborator::elementType(const TensorTypeExpr &type) {
 std::optional<std::vector<int64_t>> Elaborator::evalShape(const TensorTypeExpr &type,
                                                           Scope &scope) {
   std::vector<int64_t> shape;
-  if (type.dims.size() > limits::kMaxRank) {
-    error(type.loc, "rank " + std::to_string(type.dims.size()) + " exceeds the maximum of " +
-                        std::to_string(limits::kMaxRank));
+  if (std::string problem = tess::rankLimitCheck(type.dims.size()); !problem.empty()) {
+    error(type.loc, problem);
     return std::nullopt;
   }
   for (const ExprPtr &d : type.dims) {
@@ -329,8 +328,7 @@ std::optional<Value> Elaborator::asTensorLike(const Val &v, SourceLoc l, const s
                                               Type elementType) {
   if (v.isNumber()) {
     if (auto it = dyn_cast<IntegerType>(elementType); it && it.getWidth() > 1) {
-      double lo = -std::ldexp(1.0, it.getWidth() - 1), hi = std::ldexp(1.0, it.getWidth() - 1);
-      if (!(v.number() >= lo && v.number() < hi)) {
+      if (!tess::fitsSignedInteger(v.number(), it.getWidth())) {
         error(l, what + ": " + describe(v) + " does not fit in the tensor's element type i" +
                      std::to_string(it.getWidth()));
         return std::nullopt;

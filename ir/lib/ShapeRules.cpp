@@ -3,6 +3,7 @@
 #include "tessera/Limits.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace tessera::tess {
 
@@ -26,11 +27,22 @@ int64_t numElements(llvm::ArrayRef<int64_t> shape) {
   return n;
 }
 
+std::string rankLimitCheck(size_t rank) {
+  if (rank <= limits::kMaxRank)
+    return "";
+  return "rank " + std::to_string(rank) + " exceeds the maximum of " +
+         std::to_string(limits::kMaxRank);
+}
+
+bool fitsSignedInteger(double value, unsigned bits) {
+  double bound = std::ldexp(1.0, int(bits) - 1);
+  return value >= -bound && value < bound; // false for NaN
+}
+
 std::string tensorLimitCheck(llvm::ArrayRef<int64_t> shape, unsigned elementBytes,
                              uint64_t maxBytes) {
-  if (shape.size() > limits::kMaxRank)
-    return "rank " + std::to_string(shape.size()) + " exceeds the maximum of " +
-           std::to_string(limits::kMaxRank);
+  if (std::string problem = rankLimitCheck(shape.size()); !problem.empty())
+    return problem;
   int64_t n = numElements(shape);
   uint64_t bytes = 0;
   bool overflows = n < 0 || __builtin_mul_overflow(uint64_t(n), uint64_t(elementBytes), &bytes);

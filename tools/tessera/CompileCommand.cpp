@@ -1,5 +1,6 @@
 #include "CompileCommand.h"
 
+#include "ArgParsing.h"
 #include "Commands.h"
 #include "Options.h"
 
@@ -62,12 +63,6 @@ mlir::OwningOpRef<mlir::ModuleOp> frontEnd(mlir::MLIRContext &context, const Dri
   return module;
 }
 
-/// Whether two paths name the same existing file (through links and relative paths).
-bool sameFile(const std::string &a, const std::string &b) {
-  bool same = false;
-  return !llvm::sys::fs::equivalent(a, b, same) && same;
-}
-
 /// A --print-ir-before/after name that matched no pass is a typo the user must hear about
 /// (the IR they asked for was never printed).
 bool reportUnmatchedPrintRequests(const codegen::CompileOptions &options, const char *progName) {
@@ -99,7 +94,7 @@ int compileCommand(int argc, char **argv, const char *progName) {
               << driverFlagsHelp(false);
     return kExitSuccess;
   }
-  if (sameFile(o->input, o->output)) {
+  if (sameExistingFile(o->input, o->output)) {
     std::cerr << progName << ": -o " << o->output << " is the input file; refusing to overwrite "
               << "the source\n";
     return kExitUsage;
@@ -159,7 +154,7 @@ int optCommand(int argc, char **argv, const char *progName) {
   }
   if (!reportUnmatchedPrintRequests(o->compile, progName))
     return kExitUsage;
-  if (!o->output.empty() && sameFile(o->input, o->output)) {
+  if (!o->output.empty() && sameExistingFile(o->input, o->output)) {
     std::cerr << progName << ": -o " << o->output << " is the input file; refusing to overwrite "
               << "the source\n";
     return kExitUsage;

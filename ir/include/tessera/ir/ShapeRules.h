@@ -75,6 +75,12 @@ std::string broadcastToCheck(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64
 
 /// Number of elements, or -1 on overflow of int64.
 int64_t numElements(llvm::ArrayRef<int64_t> shape);
+/// "" when `rank` is within tessera/Limits.h's kMaxRank; otherwise what is wrong.
+std::string rankLimitCheck(size_t rank);
+
+/// Whether `value` is representable in a signed integer of `bits` bits (bits > 1).
+bool fitsSignedInteger(double value, unsigned bits);
+
 /// "" when a tensor of `shape` with `elementBytes`-byte elements is within the limits every
 /// layer shares (tessera/Limits.h: rank, and at most `maxBytes`); otherwise what is wrong.
 std::string tensorLimitCheck(llvm::ArrayRef<int64_t> shape, unsigned elementBytes,
