@@ -1,5 +1,7 @@
 #include "InputBinding.h"
 
+#include "ImageFlags.h"
+
 #include "tessera/Npy.h"
 #include "tessera/SeededFill.h"
 
@@ -47,7 +49,25 @@ std::string bindInputPaths(const Module &module,
   return {};
 }
 
-Expected<Tensor> readInput(const TensorSpec &spec, const std::string &path) {
+Expected<Tensor> readInput(const TensorSpec &spec, const std::string &path,
+                           const ImageFlags *imageFlags) {
+  if (isImageFile(path)) {
+    std::string what = concat("input '", spec.name, "'");
+    if (spec.dtype != DType::F32)
+      return makeError(path, ": ", what, " is ", spec.typeString(),
+                       "; an image can only fill an f32 input");
+    Expected<image::Image> picture = image::loadImage(path);
+    if (!picture)
+      return picture.takeError();
+    Expected<image::Preprocess> preprocess =
+        imageFlags ? imageFlags->resolve(spec.name, spec.shape) : image::Preprocess();
+    if (!preprocess)
+      return preprocess.error().withContext(path);
+    Expected<Tensor> tensor = image::imageToTensor(*picture, *preprocess, spec.shape, what);
+    if (!tensor)
+      return tensor.error().withContext(path);
+    return tensor;
+  }
   Expected<Tensor> tensor = readNpyFile(path);
   if (!tensor)
     return tensor.takeError();

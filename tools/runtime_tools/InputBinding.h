@@ -1,4 +1,4 @@
-// Binding `--input NAME=FILE.npy` flags to a module's inputs, shared by run and bench.
+// Binding `--input NAME=FILE` flags (.npy or an image) to a module's inputs, shared by run and bench.
 #ifndef TESSERA_TOOLS_INPUTBINDING_H
 #define TESSERA_TOOLS_INPUTBINDING_H
 
@@ -24,9 +24,13 @@ std::string bindInputPaths(const runtime::Module &module,
                            const std::vector<std::pair<std::string, std::string>> &flags,
                            bool allowMissing, std::vector<std::string> &paths);
 
-// Reads `path` as the value of input `spec` (dtype and shape must match).
+class ImageFlags;
+
+// Reads `path` as the value of input `spec`: a .npy (dtype and shape must match) or, for an f32
+// input, a PNG/JPEG image preprocessed as `imageFlags` say (defaults when null).
 runtime::Expected<runtime::Tensor> readInput(const runtime::TensorSpec &spec,
-                                             const std::string &path);
+                                             const std::string &path,
+                                             const ImageFlags *imageFlags = nullptr);
 
 // A deterministic pseudo-random value for `spec`: f32 uniform in [0, 1), integers 0.
 runtime::Expected<runtime::Tensor> randomInput(const runtime::TensorSpec &spec, uint64_t seed);

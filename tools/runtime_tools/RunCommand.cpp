@@ -1,8 +1,11 @@
-// `run`: loads a module, binds .npy inputs by name, runs it and writes or summarises outputs.
+// `run`: loads a module, binds .npy or image inputs by name, runs it and writes (.npy, .png),
+// summarises or ranks (--topk) its outputs.
 #include "ArgParsing.h"
 #include "Commands.h"
+#include "ImageFlags.h"
 #include "InputBinding.h"
 #include "TensorSummary.h"
+#include "TopK.h"
 
 #include "tessera/Module.h"
 #include "tessera/Npy.h"
@@ -23,14 +26,18 @@ namespace {
 
 void printUsage(FILE *out, const char *progName) {
   std::fprintf(out,
-               "usage: %s MODULE.tsm --input NAME=FILE.npy [--input ...] [options]\n"
+               "usage: %s MODULE.tsm --input NAME=FILE [--input ...] [options]\n"
                "\n"
                "Runs a compiled Tessera module on the CPU or a CUDA GPU.\n"
                "\n"
                "options:\n"
-               "  --input NAME=FILE.npy    value of input NAME; every input exactly once\n"
-               "  --output NAME=FILE.npy   write output NAME to FILE.npy; outputs not named\n"
-               "                           are summarised on stdout\n"
+               "  --input NAME=FILE        value of input NAME, a .npy or (f32 inputs) a PNG or\n"
+               "                           JPEG image; every input exactly once\n"
+               "  --output NAME=FILE       write output NAME to FILE: .npy, or .png for an image\n"
+               "                           output; outputs not named are summarised on stdout\n"
+               "  --topk K                 print the K best classes of every classifier output\n"
+               "                           (f32 [classes] or [batch, classes]) with softmax\n"
+               "  --labels FILE            class names for --topk, one per line\n"
                "  --device cpu|cuda[:N]    where to run (default cpu); cuda needs the module's\n"
                "                           PTX (--target cuda) and an NVIDIA driver\n"
                "  --max-memory SIZE        the most memory the module may ask for (arena, generated\n"
@@ -39,8 +46,9 @@ void printUsage(FILE *out, const char *progName) {
                "  --threads N              threads running workgroups, the caller included\n"
                "                           (default: all cores; 1 runs inline)\n"
                "  --iterations N           run N times and report the time per run (default 1)\n"
-               "  -h, --help               show this help\n",
-               progName);
+               "  -h, --help               show this help\n"
+               "\n%s",
+               progName, ImageFlags::help());
   if (std::strcmp(progName, "tessera-run") == 0)
     std::fprintf(out, "\n"
                       "also: tessera-run bench MODULE.tsm [options]   (see tessera-run bench --help)\n"
@@ -54,6 +62,9 @@ struct Options {
   unsigned threads = 0;
   SessionOptions session;
   int64_t iterations = 1;
+  ImageFlags images;
+  int64_t topk = 0;
+  std::string labelsPath;
 };
 
 // Returns -1 when parsing succeeded, else the exit code to return (0 after --help).
@@ -94,13 +105,43 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
       if (!n)
         return usageError(progName, "--iterations expects a positive integer");
       options.iterations = *n;
+    } else if (args.matchValue(arg, "--topk", value, missing)) {
+      std::optional<int64_t> n = missing ? std::nullopt : parseInteger(value, 1, 1000000);
+      if (!n)
+        return usageError(progName, "--topk expects a positive integer");
+      options.topk = *n;
+    } else if (args.matchValue(arg, "--labels", value, missing)) {
+      if (missing || value.empty())
+        return usageError(progName, "--labels needs a file");
+      options.labelsPath = value;
+    } else if (int parsed = options.images.parse(args, arg, value); parsed != 0) {
+      if (parsed < 0)
+        return usageError(progName, value);
     } else if (int code = moduleArgument(progName, arg, options.modulePath); code >= 0) {
       return code;
     }
   }
   if (options.modulePath.empty())
     return usageError(progName, "no module given");
+  if (!options.labelsPath.empty() && options.topk == 0)
+    return usageError(progName, "--labels needs --topk");
   return -1;
+}
+
+Error writeImageOutput(const std::string &name, const Tensor &tensor, const ImageFlags &images,
+                       const std::string &path) {
+  std::string what = concat("output '", name, "'");
+  if (tensor.dtype() != DType::F32)
+    return makeError(path, ": ", what, " is ", formatTensorType(tensor.dtype(), tensor.shape()),
+                     "; only an f32 output can be written as an image");
+  Expected<image::Preprocess> preprocess = images.resolve(name, tensor.shape());
+  if (!preprocess)
+    return preprocess.error().withContext(path);
+  Expected<image::Image> picture =
+      image::tensorToImage(tensor.dataAs<float>(), tensor.shape(), *preprocess, what);
+  if (!picture)
+    return picture.error().withContext(path);
+  return image::writePng(path, *picture);
 }
 
 } // namespace
@@ -146,10 +187,27 @@ int runCommand(int argc, char **argv, const char *progName) {
                                            outputSpecs[b->first].name, "' name the same file ",
                                            a->second));
 
+  std::vector<std::string> tensorNames;
+  for (const std::vector<TensorSpec> *specs : {&inputSpecs, &outputSpecs})
+    for (const TensorSpec &spec : *specs)
+      tensorNames.push_back(spec.name);
+  for (const std::string &name : options.images.unknownNames(tensorNames))
+    return usageError(progName, concat("an image flag names '", name,
+                                       "', which is no input or output; ",
+                                       listSpecs("input", inputSpecs), "\n",
+                                       listSpecs("output", outputSpecs)));
+  std::vector<std::string> labels;
+  if (!options.labelsPath.empty()) {
+    Expected<std::vector<std::string>> read = readLabels(options.labelsPath);
+    if (!read)
+      return failure(progName, read.error().message());
+    labels = read.takeValue();
+  }
+
   std::vector<Tensor> inputs;
   std::vector<TensorRef> inputRefs;
   for (size_t i = 0; i < inputSpecs.size(); ++i) {
-    Expected<Tensor> tensor = readInput(inputSpecs[i], inputPaths[i]);
+    Expected<Tensor> tensor = readInput(inputSpecs[i], inputPaths[i], &options.images);
     if (!tensor)
       return failure(progName, tensor.error().message());
     inputs.push_back(tensor.takeValue());
@@ -175,15 +233,31 @@ int runCommand(int argc, char **argv, const char *progName) {
     outputs = result.takeValue();
   }
 
+  bool rankedAny = false;
   for (size_t i = 0; i < outputs.size(); ++i) {
+    const std::string &name = outputSpecs[i].name;
     auto path = outputPaths.find(i);
     if (path == outputPaths.end()) {
-      std::printf("%s\n", summarizeTensor(outputSpecs[i].name, outputs[i]).c_str());
-      continue;
-    }
-    if (Error err = writeNpyFile(path->second, outputs[i]))
+      std::printf("%s\n", summarizeTensor(name, outputs[i]).c_str());
+    } else if (hasPngExtension(path->second)) {
+      if (Error err = writeImageOutput(name, outputs[i], options.images, path->second))
+        return failure(progName, err.message());
+    } else if (Error err = writeNpyFile(path->second, outputs[i])) {
       return failure(progName, err.message());
+    }
+    if (options.topk > 0 && isClassScores(outputs[i])) {
+      int64_t classes = outputs[i].shape().back();
+      if (!labels.empty() && int64_t(labels.size()) != classes)
+        return failure(progName, concat(options.labelsPath, " has ", labels.size(),
+                                        " labels but output '", name, "' has ", classes,
+                                        " classes"));
+      std::printf("%s", formatTopK(name, outputs[i], options.topk, labels).c_str());
+      rankedAny = true;
+    }
   }
+  if (options.topk > 0 && !rankedAny)
+    return failure(progName, concat("--topk: no output holds class scores (f32 [classes] or "
+                                    "[batch, classes]); ", listSpecs("output", outputSpecs)));
   if (options.iterations > 1) {
     double total = 0;
     for (double ms : millis)
