@@ -49,11 +49,6 @@ bool parseFloats(const std::string &text, std::vector<float> &out) {
   return true;
 }
 
-// The spatial size of an image tensor, for presets.
-Expected<image::ImageShape> shapeForPreset(const Preprocess &preprocess, const Shape &shape) {
-  return image::imageShapeOf(shape, preprocess.layout, "the tensor");
-}
-
 // A preset as timm's data config: normalization, interpolation and crop_pct, with the crop
 // the tensor's size and the resize floor(size / crop_pct).
 struct Preset {
@@ -167,7 +162,7 @@ int ImageFlags::parse(ArgCursor &args, const std::string &arg, std::string &prob
     if (!preset)
       return bad("[NAME=]imagenet|inception");
     setting.apply = [preset](Preprocess &p, const Shape &shape) {
-      Expected<image::ImageShape> dims = shapeForPreset(p, shape);
+      Expected<image::ImageShape> dims = image::imageShapeOf(shape, p.layout, "the tensor");
       if (!dims)
         return dims.takeError();
       int64_t size = std::min(dims->width, dims->height);
