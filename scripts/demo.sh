@@ -24,4 +24,16 @@ vit=tests/fixtures/vit_tiny
 # shellcheck disable=SC2046
 run vit models/vit.tg image "$vit/image.npy" $(cat "$root/$vit/config.txt") \
   --weights "$root/$vit/weights.safetensors"
+# The same tiny ViT from Python, on a generated PNG (docs/examples/classify.py, as in the README).
+python="$(sed -n 's/^Python_EXECUTABLE:FILEPATH=//p' "$root/build/CMakeCache.txt")"
+if [ -n "$python" ] && [ -d "$root/build/python/tessera" ]; then
+  echo "== Python: docs/examples/classify.py"
+  ln -sfn "$root/models" "$out/models"
+  ln -sfn "$root/tests" "$out/tests"
+  (cd "$out" && PYTHONPATH="$root/build/python" "$python" "$root/docs/examples/classify.py")
+  echo "== the same with the CLI: tessera run vit1.tsm --input image=photo.png --preset inception --topk 5"
+  "$tessera" compile "$root/models/vit.tg" -o "$out/vit1.tsm" -D img_size=32 -D patch=8 -D dim=64 \
+    -D depth=2 -D heads=4 -D mlp=128 -D classes=10 --weights "$root/$vit/weights.safetensors"
+  "$tessera" run "$out/vit1.tsm" --input image="$out/photo.png" --preset inception --topk 5
+fi
 echo "== modules are in $out; inspect one with: $tessera dump $out/block.tsm"

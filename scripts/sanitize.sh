@@ -2,8 +2,10 @@
 # The test suite under sanitizers (CI runs both):
 #
 #   scripts/sanitize.sh address,undefined   the whole tree instrumented (build-asan/), every
-#                                           test except the two that configure builds of their
-#                                           own; any ASan or UBSan report fails its test
+#                                           test except the three that build programs of their
+#                                           own (uninstrumented, so they cannot link the
+#                                           instrumented runtime); any ASan or UBSan report
+#                                           fails its test
 #   scripts/sanitize.sh thread              the runtime alone under TSan (build-tsan/): the
 #                                           concurrency tests (C API threads x runs, the pool)
 set -euo pipefail
@@ -20,7 +22,7 @@ case "${1:-}" in
       -DTESSERA_SANITIZE=address,undefined >/dev/null
     cmake --build "$build" -j "$jobs"
     ctest --test-dir "$build" --output-on-failure -j "$jobs" \
-      -E '^(runtime-builds-without-llvm|ptxas-models)$'
+      -E '^(runtime-builds-without-llvm|ptxas-models|install-tree)$'
     ;;
   thread)
     build="$root/build-tsan"

@@ -288,7 +288,9 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
     dispatches.push_back(fbs::CreateDispatch(fb, fb.CreateString(d.name), 0,
                                              entryIndex.at(d.function),
                                              d.workgroups, 1, 1,
-                                             fb.CreateVectorOfStructs(bindings), d.flops));
+                                             fb.CreateVectorOfStructs(bindings), d.flops,
+                                             fb.CreateString(d.source),
+                                             fb.CreateString(d.parameters)));
   }
 
   auto name = fb.CreateString(program.name);

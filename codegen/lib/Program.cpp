@@ -3,6 +3,7 @@
 #include "tessera/codegen/Passes.h"
 #include "tessera/ir/GraphAttributes.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -42,6 +43,39 @@ uint64_t elementBytes(Type type) {
 }
 
 namespace {
+
+/// "file:line:col" of the first file location in `loc` (fusion keeps the first op's first).
+std::string sourceLocation(Location loc) {
+  std::string text;
+  loc->walk([&](Location inner) {
+    if (auto file = dyn_cast<FileLineColLoc>(inner)) {
+      text = (file.getFilename().getValue() + ":" + Twine(file.getLine()) + ":" +
+              Twine(file.getColumn()))
+                 .str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return text;
+}
+
+/// The parameters a dispatch reads, each less its last component ("fc1.weight" and
+/// "fc1.bias" are "fc1"), in binding order, without repeats: what a profile line points at.
+std::string parameterPaths(const DispatchInfo &d, const ProgramInfo &program) {
+  std::vector<std::string> paths;
+  for (const BindingInfo &b : d.bindings) {
+    if (b.kind != BufferKind::Constant || b.index >= program.constants.size())
+      continue;
+    int64_t parameter = program.constants[b.index].parameter;
+    if (parameter < 0)
+      continue;
+    llvm::StringRef name = program.parameters[parameter].name;
+    llvm::StringRef path = name.contains('.') ? name.rsplit('.').first : name;
+    if (!llvm::is_contained(paths, path.str()))
+      paths.push_back(path.str());
+  }
+  return llvm::join(paths, ", ");
+}
 
 /// Bytes from a memref's base pointer up to one past the last element it can address.
 FailureOr<uint64_t> extentBytes(MemRefType type) {
@@ -181,6 +215,8 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
         base = root.getDefiningOp()->getAttrOfType<IntegerAttr>(kArenaOffsetAttr).getInt();
       d.bindings.push_back({it->second.kind, it->second.index, base, *extent});
     }
+    d.source = sourceLocation(call.getLoc());
+    d.parameters = parameterPaths(d, program);
     program.dispatches.push_back(std::move(d));
   }
 

@@ -58,6 +58,8 @@ struct DispatchInfo {
   std::vector<BindingInfo> bindings;
   uint32_t workgroups = 1;
   uint64_t flops = 0; // two per multiply-accumulate (tess.flops on the dispatch function)
+  std::string source;     // "file:line:col" of the DSL op the dispatch was formed around
+  std::string parameters; // the parameters it reads, less their last component
 };
 
 struct ProgramInfo {

@@ -16,6 +16,7 @@ struct tsr_module {
 
 struct tsr_session {
   std::unique_ptr<Session> session;
+  std::string deviceName;
 };
 
 namespace {
@@ -99,22 +100,65 @@ tsr_status tsr_module_output_info(const tsr_module *module, size_t index, tsr_te
 
 tsr_status tsr_session_create(const tsr_module *module, int32_t num_threads,
                               tsr_session **out_session) {
-  if (!module || !out_session)
-    return fail(TSR_INVALID_ARGUMENT, "tsr_session_create: null argument");
+  tsr_session_options options;
+  tsr_session_options_init(&options);
+  options.num_threads = num_threads;
+  return tsr_session_create_with_options(module, &options, out_session);
+}
+
+void tsr_session_options_init(tsr_session_options *options) {
+  if (!options)
+    return;
+  *options = tsr_session_options{};
+  options->struct_size = sizeof(tsr_session_options);
+  options->device = TSR_DEVICE_CPU;
+}
+
+tsr_status tsr_session_create_with_options(const tsr_module *module,
+                                           const tsr_session_options *options,
+                                           tsr_session **out_session) {
+  if (!module || !options || !out_session)
+    return fail(TSR_INVALID_ARGUMENT, "tsr_session_create_with_options: null argument");
   *out_session = nullptr;
-  if (num_threads < 0)
-    return fail(TSR_INVALID_ARGUMENT, concat("num_threads must be >= 0, got ", num_threads));
-  SessionOptions options;
-  options.threads = static_cast<unsigned>(num_threads);
-  Expected<std::unique_ptr<Session>> session = Session::create(module->module, options);
-  if (!session)
-    return fail(session.error());
-  tsr_session *handle = new (std::nothrow) tsr_session{session.takeValue()};
-  if (!handle)
+  // A caller built against an older header passes a smaller struct; one from a newer header a
+  // larger one whose extra fields this runtime cannot honour.
+  if (options->struct_size != sizeof(tsr_session_options))
+    return fail(TSR_INVALID_ARGUMENT,
+                concat("tsr_session_options.struct_size is ", options->struct_size, ", expected ",
+                       sizeof(tsr_session_options), " (use tsr_session_options_init)"));
+  if (options->num_threads < 0)
+    return fail(TSR_INVALID_ARGUMENT,
+                concat("num_threads must be >= 0, got ", options->num_threads));
+  if (options->device != TSR_DEVICE_CPU && options->device != TSR_DEVICE_CUDA)
+    return fail(TSR_INVALID_ARGUMENT,
+                concat("unknown device ", static_cast<int>(options->device)));
+  if (options->cuda_device < 0)
+    return fail(TSR_INVALID_ARGUMENT,
+                concat("cuda_device must be >= 0, got ", options->cuda_device));
+  SessionOptions sessionOptions;
+  sessionOptions.threads = static_cast<unsigned>(options->num_threads);
+  sessionOptions.device = options->device == TSR_DEVICE_CUDA ? Device::Cuda : Device::Cpu;
+  sessionOptions.cudaDevice = options->cuda_device;
+  sessionOptions.maxMemoryBytes = options->max_memory_bytes;
+  try {
+    Expected<std::unique_ptr<Session>> session = Session::create(module->module, sessionOptions);
+    if (!session)
+      return fail(session.error());
+    auto handle = std::make_unique<tsr_session>();
+    handle->session = session.takeValue();
+    handle->deviceName = handle->session->deviceName();
+    *out_session = handle.release();
+  } catch (const std::bad_alloc &) {
     return fail(TSR_ERROR, "out of memory");
-  *out_session = handle;
+  }
   return TSR_OK;
 }
+
+const char *tsr_session_device_name(const tsr_session *session) {
+  return session ? session->deviceName.c_str() : "";
+}
+
+const char *tsr_version(void) { return TESSERA_VERSION_STRING; }
 
 void tsr_session_destroy(tsr_session *session) { delete session; }
 

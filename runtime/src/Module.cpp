@@ -45,6 +45,14 @@ const char *bindingKindName(BindingKind kind) {
   return "?";
 }
 
+std::string dispatchOrigin(const DispatchInfo &dispatch) {
+  if (dispatch.parameters.empty())
+    return dispatch.source;
+  if (dispatch.source.empty())
+    return dispatch.parameters;
+  return dispatch.parameters + " at " + dispatch.source;
+}
+
 namespace {
 
 // The 4 identifier bytes, printable, for "wrong file" messages.

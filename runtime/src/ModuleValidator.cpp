@@ -246,6 +246,8 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
                        DispatchInfo &out) {
   std::string where = concat("dispatch ", index);
   out.name = toString(fb->name());
+  out.source = toString(fb->source());
+  out.parameters = toString(fb->parameters());
   out.executable = fb->executable();
   out.entryPoint = fb->entry_point();
   if (out.executable >= info.executables.size())

@@ -371,9 +371,12 @@ void Session::printProfile(const std::vector<double> &millis) const {
     order.emplace_back(millis[d], d);
   size_t shown = std::min(order.size(), profileTop_);
   std::partial_sort(order.begin(), order.begin() + shown, order.end(), std::greater<>());
-  for (size_t i = 0; i < shown; ++i)
-    std::fprintf(stderr, "profile: %9.3f ms  %s\n", order[i].first,
-                 module_->dispatches()[order[i].second].name.c_str());
+  for (size_t i = 0; i < shown; ++i) {
+    const DispatchInfo &dispatch = module_->dispatches()[order[i].second];
+    std::string origin = dispatchOrigin(dispatch);
+    std::fprintf(stderr, "profile: %9.3f ms  %s%s%s\n", order[i].first, dispatch.name.c_str(),
+                 origin.empty() ? "" : "  ", origin.c_str());
+  }
 }
 
 std::string Session::deviceName() const { return cuda_ ? cuda_->deviceName() : "cpu"; }

@@ -269,9 +269,11 @@ int benchCommand(int argc, char **argv, const char *progName) {
                 medMs > 0 ? 1e3 / medMs : 0.0, gflop, gflops);
     for (size_t i = 0; i < rows.size(); ++i) {
       const Row &r = rows[i];
-      std::printf("%s{\"name\": %s, \"median_ms\": %.5f, \"share\": %.5f, \"flops\": %llu, "
-                  "\"gflops\": %.3f",
-                  i ? ", " : "", jsonString(dispatches[r.index].name).c_str(), r.ms,
+      std::printf("%s{\"name\": %s, \"source\": %s, \"parameters\": %s, \"median_ms\": %.5f, "
+                  "\"share\": %.5f, \"flops\": %llu, \"gflops\": %.3f",
+                  i ? ", " : "", jsonString(dispatches[r.index].name).c_str(),
+                  jsonString(dispatches[r.index].source).c_str(),
+                  jsonString(dispatches[r.index].parameters).c_str(), r.ms,
                   dispatchTotal > 0 ? r.ms / dispatchTotal : 0.0,
                   static_cast<unsigned long long>(dispatches[r.index].flops), r.gflops);
       if (options.peak)
@@ -301,19 +303,22 @@ int benchCommand(int argc, char **argv, const char *progName) {
   if (options.peak)
     std::printf(" (%.1f %% of peak)", percent(gflops));
   std::printf("\n\ndispatches: %zu (medians; %zu slowest shown)\n", dispatches.size(), shown);
-  std::printf("  %6s %9s %9s %6s  %s\n", "share", "ms", "GFLOP/s", "%peak", "name");
+  std::printf("  %6s %9s %9s %6s  %-24s %s\n", "share", "ms", "GFLOP/s", "%peak", "name",
+              "from");
   for (size_t i = 0; i < shown; ++i) {
     const Row &r = rows[i];
+    const DispatchInfo &d = dispatches[r.index];
     double share = dispatchTotal > 0 ? 100.0 * r.ms / dispatchTotal : 0;
-    if (dispatches[r.index].flops && options.peak)
-      std::printf("  %5.1f%% %9.3f %9.1f %6.1f  %s\n", share, r.ms, r.gflops, percent(r.gflops),
-                  dispatches[r.index].name.c_str());
-    else if (dispatches[r.index].flops)
-      std::printf("  %5.1f%% %9.3f %9.1f %6s  %s\n", share, r.ms, r.gflops, "-",
-                  dispatches[r.index].name.c_str());
+    std::string origin = dispatchOrigin(d);
+    if (d.flops && options.peak)
+      std::printf("  %5.1f%% %9.3f %9.1f %6.1f  %-24s %s\n", share, r.ms, r.gflops,
+                  percent(r.gflops), d.name.c_str(), origin.c_str());
+    else if (d.flops)
+      std::printf("  %5.1f%% %9.3f %9.1f %6s  %-24s %s\n", share, r.ms, r.gflops, "-",
+                  d.name.c_str(), origin.c_str());
     else
-      std::printf("  %5.1f%% %9.3f %9s %6s  %s\n", share, r.ms, "-", "-",
-                  dispatches[r.index].name.c_str());
+      std::printf("  %5.1f%% %9.3f %9s %6s  %-24s %s\n", share, r.ms, "-", "-", d.name.c_str(),
+                  origin.c_str());
   }
   std::fflush(stdout);
   return kExitSuccess;

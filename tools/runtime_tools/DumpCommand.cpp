@@ -171,6 +171,8 @@ int dumpCommand(int argc, char **argv, const char *progName) {
                 d.name.empty() ? "(unnamed)" : d.name.c_str(), d.executable, d.entryPoint,
                 e.entryPoints[d.entryPoint].c_str(), d.workgroupCount[0], d.workgroupCount[1],
                 d.workgroupCount[2]);
+    if (std::string origin = dispatchOrigin(d); !origin.empty())
+      std::printf("     from: %s\n", origin.c_str());
     std::printf("     bindings:");
     if (d.bindings.empty())
       std::printf(" (none)");

@@ -100,7 +100,13 @@ struct DispatchInfo {
   uint32_t workgroupCount[3] = {1, 1, 1};
   std::vector<BindingInfo> bindings;
   uint64_t flops = 0; // as counted by the compiler, for throughput figures
+  std::string source;     // "file:line:col" of the DSL op, or empty
+  std::string parameters; // "blocks.3.mlp.fc1", or empty
 };
+
+// Where a dispatch came from for people: "blocks.3.mlp.fc1 at vit.tg:27:5", either half alone,
+// or empty when the module does not say.
+std::string dispatchOrigin(const DispatchInfo &dispatch);
 
 // Everything the runtime uses from a module, already validated.
 struct ModuleInfo {

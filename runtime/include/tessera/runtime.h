@@ -57,6 +57,30 @@ TSR_API tsr_status tsr_module_output_info(const tsr_module *module, size_t index
 /* num_threads: threads running workgroups including the caller; 0 = all cores, 1 = inline. */
 TSR_API tsr_status tsr_session_create(const tsr_module *module, int32_t num_threads,
                               tsr_session **out_session);
+
+typedef enum tsr_device { TSR_DEVICE_CPU = 0, TSR_DEVICE_CUDA = 1 } tsr_device;
+
+/* Everything a session can be configured with. Fill it with tsr_session_options_init, then set
+ * fields: struct_size lets later versions add fields without breaking older callers. */
+typedef struct tsr_session_options {
+  uint32_t struct_size;      /* sizeof(tsr_session_options); set by tsr_session_options_init. */
+  int32_t num_threads;       /* As for tsr_session_create; default 0 (all cores). */
+  tsr_device device;         /* Default TSR_DEVICE_CPU. */
+  int32_t cuda_device;       /* Ordinal of the CUDA device; default 0. */
+  uint64_t max_memory_bytes; /* Most memory the session may allocate; 0 = half the machine's. */
+} tsr_session_options;
+
+TSR_API void tsr_session_options_init(tsr_session_options *options);
+/* Fails with a message when the module has no executable for the device, the CUDA driver is
+ * missing, or the module needs more memory than max_memory_bytes. */
+TSR_API tsr_status tsr_session_create_with_options(const tsr_module *module,
+                                                   const tsr_session_options *options,
+                                                   tsr_session **out_session);
+/* "cpu", or the CUDA device's name and architecture; valid while the session lives. */
+TSR_API const char *tsr_session_device_name(const tsr_session *session);
+
+/* The runtime's version, "MAJOR.MINOR.PATCH". */
+TSR_API const char *tsr_version(void);
 TSR_API void tsr_session_destroy(tsr_session *session);
 
 /* Runs the module once. inputs[i] / outputs[i] point at the data of module input / output i

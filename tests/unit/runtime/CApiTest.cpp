@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
@@ -127,6 +128,62 @@ TEST(CApi, Errors) {
   ASSERT_EQ(tsr_module_load_bytes(bytes.data(), bytes.size(), &module), TSR_OK);
   EXPECT_EQ(tsr_session_create(module, -1, &session), TSR_INVALID_ARGUMENT);
   tsr_module_destroy(module);
+}
+
+TEST(CApi, SessionOptions) {
+  std::vector<uint8_t> bytes = buildModule(makeReferenceModule());
+  tsr_module *module = nullptr;
+  ASSERT_EQ(tsr_module_load_bytes(bytes.data(), bytes.size(), &module), TSR_OK);
+
+  tsr_session_options options;
+  tsr_session_options_init(&options);
+  EXPECT_EQ(options.struct_size, sizeof(tsr_session_options));
+  EXPECT_EQ(options.num_threads, 0);
+  EXPECT_EQ(options.device, TSR_DEVICE_CPU);
+  EXPECT_EQ(options.max_memory_bytes, 0u);
+  options.num_threads = 1;
+  tsr_session *session = nullptr;
+  ASSERT_EQ(tsr_session_create_with_options(module, &options, &session), TSR_OK)
+      << tsr_last_error();
+  EXPECT_STREQ(tsr_session_device_name(session), "cpu");
+  std::vector<float> x(32, 1.0f), y(32, 0.0f);
+  const float *inputs[] = {x.data()};
+  float *outputs[] = {y.data()};
+  EXPECT_EQ(tsr_session_run_f32(session, inputs, 1, outputs, 1), TSR_OK) << tsr_last_error();
+  tsr_session_destroy(session);
+
+  // A struct from another header version, bad values, a limit below the module's needs and a
+  // CUDA session on a CPU-only module are refused with a message.
+  tsr_session_options stale = options;
+  stale.struct_size = 8;
+  session = nullptr;
+  EXPECT_EQ(tsr_session_create_with_options(module, &stale, &session), TSR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tsr_last_error()).find("struct_size"), std::string::npos);
+  EXPECT_EQ(session, nullptr);
+  tsr_session_options bad = options;
+  bad.device = static_cast<tsr_device>(7);
+  EXPECT_EQ(tsr_session_create_with_options(module, &bad, &session), TSR_INVALID_ARGUMENT);
+  bad = options;
+  bad.cuda_device = -1;
+  EXPECT_EQ(tsr_session_create_with_options(module, &bad, &session), TSR_INVALID_ARGUMENT);
+  bad = options;
+  bad.max_memory_bytes = 1;
+  EXPECT_EQ(tsr_session_create_with_options(module, &bad, &session), TSR_ERROR);
+  EXPECT_NE(std::string(tsr_last_error()).find("memory"), std::string::npos);
+  bad = options;
+  bad.device = TSR_DEVICE_CUDA;
+  EXPECT_EQ(tsr_session_create_with_options(module, &bad, &session), TSR_ERROR);
+  EXPECT_NE(std::string(tsr_last_error()).find("CUDA"), std::string::npos);
+  EXPECT_EQ(tsr_session_create_with_options(module, nullptr, &session), TSR_INVALID_ARGUMENT);
+  EXPECT_EQ(tsr_session_create_with_options(nullptr, &options, &session), TSR_INVALID_ARGUMENT);
+  EXPECT_STREQ(tsr_session_device_name(nullptr), "");
+  tsr_session_options_init(nullptr);
+  tsr_module_destroy(module);
+}
+
+TEST(CApi, Version) {
+  std::string version = tsr_version();
+  EXPECT_EQ(std::count(version.begin(), version.end(), '.'), 2) << version;
 }
 
 } // namespace
