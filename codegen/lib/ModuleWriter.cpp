@@ -283,14 +283,19 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
   for (size_t i = 0; i < program.dispatches.size(); ++i) {
     const DispatchInfo &d = program.dispatches[i];
     std::vector<fbs::Binding> bindings;
-    for (const BindingInfo &b : d.bindings)
+    std::vector<uint8_t> access;
+    for (const BindingInfo &b : d.bindings) {
       bindings.emplace_back(static_cast<fbs::BindingKind>(b.kind), b.index, b.offset, b.length);
+      access.push_back(uint8_t(b.read) | uint8_t(b.written) << 1);
+    }
     dispatches.push_back(fbs::CreateDispatch(fb, fb.CreateString(d.name), 0,
                                              entryIndex.at(d.function),
                                              d.workgroups, 1, 1,
                                              fb.CreateVectorOfStructs(bindings), d.flops,
                                              fb.CreateString(d.source),
-                                             fb.CreateString(d.parameters)));
+                                             fb.CreateString(d.parameters),
+                                             fb.CreateVector(access),
+                                             fb.CreateVector(d.dependsOn)));
   }
 
   auto name = fb.CreateString(program.name);

@@ -1,5 +1,7 @@
 #include "Program.h"
 
+#include "BufferAccess.h"
+
 #include "tessera/codegen/Passes.h"
 #include "tessera/ir/GraphAttributes.h"
 
@@ -9,6 +11,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
 
@@ -57,6 +61,60 @@ std::string sourceLocation(Location loc) {
     return WalkResult::advance();
   });
   return text;
+}
+
+/// Whether the dispatch function may read / may write the buffer `arg` (through any view), from
+/// the memory effects of the ops that use it; an op that declares none is taken to do both.
+/// A read of what the dispatch itself wrote earlier still counts as a read.
+std::pair<bool, bool> argumentAccess(func::FuncOp fn, Value arg) {
+  bool read = false, written = false;
+  fn.walk([&](Operation *op) {
+    if (isBufferView(op) || op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return;
+    bool uses = llvm::any_of(op->getOperands(), [&](Value v) {
+      return isa<MemRefType>(v.getType()) && bufferRoot(v) == arg;
+    });
+    if (!uses)
+      return;
+    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!effects) {
+      // A destination-style op without declared effects (tess.attention) reads its inputs and
+      // may read and writes its inits; anything else may do both to every buffer it sees.
+      auto dps = dyn_cast<DestinationStyleOpInterface>(op);
+      for (OpOperand &operand : op->getOpOperands())
+        if (isa<MemRefType>(operand.get().getType()) && bufferRoot(operand.get()) == arg) {
+          read = true;
+          written |= !dps || dps.isDpsInit(&operand);
+        }
+      return;
+    }
+    SmallVector<MemoryEffects::EffectInstance> instances;
+    effects.getEffects(instances);
+    for (const MemoryEffects::EffectInstance &effect : instances) {
+      Value on = effect.getValue();
+      if (on && (!isa<MemRefType>(on.getType()) || bufferRoot(on) != arg))
+        continue;
+      if (isa<MemoryEffects::Read>(effect.getEffect()))
+        read = true;
+      else if (isa<MemoryEffects::Write>(effect.getEffect()))
+        written = true;
+    }
+  });
+  return {read, written};
+}
+
+/// Whether the dispatch function views `arg` through a smaller static window before any loop
+/// (the slice a concatenation writes): then it may leave the rest of the buffer as it was.
+/// Windows inside loops are the workgroup tiling, which together cover the buffer.
+bool writesPart(func::FuncOp fn, Value arg) {
+  auto whole = cast<MemRefType>(arg.getType()).getNumElements();
+  return llvm::any_of(fn.getBody().front(), [&](Operation &op) {
+    if (!isBufferView(&op) || op.getNumResults() != 1 || op.getNumOperands() == 0 ||
+        bufferRoot(op.getOperand(0)) != arg)
+      return false;
+    auto type = dyn_cast<MemRefType>(op.getResult(0).getType());
+    return type && type.hasStaticShape() && type.getNumElements() < whole;
+  });
 }
 
 /// The parameters a dispatch reads, each less its last component ("fc1.weight" and
@@ -124,6 +182,7 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
     uint32_t index;
   };
   DenseMap<Value, Root> roots;
+  DenseMap<void *, SmallVector<uint32_t>> writers; // buffer value -> dispatches writing it
   llvm::StringMap<int64_t> parameterIndex;
   unsigned numOut = 0;
   for (BlockArgument arg : graph.getArguments()) {
@@ -202,8 +261,10 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
     if (auto fn = symbols.lookup<func::FuncOp>(d.function))
       if (auto flops = fn->getAttrOfType<IntegerAttr>(kFlopsAttr))
         d.flops = flops.getValue().getZExtValue();
+    SmallVector<Value> bindingRoots;
     for (Value v : call.getOperands()) {
       Value root = bufferRoot(v);
+      bindingRoots.push_back(root);
       auto it = roots.find(root);
       if (it == roots.end())
         return call.emitError("cannot trace dispatch operand to a buffer"), failure();
@@ -214,6 +275,34 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
       if (it->second.kind == BufferKind::Arena)
         base = root.getDefiningOp()->getAttrOfType<IntegerAttr>(kArenaOffsetAttr).getInt();
       d.bindings.push_back({it->second.kind, it->second.index, base, *extent});
+    }
+    if (auto fn = symbols.lookup<func::FuncOp>(d.function); fn && !fn.isExternal())
+      for (auto [i, binding] : llvm::enumerate(d.bindings)) {
+        Value arg = fn.getArgument(i);
+        std::tie(binding.read, binding.written) = argumentAccess(fn, arg);
+      }
+    // Data flow between dispatches, per buffer value (not arena bytes, which the memory plan
+    // reuses): a dispatch depends on every earlier writer of a buffer it reads.
+    uint32_t self = uint32_t(program.dispatches.size());
+    for (auto [binding, root] : llvm::zip(d.bindings, bindingRoots))
+      if (binding.read)
+        for (uint32_t writer : writers[root.getAsOpaquePointer()])
+          if (!llvm::is_contained(d.dependsOn, writer))
+            d.dependsOn.push_back(writer);
+    llvm::sort(d.dependsOn);
+    // A dispatch that reads what it updates, or writes the whole buffer, leaves only its own
+    // value; one writing part of a buffer (a concatenation) adds to the earlier writers.
+    for (auto [i, binding, root] : llvm::enumerate(d.bindings, bindingRoots)) {
+      if (!binding.written)
+        continue;
+      SmallVector<uint32_t> &list = writers[root.getAsOpaquePointer()];
+      auto fn = symbols.lookup<func::FuncOp>(d.function);
+      bool partial = !binding.read && fn && !fn.isExternal() &&
+                     writesPart(fn, fn.getArgument(unsigned(i)));
+      if (!partial)
+        list.clear();
+      if (!llvm::is_contained(list, self))
+        list.push_back(self);
     }
     d.source = sourceLocation(call.getLoc());
     d.parameters = parameterPaths(d, program);

@@ -50,6 +50,10 @@ struct BindingInfo {
   uint32_t index;
   uint64_t offset; // bytes from the buffer start to the pointer the kernel receives
   uint64_t length; // bytes the kernel may touch from there
+  // Whether the dispatch may read the buffer's earlier contents / may write it (conservative:
+  // an op that may touch it without overwriting it all counts as reading).
+  bool read = true;
+  bool written = true;
 };
 
 struct DispatchInfo {
@@ -60,6 +64,7 @@ struct DispatchInfo {
   uint64_t flops = 0; // two per multiply-accumulate (tess.flops on the dispatch function)
   std::string source;     // "file:line:col" of the DSL op the dispatch was formed around
   std::string parameters; // the parameters it reads, less their last component
+  std::vector<uint32_t> dependsOn; // earlier dispatches that write a buffer it reads
 };
 
 struct ProgramInfo {

@@ -248,6 +248,16 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
   out.name = toString(fb->name());
   out.source = toString(fb->source());
   out.parameters = toString(fb->parameters());
+  if (const auto *deps = fb->depends_on()) {
+    out.hasDependencies = true;
+    for (uint32_t i = 0; i < deps->size(); ++i) {
+      uint32_t dep = deps->Get(i);
+      if (dep >= index || (i > 0 && dep <= deps->Get(i - 1)))
+        return makeError(where, ": depends_on must list earlier dispatches in ascending order, "
+                                "got ", dep, " at position ", i);
+      out.dependsOn.push_back(dep);
+    }
+  }
   out.executable = fb->executable();
   out.entryPoint = fb->entry_point();
   if (out.executable >= info.executables.size())
@@ -275,6 +285,11 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
   if (bindings->size() != 0 && !isAlignedFor<schema::Binding>(bindings->Data()))
     return makeError(where, ": bindings are not 8-byte aligned in the buffer");
   out.bindings.resize(bindings->size());
+  const auto *access = fb->binding_access();
+  if (access && access->size() != bindings->size())
+    return makeError(where, ": ", access->size(), " binding access flags for ",
+                     bindings->size(), " bindings");
+  out.hasBindingAccess = access != nullptr;
   for (uint32_t i = 0; i < bindings->size(); ++i) {
     const schema::Binding *b = bindings->Get(i);
     std::string bwhere = concat(where, " binding ", i);
@@ -286,6 +301,12 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
     bi.index = b->index();
     bi.offset = b->offset();
     bi.length = b->length();
+    if (access) {
+      if (access->Get(i) > 3)
+        return makeError(bwhere, ": access flags ", int(access->Get(i)), " (expected 0..3)");
+      bi.read = access->Get(i) & 1;
+      bi.written = access->Get(i) & 2;
+    }
 
     uint64_t size = 0;
     std::string name;

@@ -2,6 +2,7 @@
 // the fp32 FMA peak of this machine measured in the same run.
 #include "ArgParsing.h"
 #include "Commands.h"
+#include "DispatchGraph.h"
 #include "InputBinding.h"
 
 #include "tessera/FmaPeak.h"
@@ -45,6 +46,8 @@ void printUsage(FILE *out, const char *progName) {
                "                           0 lists all)\n"
                "  --no-peak                skip measuring the FMA peak (no percentages)\n"
                "  --json                   one JSON object on stdout instead of text\n"
+               "  --dot FILE               also write the dispatch graph for Graphviz with\n"
+               "                           each dispatch's median time and share of the run\n"
                "  -h, --help               show this help\n",
                progName);
 }
@@ -59,6 +62,7 @@ struct Options {
   int64_t top = 15;
   bool peak = true;
   bool json = false;
+  std::string dotPath;
 };
 
 int parseOptions(int argc, char **argv, const char *progName, Options &options) {
@@ -107,6 +111,10 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
       options.peak = false;
     } else if (arg == "--json") {
       options.json = true;
+    } else if (args.matchValue(arg, "--dot", value, missing)) {
+      if (missing || value.empty())
+        return usageError(progName, "--dot expects a file name ('-' for stdout)");
+      options.dotPath = value;
     } else if (int code = moduleArgument(progName, arg, options.modulePath); code >= 0) {
       return code;
     }
@@ -247,6 +255,13 @@ int benchCommand(int argc, char **argv, const char *progName) {
     double ms = median(perDispatch[d]);
     dispatchTotal += ms;
     rows.push_back({d, ms, ms > 0 ? double(dispatches[d].flops) / 1e9 / (ms / 1e3) : 0});
+  }
+  if (!options.dotPath.empty()) {
+    std::vector<double> medians;
+    for (const Row &r : rows)
+      medians.push_back(r.ms);
+    if (Error err = writeDispatchGraph(options.dotPath, **module, &medians))
+      return failure(progName, err.message());
   }
   std::stable_sort(rows.begin(), rows.end(), [](const Row &a, const Row &b) { return a.ms > b.ms; });
   size_t shown = options.top == 0 ? rows.size() : std::min<size_t>(rows.size(), options.top);

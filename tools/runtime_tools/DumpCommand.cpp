@@ -1,6 +1,7 @@
 // `dump`: a human-readable listing of a module, after the same validation as loading it.
 #include "ArgParsing.h"
 #include "Commands.h"
+#include "DispatchGraph.h"
 
 #include "tessera/Module.h"
 
@@ -15,15 +16,23 @@ namespace {
 
 void printUsage(FILE *out, const char *progName) {
   std::fprintf(out,
-               "usage: %s MODULE.tsm [--extract-executable N -o FILE]\n"
+               "usage: %s MODULE.tsm [--extract-executable N -o FILE] [--dot FILE]\n"
                "\n"
                "Prints a Tessera module: interface, constants, executables, arena and\n"
                "dispatches. The module is fully validated first.\n"
+               "\n"
+               "Bindings are kind[index]+offset:length, marked (w) when the dispatch writes\n"
+               "the buffer without reading it, (rw) when it may do both, (-) for neither.\n"
                "\n"
                "options:\n"
                "  --extract-executable N  write executable N's code (shared object or PTX\n"
                "                          text) to the file given by -o instead of printing\n"
                "  -o FILE                 output file of --extract-executable\n"
+               "  --dot FILE              write the dispatch graph for Graphviz instead ('-':\n"
+               "                          stdout; render with dot -Tpng FILE -o graph.png):\n"
+               "                          inputs, dispatches (parameters, DSL line, FLOPs),\n"
+               "                          outputs, and which dispatches feed which;\n"
+               "                          tessera bench --dot adds each dispatch's time\n"
                "  -h, --help              show this help\n",
                progName);
 }
@@ -37,7 +46,7 @@ void printSpecs(const char *title, const std::vector<TensorSpec> &specs) {
 } // namespace
 
 int dumpCommand(int argc, char **argv, const char *progName) {
-  std::string path, outPath;
+  std::string path, outPath, dotPath;
   long extract = -1;
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
@@ -45,15 +54,15 @@ int dumpCommand(int argc, char **argv, const char *progName) {
       printUsage(stdout, progName);
       return kExitSuccess;
     }
-    if (arg == "--extract-executable" || arg == "-o") {
+    if (arg == "--extract-executable" || arg == "-o" || arg == "--dot") {
       if (i + 1 >= argc) {
         std::fprintf(stderr, "%s: %s needs a value\nTry '%s --help' for more information.\n",
                      progName, arg.c_str(), progName);
         return kExitUsage;
       }
       std::string v = argv[++i];
-      if (arg == "-o") {
-        outPath = v;
+      if (arg == "-o" || arg == "--dot") {
+        (arg == "-o" ? outPath : dotPath) = v;
         continue;
       }
       char *end = nullptr;
@@ -90,6 +99,17 @@ int dumpCommand(int argc, char **argv, const char *progName) {
   }
   const Module &module = **loaded;
   const ModuleInfo &info = module.info();
+  if (!dotPath.empty()) {
+    if (extract >= 0 || !outPath.empty()) {
+      std::fprintf(stderr, "%s: --dot and --extract-executable are separate jobs\n", progName);
+      return kExitUsage;
+    }
+    if (Error err = writeDispatchGraph(dotPath, module)) {
+      std::fprintf(stderr, "%s: error: %s\n", progName, err.message().c_str());
+      return kExitFailure;
+    }
+    return kExitSuccess;
+  }
   if (extract >= 0 || !outPath.empty()) {
     if (extract < 0 || outPath.empty()) {
       std::fprintf(stderr, "%s: --extract-executable and -o go together\n", progName);
@@ -177,9 +197,12 @@ int dumpCommand(int argc, char **argv, const char *progName) {
     if (d.bindings.empty())
       std::printf(" (none)");
     for (const BindingInfo &b : d.bindings)
-      std::printf(" %s[%u]+%llu:%llu", bindingKindName(b.kind), b.index,
+      std::printf(" %s[%u]+%llu:%llu%s", bindingKindName(b.kind), b.index,
                   static_cast<unsigned long long>(b.offset),
-                  static_cast<unsigned long long>(b.length));
+                  static_cast<unsigned long long>(b.length),
+                  !d.hasBindingAccess ? ""
+                  : b.written         ? (b.read ? "(rw)" : "(w)")
+                                      : (b.read ? "" : "(-)"));
     std::printf("\n");
   }
   std::fflush(stdout);

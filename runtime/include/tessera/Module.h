@@ -91,6 +91,10 @@ struct BindingInfo {
   uint32_t index = 0;
   uint64_t offset = 0;
   uint64_t length = 0;
+  // What the module says the dispatch does with it (both when it does not say): reads the
+  // buffer's earlier contents, writes it.
+  bool read = true;
+  bool written = true;
 };
 
 struct DispatchInfo {
@@ -102,6 +106,12 @@ struct DispatchInfo {
   uint64_t flops = 0; // as counted by the compiler, for throughput figures
   std::string source;     // "file:line:col" of the DSL op, or empty
   std::string parameters; // "blocks.3.mlp.fc1", or empty
+  // Earlier dispatches writing a buffer this one reads (ascending); unknown unless
+  // hasDependencies.
+  std::vector<uint32_t> dependsOn;
+  bool hasDependencies = false;
+  bool hasBindingAccess = false; // BindingInfo::read/written come from the module
+
 };
 
 // Where a dispatch came from for people: "blocks.3.mlp.fc1 at vit.tg:27:5", either half alone,
