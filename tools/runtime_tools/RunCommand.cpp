@@ -2,6 +2,7 @@
 // summarises or ranks (--topk) its outputs.
 #include "ArgParsing.h"
 #include "Commands.h"
+#include "Detections.h"
 #include "ImageFlags.h"
 #include "InputBinding.h"
 #include "TensorSummary.h"
@@ -13,6 +14,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -37,7 +40,13 @@ void printUsage(FILE *out, const char *progName) {
                "                           output; outputs not named are summarised on stdout\n"
                "  --topk K                 print the K best classes of every classifier output\n"
                "                           (f32 [classes] or [batch, classes]) with softmax\n"
-               "  --labels FILE            class names for --topk, one per line\n"
+               "  --labels FILE            class names for --topk or --detections, one per line\n"
+               "  --detections FILE.png    for a detector with outputs scores [B, Q], labels\n"
+               "                           [B, Q] and boxes [B, Q, 4] (cx, cy, w, h in 0..1, as\n"
+               "                           DETR's PostProcess): print the detections scoring at\n"
+               "                           least --threshold as JSON and draw them as labelled\n"
+               "                           boxes over the image input as the model saw it\n"
+               "  --threshold T            score a detection needs (default 0.5)\n"
                "  --device cpu|cuda[:N]    where to run (default cpu); cuda needs the module's\n"
                "                           PTX (--target cuda) and an NVIDIA driver\n"
                "  --max-memory SIZE        the most memory the module may ask for (arena, generated\n"
@@ -65,6 +74,9 @@ struct Options {
   ImageFlags images;
   int64_t topk = 0;
   std::string labelsPath;
+  std::string detectionsPath;
+  float threshold = 0.5f;
+  bool thresholdGiven = false;
 };
 
 // Returns -1 when parsing succeeded, else the exit code to return (0 after --help).
@@ -110,6 +122,17 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
       if (!n)
         return usageError(progName, "--topk expects a positive integer");
       options.topk = *n;
+    } else if (args.matchValue(arg, "--detections", value, missing)) {
+      if (missing || !hasPngExtension(value))
+        return usageError(progName, "--detections needs a FILE.png to draw on");
+      options.detectionsPath = value;
+    } else if (args.matchValue(arg, "--threshold", value, missing)) {
+      char *end = nullptr;
+      float t = missing ? NAN : std::strtof(value.c_str(), &end);
+      if (missing || value.empty() || *end || !(t >= 0.0f && t <= 1.0f))
+        return usageError(progName, "--threshold expects a number between 0 and 1");
+      options.threshold = t;
+      options.thresholdGiven = true;
     } else if (args.matchValue(arg, "--labels", value, missing)) {
       if (missing || value.empty())
         return usageError(progName, "--labels needs a file");
@@ -123,8 +146,10 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
   }
   if (options.modulePath.empty())
     return usageError(progName, "no module given");
-  if (!options.labelsPath.empty() && options.topk == 0)
-    return usageError(progName, "--labels needs --topk");
+  if (!options.labelsPath.empty() && options.topk == 0 && options.detectionsPath.empty())
+    return usageError(progName, "--labels needs --topk or --detections");
+  if (options.thresholdGiven && options.detectionsPath.empty())
+    return usageError(progName, "--threshold needs --detections");
   return -1;
 }
 
@@ -196,6 +221,22 @@ int runCommand(int argc, char **argv, const char *progName) {
                                        "', which is no input or output; ",
                                        listSpecs("input", inputSpecs), "\n",
                                        listSpecs("output", outputSpecs)));
+  // The picture detections are drawn on: the first image input, resized and cropped as the
+  // model saw it (the boxes are relative to that).
+  std::string pictureInput, picturePath;
+  if (!options.detectionsPath.empty()) {
+    std::string problem = checkDetectionOutputs(outputSpecs);
+    if (!problem.empty())
+      return usageError(progName, problem + "; " + listSpecs("output", outputSpecs));
+    for (size_t i = 0; i < inputSpecs.size() && picturePath.empty(); ++i)
+      if (isImageFile(inputPaths[i])) {
+        pictureInput = inputSpecs[i].name;
+        picturePath = inputPaths[i];
+      }
+    if (picturePath.empty())
+      return usageError(progName, "--detections draws on an image input; give one as "
+                                  "--input NAME=FILE.png or .jpg");
+  }
   std::vector<std::string> labels;
   if (!options.labelsPath.empty()) {
     Expected<std::vector<std::string>> read = readLabels(options.labelsPath);
@@ -254,6 +295,24 @@ int runCommand(int argc, char **argv, const char *progName) {
       std::printf("%s", formatTopK(name, outputs[i], options.topk, labels).c_str());
       rankedAny = true;
     }
+  }
+  if (!options.detectionsPath.empty()) {
+    Expected<image::Image> picture = image::loadImage(picturePath);
+    if (!picture)
+      return failure(progName, picture.error().message());
+    const TensorSpec &spec = inputSpecs[size_t((*module)->findInput(pictureInput))];
+    Expected<image::Preprocess> preprocess = options.images.resolve(spec.name, spec.shape);
+    if (!preprocess)
+      return failure(progName, preprocess.error().withContext(picturePath).message());
+    Expected<image::Image> seen = image::applyGeometry(*picture, *preprocess);
+    if (!seen)
+      return failure(progName, seen.error().withContext(picturePath).message());
+    std::vector<Detection> detections = collectDetections(
+        outputSpecs, outputs, options.threshold, seen->width, seen->height);
+    std::printf("%s", detectionsJson(detections, labels).c_str());
+    drawDetections(*seen, detections, labels);
+    if (Error err = image::writePng(options.detectionsPath, *seen))
+      return failure(progName, err.message());
   }
   if (options.topk > 0 && !rankedAny)
     return failure(progName, concat("--topk: no output holds class scores (f32 [classes] or "
