@@ -40,6 +40,14 @@ const char *numpyDtype(tsr_dtype dtype) {
   return "unknown";
 }
 
+// numpy dtype equality (np.dtype('q') is int64 on Linux but another object).
+bool sameDtype(const py::dtype &a, const py::dtype &b) {
+  int equal = PyObject_RichCompareBool(a.ptr(), b.ptr(), Py_EQ);
+  if (equal < 0)
+    throw py::error_already_set();
+  return equal == 1;
+}
+
 struct Spec {
   std::string name;
   std::string dtype;
@@ -91,6 +99,8 @@ public:
   Session(std::shared_ptr<Module> module, int threads, const std::string &device, int cudaDevice,
           uint64_t maxMemoryBytes)
       : module_(std::move(module)) {
+    if (!module_)
+      throw py::type_error("Session needs a Module");
     tsr_session_options options;
     tsr_session_options_init(&options);
     options.num_threads = threads;
@@ -122,7 +132,8 @@ public:
       const Spec &spec = inSpecs[i];
       bool contiguous = array.flags() & py::array::c_style;
       std::vector<int64_t> shape(array.shape(), array.shape() + array.ndim());
-      if (!array.dtype().is(py::dtype(spec.dtype)) || !contiguous || shape != spec.shape)
+      if (!sameDtype(array.dtype(), py::dtype(spec.dtype)) || !contiguous ||
+          shape != spec.shape)
         throw py::value_error("input '" + spec.name + "' must be a C-contiguous " + spec.dtype +
                               " array of the module's shape");
       in.push_back(array.data());
@@ -176,7 +187,7 @@ py::array imageToArray(const tessera::image::Image &image) {
 
 tessera::image::Image arrayToImage(const py::array &input) {
   auto array = py::array_t<uint8_t, py::array::c_style>::ensure(input);
-  if (!array || !input.dtype().is(py::dtype::of<uint8_t>()))
+  if (!array || !sameDtype(input.dtype(), py::dtype::of<uint8_t>()))
     throw py::type_error("an image must be a uint8 array, got " +
                          std::string(py::str(input.dtype())));
   if (array.ndim() != 2 && array.ndim() != 3)
@@ -219,7 +230,7 @@ PYBIND11_MODULE(_tessera, m) {
 
   py::class_<Session>(m, "Session")
       .def(py::init<std::shared_ptr<Module>, int, const std::string &, int, uint64_t>(),
-           py::arg("module"), py::arg("threads"), py::arg("device"), py::arg("cuda_device"),
+           py::arg("module").none(false), py::arg("threads"), py::arg("device"), py::arg("cuda_device"),
            py::arg("max_memory_bytes"))
       .def_property_readonly("device_name", &Session::deviceName)
       .def("run", &Session::run, py::arg("inputs"));

@@ -50,6 +50,8 @@ class Module:
     def __init__(self, raw_module, threads: int = 0, device: str = "cpu", cuda_device: int = 0,
                  max_memory: int = 0, path: Optional[str] = None):
         _check_session_options(threads, device, cuda_device, max_memory)
+        if not isinstance(raw_module, _tessera.Module):
+            raise TypeError("Module wraps a loaded module; use tessera.load(path)")
         self._module = raw_module
         self._session = _tessera.Session(raw_module, threads, device, cuda_device, max_memory)
         self.inputs: List[TensorSpec] = _specs(raw_module.inputs)
@@ -116,9 +118,10 @@ class Module:
         if isinstance(value, np.ndarray):
             # No silent casts: float64 to float32 loses precision, int64 to int32 may wrap.
             if value.dtype != spec.dtype:
-                raise TypeError("input '%s' expects %s, got a %s array; convert it with "
+                raise TypeError("input '%s' expects %s, got a %s array (%s); convert it with "
                                 ".astype(numpy.%s)" % (spec.name, spec.dtype.name,
-                                                       value.dtype.name, spec.dtype.name))
+                                                       value.dtype.name, value.dtype.str,
+                                                       spec.dtype.name))
             array = value
         else:
             try:
@@ -134,8 +137,9 @@ class Module:
 
 
 def _check_session_options(threads, device, cuda_device, max_memory):
-    if not isinstance(threads, int) or threads < 0:
-        raise ValueError("threads must be an int >= 0 (0 = all cores), got %r" % (threads,))
+    if not isinstance(threads, int) or not 0 <= threads <= 4096:
+        raise ValueError("threads must be an int in 0..4096 (0 = all cores), got %r"
+                         % (threads,))
     if device not in ("cpu", "cuda"):
         raise ValueError("device must be 'cpu' or 'cuda', got %r" % (device,))
     if not isinstance(cuda_device, int) or cuda_device < 0:

@@ -61,6 +61,9 @@ def test_argument_errors(mlp_module_path):
         m(x="hello")
     with pytest.raises(TypeError, match="mapping"):
         m.run([x])
+    # Same kind, other byte order: still not the module's dtype.
+    with pytest.raises(TypeError, match=r"expects float32, got a float32 array \(>f4\)"):
+        m(x=x.astype(">f4"))
 
 
 def test_load_errors(tmp_path):
@@ -76,6 +79,12 @@ def test_load_errors(tmp_path):
         tessera.load(bad, threads=-1)
     with pytest.raises(ValueError, match="device"):
         tessera.load(bad, device="tpu")
+    with pytest.raises(ValueError, match="threads"):
+        tessera.load(bad, threads=10**6)
+    with pytest.raises(TypeError):
+        tessera.Module(None)
+    with pytest.raises(TypeError):
+        tessera._tessera.Session(None, 1, "cpu", 0, 0)
 
 
 def test_cuda_without_gpu_module_is_a_clear_error(mlp_module_path):

@@ -126,12 +126,11 @@ tsr_status tsr_session_create_with_options(const tsr_module *module,
     return fail(TSR_INVALID_ARGUMENT,
                 concat("tsr_session_options.struct_size is ", options->struct_size, ", expected ",
                        sizeof(tsr_session_options), " (use tsr_session_options_init)"));
-  if (options->num_threads < 0)
+  if (options->num_threads < 0 || options->num_threads > 4096)
     return fail(TSR_INVALID_ARGUMENT,
-                concat("num_threads must be >= 0, got ", options->num_threads));
+                concat("num_threads must be 0..4096, got ", options->num_threads));
   if (options->device != TSR_DEVICE_CPU && options->device != TSR_DEVICE_CUDA)
-    return fail(TSR_INVALID_ARGUMENT,
-                concat("unknown device ", static_cast<int>(options->device)));
+    return fail(TSR_INVALID_ARGUMENT, concat("unknown device ", options->device));
   if (options->cuda_device < 0)
     return fail(TSR_INVALID_ARGUMENT,
                 concat("cuda_device must be >= 0, got ", options->cuda_device));

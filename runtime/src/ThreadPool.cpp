@@ -53,8 +53,21 @@ ThreadPool::ThreadPool(unsigned numThreads) : spinNanos_(spinMicrosFromEnvironme
   if (numThreads == 0)
     numThreads = std::max(1u, std::thread::hardware_concurrency());
   workers_.reserve(numThreads - 1);
-  for (unsigned i = 1; i < numThreads; ++i)
-    workers_.emplace_back([this] { workerLoop(); });
+  try {
+    for (unsigned i = 1; i < numThreads; ++i)
+      workers_.emplace_back([this] { workerLoop(); });
+  } catch (...) {
+    // The destructor does not run for a constructor that throws: stop the workers started so
+    // far (destroying joinable threads would terminate), then report the failure.
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    workAvailable_.notify_all();
+    for (std::thread &worker : workers_)
+      worker.join();
+    throw;
+  }
 }
 
 ThreadPool::~ThreadPool() {

@@ -121,6 +121,9 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
   }
   if (options.modulePath.empty())
     return usageError(progName, "no module given");
+  if (options.json && options.dotPath == "-")
+    return usageError(progName, "--json and --dot - would both write to stdout; give --dot a "
+                                "file");
   return -1;
 }
 

@@ -59,7 +59,7 @@ std::string checkDetectionOutputs(const std::vector<TensorSpec> &outputs) {
             b.dtype == DType::F32 && b.shape.size() == 3 && b.shape[0] == s.shape[0] &&
             b.shape[1] == s.shape[1] && b.shape[2] == 4;
   if (!ok)
-    return concat("--detections needs scores f32[B, Q], labels i64[B, Q] and boxes "
+    return concat("--detections needs scores f32[B, Q], labels i64 or i32 [B, Q] and boxes "
                   "f32[B, Q, 4]; the module has scores ", s.typeString(), ", labels ",
                   l.typeString(), ", boxes ", b.typeString());
   return "";
@@ -86,10 +86,17 @@ std::vector<Detection> collectDetections(const std::vector<TensorSpec> &specs,
       d.label = labels.dtype() == DType::I64 ? labels.dataAs<int64_t>()[i]
                                              : labels.dataAs<int32_t>()[i];
       const float *box = boxes.dataAs<float>() + i * 4;
+      // A model's garbage (NaN, infinite) box is no detection; a far-off one is clipped.
+      if (!std::all_of(box, box + 4, [](float v) { return std::isfinite(v); }))
+        continue;
       d.x0 = (double(box[0]) - 0.5 * double(box[2])) * double(width);
       d.y0 = (double(box[1]) - 0.5 * double(box[3])) * double(height);
       d.x1 = (double(box[0]) + 0.5 * double(box[2])) * double(width);
       d.y1 = (double(box[1]) + 0.5 * double(box[3])) * double(height);
+      for (double *v : {&d.x0, &d.x1})
+        *v = std::clamp(*v, -1.0, double(width));
+      for (double *v : {&d.y0, &d.y1})
+        *v = std::clamp(*v, -1.0, double(height));
       found.push_back(d);
     }
   return found;

@@ -61,11 +61,12 @@ TSR_API tsr_status tsr_session_create(const tsr_module *module, int32_t num_thre
 typedef enum tsr_device { TSR_DEVICE_CPU = 0, TSR_DEVICE_CUDA = 1 } tsr_device;
 
 /* Everything a session can be configured with. Fill it with tsr_session_options_init, then set
- * fields: struct_size lets later versions add fields without breaking older callers. */
+ * fields. struct_size records the header the caller was built with: a runtime refuses a struct
+ * of another size with a message instead of misreading it. */
 typedef struct tsr_session_options {
   uint32_t struct_size;      /* sizeof(tsr_session_options); set by tsr_session_options_init. */
-  int32_t num_threads;       /* As for tsr_session_create; default 0 (all cores). */
-  tsr_device device;         /* Default TSR_DEVICE_CPU. */
+  int32_t num_threads;       /* As for tsr_session_create (0..4096); default 0 (all cores). */
+  int32_t device;            /* A tsr_device; default TSR_DEVICE_CPU. */
   int32_t cuda_device;       /* Ordinal of the CUDA device; default 0. */
   uint64_t max_memory_bytes; /* Most memory the session may allocate; 0 = half the machine's. */
 } tsr_session_options;

@@ -161,7 +161,10 @@ TEST(CApi, SessionOptions) {
   EXPECT_NE(std::string(tsr_last_error()).find("struct_size"), std::string::npos);
   EXPECT_EQ(session, nullptr);
   tsr_session_options bad = options;
-  bad.device = static_cast<tsr_device>(7);
+  bad.device = 7;
+  EXPECT_EQ(tsr_session_create_with_options(module, &bad, &session), TSR_INVALID_ARGUMENT);
+  bad = options;
+  bad.num_threads = 100000;
   EXPECT_EQ(tsr_session_create_with_options(module, &bad, &session), TSR_INVALID_ARGUMENT);
   bad = options;
   bad.cuda_device = -1;

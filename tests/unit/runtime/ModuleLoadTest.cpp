@@ -278,6 +278,40 @@ TEST(ModuleLoad, DispatchRules) {
                   "dispatch 0: workgroup counts [4, 2, 1]: CPU executables take a 1-D grid");
 }
 
+// Where a dispatch came from and what it feeds: checked before dump or the graph index by them.
+TEST(ModuleLoad, DispatchOriginAndDataFlow) {
+  TestModule m = makeReferenceModule();
+  m.dispatches[0].source = "m.tg:3:7";
+  m.dispatches[0].parameters = "fc1";
+  m.dispatches[0].bindingAccess = std::vector<uint8_t>{1, 1, 2};
+  m.dispatches[0].dependsOn = std::vector<uint32_t>{};
+  m.dispatches[1].dependsOn = std::vector<uint32_t>{0};
+  std::vector<uint8_t> bytes = buildModule(m);
+  Expected<std::shared_ptr<Module>> module = Module::loadBytes(bytes.data(), bytes.size());
+  ASSERT_TRUE(module) << module.error().message();
+  const DispatchInfo &d0 = (*module)->dispatches()[0], &d1 = (*module)->dispatches()[1];
+  EXPECT_EQ(dispatchOrigin(d0), "fc1 at m.tg:3:7");
+  EXPECT_TRUE(d0.hasBindingAccess && d0.bindings[0].read && !d0.bindings[0].written);
+  EXPECT_TRUE(!d0.bindings[2].read && d0.bindings[2].written);
+  EXPECT_TRUE(d1.hasDependencies && d1.dependsOn == std::vector<uint32_t>{0});
+  EXPECT_FALSE(d1.hasBindingAccess);
+  EXPECT_TRUE(d1.bindings[0].read && d1.bindings[0].written); // unknown: both
+
+  expectLoadError([](TestModule &m) { m.dispatches[0].bindingAccess = std::vector<uint8_t>{1}; },
+                  "dispatch 0: 1 binding access flags for 3 bindings");
+  expectLoadError(
+      [](TestModule &m) { m.dispatches[0].bindingAccess = std::vector<uint8_t>{1, 4, 2}; },
+      "dispatch 0 binding 1: access flags 4 (expected 0..3)");
+  expectLoadError([](TestModule &m) { m.dispatches[1].dependsOn = std::vector<uint32_t>{1}; },
+                  "dispatch 1: depends_on must list earlier dispatches");
+  expectLoadError([](TestModule &m) { m.dispatches[0].dependsOn = std::vector<uint32_t>{5}; },
+                  "dispatch 0: depends_on must list earlier dispatches");
+  expectLoadError([](TestModule &m) {
+    m.dispatches.push_back(m.dispatches[1]);
+    m.dispatches[2].dependsOn = std::vector<uint32_t>{1, 0};
+  }, "dispatch 2: depends_on must list earlier dispatches in ascending order, got 0");
+}
+
 TEST(ModuleLoad, BindingRules) {
   expectLoadError([](TestModule &m) { m.dispatches[1].bindings[1] = {2, 1, 64, 128}; },
                   "module.tsm: dispatch 1 binding 1: range [64, 192) exceeds constant 1 "

@@ -76,8 +76,13 @@ std::vector<uint8_t> buildModule(const TestModule &m) {
       bindings.emplace_back(static_cast<fb::BindingKind>(bd.kind), bd.index, bd.offset, bd.length);
     auto bindingVector = b.CreateVectorOfStructs(bindings);
     auto name = b.CreateString(d.name);
+    auto source = d.source.empty() ? 0 : b.CreateString(d.source);
+    auto parameters = d.parameters.empty() ? 0 : b.CreateString(d.parameters);
+    auto access = d.bindingAccess ? b.CreateVector(*d.bindingAccess) : 0;
+    auto depends = d.dependsOn ? b.CreateVector(*d.dependsOn) : 0;
     dispatches.push_back(fb::CreateDispatch(b, name, d.executable, d.entryPoint, d.workgroups[0],
-                                            d.workgroups[1], d.workgroups[2], bindingVector));
+                                            d.workgroups[1], d.workgroups[2], bindingVector,
+                                            /*flops=*/0, source, parameters, access, depends));
   }
   auto inputs = buildSpecs(b, m.inputs);
   auto outputs = buildSpecs(b, m.outputs);

@@ -5,6 +5,7 @@
 #define TESSERA_TESTS_RUNTIME_TESTMODULEBUILDER_H
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,10 @@ struct TDispatch {
   uint32_t entryPoint = 0;
   uint32_t workgroups[3] = {1, 1, 1};
   std::vector<TBinding> bindings;
+  // Written only when set, as an older compiler's modules lack them.
+  std::string source, parameters;
+  std::optional<std::vector<uint8_t>> bindingAccess;
+  std::optional<std::vector<uint32_t>> dependsOn;
 };
 
 struct TestModule {

@@ -92,6 +92,8 @@ void drawRectangle(Image &image, int64_t x0, int64_t y0, int64_t x1, int64_t y1,
     std::swap(x0, x1);
   if (y0 > y1)
     std::swap(y0, y1);
+  if (x1 < 0 || y1 < 0 || x0 >= image.width || y0 >= image.height)
+    return; // wholly outside: clamping would draw along an edge
   x0 = std::max<int64_t>(x0, 0);
   y0 = std::max<int64_t>(y0, 0);
   x1 = std::min<int64_t>(x1, image.width - 1);

@@ -12,7 +12,8 @@ namespace tessera::image {
 
 using Rgb = std::array<uint8_t, 3>;
 
-// The outline of [x0, x1] x [y0, y1] (pixels, clipped to the image), `thickness` wide inside.
+// The outline of [x0, x1] x [y0, y1] (pixels, clipped to the image), `thickness` wide inside;
+// nothing when the rectangle lies wholly outside. Coordinates must be within +-2^40.
 void drawRectangle(Image &image, int64_t x0, int64_t y0, int64_t x1, int64_t y1, Rgb color,
                    int64_t thickness);
 
