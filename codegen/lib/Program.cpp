@@ -258,7 +258,10 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
     // "d<position>_<kind>": the kind is what follows the function's "d<N>_".
     llvm::StringRef kind = llvm::StringRef(d.function).split('_').second;
     d.name = "d" + std::to_string(program.dispatches.size()) + "_" + kind.str();
-    if (auto fn = symbols.lookup<func::FuncOp>(d.function))
+    // The dispatch function: its FLOPs and (when it has a body) how it uses its buffers.
+    auto fn = symbols.lookup<func::FuncOp>(d.function);
+    bool hasBody = fn && !fn.isExternal();
+    if (fn)
       if (auto flops = fn->getAttrOfType<IntegerAttr>(kFlopsAttr))
         d.flops = flops.getValue().getZExtValue();
     SmallVector<Value> bindingRoots;
@@ -276,7 +279,7 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
         base = root.getDefiningOp()->getAttrOfType<IntegerAttr>(kArenaOffsetAttr).getInt();
       d.bindings.push_back({it->second.kind, it->second.index, base, *extent});
     }
-    if (auto fn = symbols.lookup<func::FuncOp>(d.function); fn && !fn.isExternal())
+    if (hasBody)
       for (auto [i, binding] : llvm::enumerate(d.bindings)) {
         Value arg = fn.getArgument(i);
         std::tie(binding.read, binding.written) = argumentAccess(fn, arg);
@@ -296,9 +299,7 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
       if (!binding.written)
         continue;
       SmallVector<uint32_t> &list = writers[root.getAsOpaquePointer()];
-      auto fn = symbols.lookup<func::FuncOp>(d.function);
-      bool partial = !binding.read && fn && !fn.isExternal() &&
-                     writesPart(fn, fn.getArgument(unsigned(i)));
+      bool partial = !binding.read && hasBody && writesPart(fn, fn.getArgument(unsigned(i)));
       if (!partial)
         list.clear();
       if (!llvm::is_contained(list, self))

@@ -2,6 +2,7 @@
 // bounds-checked, so hostile input costs at most linear time and a clear error.
 #include "tessera/Json.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <unordered_set>
@@ -377,5 +378,22 @@ private:
 };
 
 Expected<JsonValue> parseJson(std::string_view text) { return JsonParser(text).parseDocument(); }
+
+std::string jsonQuoted(const std::string &text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char escape[8];
+      std::snprintf(escape, sizeof(escape), "\\u%04x", c);
+      out += escape;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
 
 } // namespace tessera::runtime

@@ -1,3 +1,4 @@
+#include "tessera/Json.h"
 #include "tessera/Safetensors.h"
 
 #include <cerrno>
@@ -7,23 +8,6 @@
 
 namespace tessera::runtime {
 namespace {
-
-std::string jsonString(const std::string &text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char escape[8];
-      std::snprintf(escape, sizeof(escape), "\\u%04x", c);
-      out += escape;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 // The 8-byte length plus the padded JSON header, and the data size that follows.
 Expected<std::string> buildHeader(const std::vector<SafetensorsF32Entry> &entries,
@@ -35,7 +19,7 @@ Expected<std::string> buildHeader(const std::vector<SafetensorsF32Entry> &entrie
     json += "\"__metadata__\":{";
     bool first = true;
     for (const auto &[key, value] : metadata) {
-      json += (first ? "" : ",") + jsonString(key) + ":" + jsonString(value);
+      json += (first ? "" : ",") + jsonQuoted(key) + ":" + jsonQuoted(value);
       first = false;
     }
     json += "}";
@@ -53,7 +37,7 @@ Expected<std::string> buildHeader(const std::vector<SafetensorsF32Entry> &entrie
       return makeError("tensor '", entry.name, "': null data");
     if (json.size() > 1)
       json += ",";
-    json += jsonString(entry.name) + ":{\"dtype\":\"F32\",\"shape\":[";
+    json += jsonQuoted(entry.name) + ":{\"dtype\":\"F32\",\"shape\":[";
     for (size_t i = 0; i < entry.shape.size(); ++i)
       json += (i ? "," : "") + std::to_string(entry.shape[i]);
     json += "],\"data_offsets\":[" + std::to_string(offset) + "," +

@@ -6,6 +6,7 @@
 #include "InputBinding.h"
 
 #include "tessera/FmaPeak.h"
+#include "tessera/Json.h"
 #include "tessera/Module.h"
 #include "tessera/Session.h"
 
@@ -141,22 +142,6 @@ double median(std::vector<double> values) {
   return quantile(values, 0.5);
 }
 
-std::string jsonString(const std::string &s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
 } // namespace
 
 int benchCommand(int argc, char **argv, const char *progName) {
@@ -271,8 +256,8 @@ int benchCommand(int argc, char **argv, const char *progName) {
 
   if (options.json) {
     std::printf("{\"module\": %s, \"device\": %s, \"threads\": %u, ",
-                jsonString((*module)->name()).c_str(),
-                jsonString((*session)->deviceName()).c_str(), threads);
+                jsonQuoted((*module)->name()).c_str(),
+                jsonQuoted((*session)->deviceName()).c_str(), threads);
     if (options.peak)
       std::printf("\"peak_gflops\": %.3f, \"peak_vector_bits\": %u, ", peak.gflops,
                   peak.vectorBits);
@@ -289,9 +274,9 @@ int benchCommand(int argc, char **argv, const char *progName) {
       const Row &r = rows[i];
       std::printf("%s{\"name\": %s, \"source\": %s, \"parameters\": %s, \"median_ms\": %.5f, "
                   "\"share\": %.5f, \"flops\": %llu, \"gflops\": %.3f",
-                  i ? ", " : "", jsonString(dispatches[r.index].name).c_str(),
-                  jsonString(dispatches[r.index].source).c_str(),
-                  jsonString(dispatches[r.index].parameters).c_str(), r.ms,
+                  i ? ", " : "", jsonQuoted(dispatches[r.index].name).c_str(),
+                  jsonQuoted(dispatches[r.index].source).c_str(),
+                  jsonQuoted(dispatches[r.index].parameters).c_str(), r.ms,
                   dispatchTotal > 0 ? r.ms / dispatchTotal : 0.0,
                   static_cast<unsigned long long>(dispatches[r.index].flops), r.gflops);
       if (options.peak)

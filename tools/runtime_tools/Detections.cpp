@@ -1,5 +1,6 @@
 #include "Detections.h"
 
+#include "tessera/Json.h"
 #include "tessera/image/Draw.h"
 
 #include <algorithm>
@@ -16,23 +17,6 @@ int findSpec(const std::vector<TensorSpec> &specs, const char *name) {
     if (specs[i].name == name)
       return int(i);
   return -1;
-}
-
-std::string jsonEscaped(const std::string &text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += char(c);
-    } else if (c < 0x20) {
-      char hex[8];
-      std::snprintf(hex, sizeof(hex), "\\u%04x", c);
-      out += hex;
-    } else {
-      out += char(c);
-    }
-  }
-  return out;
 }
 
 std::string labelText(const Detection &d, const std::vector<std::string> &labels) {
@@ -113,7 +97,7 @@ std::string detectionsJson(const std::vector<Detection> &detections,
                   static_cast<long long>(d.query), static_cast<long long>(d.label));
     json += text;
     if (d.label >= 0 && size_t(d.label) < labels.size())
-      json += ", \"name\": \"" + jsonEscaped(labels[size_t(d.label)]) + "\"";
+      json += ", \"name\": " + jsonQuoted(labels[size_t(d.label)]);
     std::snprintf(text, sizeof(text),
                   ", \"score\": %.6g, \"box\": [%.2f, %.2f, %.2f, %.2f]}", double(d.score),
                   d.x0, d.y0, d.x1, d.y1);

@@ -59,6 +59,9 @@ constexpr unsigned kJsonMaxDepth = 64;
 // Parses exactly one JSON value; only whitespace may follow it.
 Expected<JsonValue> parseJson(std::string_view text);
 
+// `text` as a JSON string literal, quotes included (control characters as \u00XX).
+std::string jsonQuoted(const std::string &text);
+
 } // namespace tessera::runtime
 
 #endif // TESSERA_RUNTIME_JSON_H
