@@ -35,5 +35,10 @@ if [ -n "$python" ] && [ -d "$root/build/python/tessera" ]; then
   "$tessera" compile "$root/models/vit.tg" -o "$out/vit1.tsm" -D img_size=32 -D patch=8 -D dim=64 \
     -D depth=2 -D heads=4 -D mlp=128 -D classes=10 --weights "$root/$vit/weights.safetensors"
   "$tessera" run "$out/vit1.tsm" --input image="$out/photo.png" --preset inception --topk 5
+  echo "== what it attends to: compile --expose-attention, run --attention-maps (PNG heat maps)"
+  "$tessera" compile "$root/models/vit.tg" -o "$out/vit1-attn.tsm" -D img_size=32 -D patch=8 \
+    -D dim=64 -D depth=2 -D heads=4 -D mlp=128 -D classes=10 --expose-attention \
+    --weights "$root/$vit/weights.safetensors"
+  "$tessera" run "$out/vit1-attn.tsm" --input image="$out/photo.png" --attention-maps "$out/attention"
 fi
 echo "== modules are in $out; inspect one with: $tessera dump $out/block.tsm"

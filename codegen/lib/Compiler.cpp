@@ -55,6 +55,9 @@ namespace tessera::codegen {
 namespace {
 
 llvm::Error checkPassOptions(const CompileOptions &options) {
+  if (options.exposeAttention && !enabled(options, "tessera-fuse-attention"))
+    return makeError("--expose-attention returns the probabilities of fused attention; it "
+                     "cannot be combined with --disable-pass tessera-fuse-attention");
   for (const auto &[name, text] : options.passOptions) {
     std::unique_ptr<Pass> pass = createConfigurable(name);
     if (!pass)
@@ -74,6 +77,8 @@ llvm::Error checkPassOptions(const CompileOptions &options) {
 void addLinalgPhase(PassManager &pm, const CompileOptions &options) {
   if (enabled(options, "tessera-fuse-attention"))
     pm.addNestedPass<func::FuncOp>(createFuseAttention());
+  if (options.exposeAttention)
+    pm.addNestedPass<func::FuncOp>(createExposeAttention());
   if (enabled(options, "tessera-layout-patches"))
     pm.addNestedPass<func::FuncOp>(createLayoutPatches());
   pm.addPass(createTessToLinalg());
@@ -122,18 +127,6 @@ void addDispatchPhase(PassManager &pm, const CompileOptions &options, unsigned v
     pm.addNestedPass<func::FuncOp>(configured(createFuseRows(), options));
   pm.addNestedPass<func::FuncOp>(createPlanMemory());
   pm.addPass(createFormDispatches());
-}
-
-std::vector<std::string> outputNamesOf(ModuleOp module) {
-  std::vector<std::string> names;
-  for (auto f : module.getOps<func::FuncOp>()) {
-    for (unsigned i = 0; i < f.getNumResults(); ++i) {
-      auto name = f.getResultAttrOfType<StringAttr>(i, kOutputAttr);
-      names.push_back(name ? name.str() : "output" + std::to_string(i));
-    }
-    break;
-  }
-  return names;
 }
 
 /// The targets the options name, each created once.
@@ -235,12 +228,11 @@ llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &opt
   addLinalgPhase(pm, options);
   if (phase >= Phase::Dispatch)
     addDispatchPhase(pm, options, *bits);
-  std::vector<std::string> outputs = outputNamesOf(module);
   if (auto err = runPipeline(module, pm, "lowering"))
     return err;
   if (phase <= Phase::Dispatch)
     return llvm::Error::success();
-  auto program = extractProgram(module, outputs);
+  auto program = extractProgram(module);
   if (failed(program))
     return makeError("program extraction failed");
   annotateNoAlias(module, *program);
@@ -264,7 +256,6 @@ llvm::Expected<std::vector<uint8_t>> compileToModule(ModuleOp module,
       return cpuBits.takeError();
     bits = *cpuBits;
   }
-  std::vector<std::string> outputs = outputNamesOf(module);
   {
     PassManager pm(module.getContext());
     configure(pm, shared);
@@ -274,7 +265,7 @@ llvm::Expected<std::vector<uint8_t>> compileToModule(ModuleOp module,
       return std::move(err);
   }
   CapturedDiagnostics diags(module.getContext());
-  FailureOr<ProgramInfo> program = extractProgram(module, outputs);
+  FailureOr<ProgramInfo> program = extractProgram(module);
   if (failed(program))
     return makeError("program extraction failed: " + diags.messages);
   annotateNoAlias(module, *program);

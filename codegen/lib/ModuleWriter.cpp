@@ -284,9 +284,11 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
     const DispatchInfo &d = program.dispatches[i];
     std::vector<fbs::Binding> bindings;
     std::vector<uint8_t> access;
+    std::vector<flatbuffers::Offset<flatbuffers::String>> types;
     for (const BindingInfo &b : d.bindings) {
       bindings.emplace_back(static_cast<fbs::BindingKind>(b.kind), b.index, b.offset, b.length);
       access.push_back(uint8_t(b.read) | uint8_t(b.written) << 1);
+      types.push_back(fb.CreateString(b.type));
     }
     dispatches.push_back(fbs::CreateDispatch(fb, fb.CreateString(d.name), 0,
                                              entryIndex.at(d.function),
@@ -295,9 +297,23 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
                                              fb.CreateString(d.source),
                                              fb.CreateString(d.parameters),
                                              fb.CreateVector(access),
-                                             fb.CreateVector(d.dependsOn)));
+                                             fb.CreateVector(d.dependsOn),
+                                             fb.CreateVector(types)));
   }
 
+  std::vector<flatbuffers::Offset<fbs::AttentionMap>> attentionMaps;
+  for (const AttentionMapInfo &m : program.attentionMaps) {
+    auto grid = [](const std::optional<std::array<int64_t, 3>> &g) {
+      return g ? std::optional<fbs::SequenceGrid>(fbs::SequenceGrid((*g)[0], (*g)[1], (*g)[2]))
+               : std::nullopt;
+    };
+    auto queryGrid = grid(m.queryGrid), keyGrid = grid(m.keyGrid);
+    attentionMaps.push_back(fbs::CreateAttentionMap(fb, m.output, fb.CreateString(m.layer),
+                                                    queryGrid ? &*queryGrid : nullptr,
+                                                    keyGrid ? &*keyGrid : nullptr));
+  }
+  auto attentionMapsVec = fb.CreateVector(attentionMaps);
+  auto imageFlags = fb.CreateString(program.imageFlags);
   auto name = fb.CreateString(program.name);
   auto producer = fb.CreateString("tessera 0.1 (LLVM/MLIR 19)");
   auto inputsVec = fb.CreateVector(inputs);
@@ -315,6 +331,10 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
   mb.add_executables(exesVec);
   mb.add_arena_size(program.arenaSize);
   mb.add_dispatches(dispatchVec);
+  if (!attentionMaps.empty())
+    mb.add_attention_maps(attentionMapsVec);
+  if (!program.imageFlags.empty())
+    mb.add_image_flags(imageFlags);
   mb.add_checksum(0xffffffffu); // placeholder so the field is present; sealed below
   fbs::FinishModuleBuffer(fb, mb.Finish());
 

@@ -63,6 +63,17 @@ std::string sourceLocation(Location loc) {
   return text;
 }
 
+/// "f32[1, 197, 768]", as the runtime prints tensor types.
+std::string typeString(MemRefType type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  type.getElementType().print(os);
+  os << "[";
+  llvm::interleave(type.getShape(), os, ", ");
+  os << "]";
+  return text;
+}
+
 /// Whether the dispatch function may read / may write the buffer `arg` (through any view), from
 /// the memory effects of the ops that use it; an op that declares none is taken to do both.
 /// A read of what the dispatch itself wrote earlier still counts as a read.
@@ -160,7 +171,7 @@ TensorInfo tensorInfo(std::string name, Type type) {
 
 } // namespace
 
-FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::string> &outputNames) {
+FailureOr<ProgramInfo> extractProgram(ModuleOp module) {
   func::FuncOp graph;
   for (auto f : module.getOps<func::FuncOp>())
     if (!f->hasAttr(kDispatchAttr) && !f.isExternal()) {
@@ -173,6 +184,8 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
 
   ProgramInfo program;
   program.name = graph.getName().str();
+  if (auto flags = module->getAttrOfType<StringAttr>(kPreprocessAttr))
+    program.imageFlags = flags.str();
   if (auto size = graph->getAttrOfType<IntegerAttr>(kArenaSizeAttr))
     program.arenaSize = size.getInt();
 
@@ -184,7 +197,6 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
   DenseMap<Value, Root> roots;
   DenseMap<void *, SmallVector<uint32_t>> writers; // buffer value -> dispatches writing it
   llvm::StringMap<int64_t> parameterIndex;
-  unsigned numOut = 0;
   for (BlockArgument arg : graph.getArguments()) {
     unsigned i = arg.getArgNumber();
     if (auto name = graph.getArgAttrOfType<StringAttr>(i, kInputAttr)) {
@@ -216,16 +228,40 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
       program.constants.push_back({tensorInfo(param.str(), arg.getType()), {},
                                    parameterIndex[param.getValue()], std::move(info)});
     } else {
-      if (numOut >= outputNames.size())
-        return graph.emitError("unexpected graph argument"), failure();
+      auto name = graph.getArgAttrOfType<StringAttr>(i, kOutputAttr);
+      if (!name)
+        return graph.emitError("graph argument ") << i << " is no input, parameter or output",
+               failure();
       roots[arg] = {BufferKind::Output, uint32_t(program.outputs.size())};
-      program.outputs.push_back(tensorInfo(outputNames[numOut++], arg.getType()));
+      program.outputs.push_back(tensorInfo(name.str(), arg.getType()));
     }
   }
-  if (numOut != outputNames.size())
-    return graph.emitError("graph has ") << numOut << " out-params for " << outputNames.size()
-                                         << " outputs",
-           failure();
+  if (auto maps = graph->getAttrOfType<ArrayAttr>(kAttentionMapsAttr)) {
+    for (auto map : maps.getAsRange<DictionaryAttr>()) {
+      auto output = map.getAs<StringAttr>("output");
+      auto layer = map.getAs<StringAttr>("layer");
+      auto it = llvm::find_if(program.outputs,
+                              [&](const TensorInfo &t) { return output && t.name == output.str(); });
+      if (!layer || it == program.outputs.end())
+        return graph.emitError("malformed ") << kAttentionMapsAttr << " entry " << map,
+               failure();
+      AttentionMapInfo info{uint32_t(it - program.outputs.begin()), layer.str(), {}, {}};
+      for (auto [key, grid] : {std::pair{"query_grid", &info.queryGrid},
+                               std::pair{"key_grid", &info.keyGrid}}) {
+        auto values = map.getAs<ArrayAttr>(key);
+        if (!values)
+          continue;
+        if (values.size() != 3 || !llvm::all_of(values, llvm::IsaPred<IntegerAttr>))
+          return graph.emitError("malformed ") << key << " in " << kAttentionMapsAttr,
+                 failure();
+        std::array<int64_t, 3> g;
+        for (size_t i = 0; i < 3; ++i)
+          g[i] = cast<IntegerAttr>(values[i]).getInt();
+        *grid = g;
+      }
+      program.attentionMaps.push_back(std::move(info));
+    }
+  }
 
   SymbolTable symbols(module);
   DenseMap<Operation *, uint32_t> globals;
@@ -277,7 +313,8 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module, const std::vector<std::st
       uint64_t base = 0;
       if (it->second.kind == BufferKind::Arena)
         base = root.getDefiningOp()->getAttrOfType<IntegerAttr>(kArenaOffsetAttr).getInt();
-      d.bindings.push_back({it->second.kind, it->second.index, base, *extent});
+      d.bindings.push_back({it->second.kind, it->second.index, base, *extent, true, true,
+                            typeString(cast<MemRefType>(v.getType()))});
     }
     if (hasBody)
       for (auto [i, binding] : llvm::enumerate(d.bindings)) {

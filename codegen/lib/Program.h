@@ -7,6 +7,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -54,6 +55,7 @@ struct BindingInfo {
   // an op that may touch it without overwriting it all counts as reading).
   bool read = true;
   bool written = true;
+  std::string type; // "f32[1, 197, 768]": the view the dispatch receives
 };
 
 struct DispatchInfo {
@@ -67,6 +69,14 @@ struct DispatchInfo {
   std::vector<uint32_t> dependsOn; // earlier dispatches that write a buffer it reads
 };
 
+/// An output holding attention probabilities, and how its query and key axes lie on the
+/// input picture ([prefix, rows, cols]; see SequenceGrid in module.fbs).
+struct AttentionMapInfo {
+  uint32_t output = 0;
+  std::string layer;
+  std::optional<std::array<int64_t, 3>> queryGrid, keyGrid;
+};
+
 struct ProgramInfo {
   std::string name;
   std::vector<TensorInfo> inputs, outputs;
@@ -77,13 +87,15 @@ struct ProgramInfo {
   std::vector<ConstantInfo> constants;
   uint64_t arenaSize = 0;
   std::vector<DispatchInfo> dispatches;
+  std::vector<AttentionMapInfo> attentionMaps;
+  /// The file's `preprocess` declaration: image flags for tessera run, or empty.
+  std::string imageFlags;
 };
 
 /// Reads the program off the graph function (the only func without tess.dispatch), then
 /// erases the graph function and the globals it used, leaving only dispatch functions.
-/// `outputNames` come from the tess-level function (bufferization drops result attributes).
-mlir::FailureOr<ProgramInfo> extractProgram(mlir::ModuleOp module,
-                                            const std::vector<std::string> &outputNames);
+/// Output names come from the out-params' tess.output attributes.
+mlir::FailureOr<ProgramInfo> extractProgram(mlir::ModuleOp module);
 
 /// Marks each dispatch argument `llvm.noalias` when its byte range overlaps no other argument
 /// of the same dispatch: distinct live buffers never overlap (the memory plan guarantees it), so

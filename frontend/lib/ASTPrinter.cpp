@@ -156,6 +156,8 @@ std::string formatProgram(const Program &program) {
   std::string out;
   for (const ConfigEntry &config : program.configs)
     out += "config " + config.name + " = " + formatOptional(config.value) + "\n";
+  for (const PreprocessDecl &decl : program.preprocess)
+    out += "preprocess " + formatOptional(decl.flags) + "\n";
   formatBody(program.params, 0, out);
   for (const FnDecl &fn : program.fns) {
     out += "fn " + fn.name + "(";

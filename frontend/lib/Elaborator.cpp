@@ -3,6 +3,7 @@
 #include "Builtins.h"
 
 #include "tessera/frontend/Parser.h"
+#include "tessera/ir/GraphAttributes.h"
 #include "tessera/ir/ShapeRules.h"
 #include "tessera/ir/TessDialect.h"
 #include "tessera/Limits.h"
@@ -135,6 +136,27 @@ OwningOpRef<ModuleOp> Elaborator::run(const MLIRGenOptions &options) {
   }
   (*module)->setAttr("tess.config", builder_.getDictionaryAttr(configAttrs));
   (*module)->setAttr("tess.graph", builder_.getStringAttr(graph->name));
+  if (!program_.preprocess.empty()) {
+    const PreprocessDecl &decl = program_.preprocess.front();
+    if (program_.preprocess.size() > 1) {
+      error(program_.preprocess[1].loc, "preprocess is declared twice");
+      note(decl.loc, "first declared here");
+      return nullptr;
+    }
+    Scope empty;
+    std::optional<Val> flags = eval(*decl.flags, empty);
+    if (!flags)
+      return nullptr;
+    if (flags->kind != Val::Kind::String) {
+      error(decl.flags->loc, "preprocess needs a string of image flags (e.g. \"--preset "
+                             "inception\"), not " + describe(*flags));
+      return nullptr;
+    }
+    // The flags are checked by the driver, which knows them; it reports at this location.
+    (*module)->setAttr(kPreprocessAttr, builder_.getStringAttr(flags->s));
+    (*module)->setAttr(kPreprocessLocAttr, builder_.getStringAttr(
+        file_.path() + ":" + std::to_string(decl.loc.line) + ":" + std::to_string(decl.loc.col)));
+  }
 
   if (failed(verify(*module))) {
     error(graph->loc, "internal error: the generated IR does not verify");

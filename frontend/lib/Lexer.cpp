@@ -29,7 +29,7 @@ constexpr Keyword kKeywords[] = {
     {"return", TokenKind::KwReturn}, {"for", TokenKind::KwFor},
     {"in", TokenKind::KwIn},         {"true", TokenKind::KwTrue},
     {"false", TokenKind::KwFalse},   {"if", TokenKind::KwIf},
-    {"else", TokenKind::KwElse},
+    {"else", TokenKind::KwElse},     {"preprocess", TokenKind::KwPreprocess},
 };
 
 } // namespace
@@ -50,6 +50,7 @@ const char *tokenKindSpelling(TokenKind kind) {
   case TokenKind::Float: return "a number";
   case TokenKind::String: return "a string";
   case TokenKind::KwConfig: return "config";
+  case TokenKind::KwPreprocess: return "preprocess";
   case TokenKind::KwParam: return "param";
   case TokenKind::KwFn: return "fn";
   case TokenKind::KwGraph: return "graph";

@@ -19,6 +19,7 @@ enum class TokenKind {
   String,
   // Keywords.
   KwConfig,
+  KwPreprocess,
   KwParam,
   KwFn,
   KwGraph,

@@ -194,6 +194,15 @@ std::optional<Program> Parser::parseProgram() {
     case TokenKind::KwConfig:
       ok = parseConfig(program);
       break;
+    case TokenKind::KwPreprocess: {
+      PreprocessDecl decl;
+      decl.loc = consume().loc;
+      decl.flags = parseExpr();
+      ok = decl.flags != nullptr;
+      if (ok)
+        program.preprocess.push_back(std::move(decl));
+      break;
+    }
     case TokenKind::KwParam: {
       StmtPtr param = parseParam();
       ok = param != nullptr;
@@ -208,7 +217,7 @@ std::optional<Program> Parser::parseProgram() {
       ok = parseGraph(program);
       break;
     default:
-      ok = errorExpected("'graph', 'fn', 'config' or 'param' at top level");
+      ok = errorExpected("'graph', 'fn', 'config', 'param' or 'preprocess' at top level");
       break;
     }
     if (!ok)

@@ -38,13 +38,15 @@ def compiler_path() -> str:
 def compile(source, defines: Optional[Mapping[str, object]] = None, weights=None,
             target: str = "cpu", output=None, graph: Optional[str] = None,
             seed: Optional[int] = None, options: Sequence[str] = (), threads: int = 0,
-            device: str = "cpu") -> Module:
+            device: str = "cpu", expose_attention: bool = False) -> Module:
     """Compiles the DSL file `source` and loads the result.
 
     defines: config constants ({"DEPTH": 2} is -D DEPTH=2); weights: a .safetensors file;
     target: "cpu", "cuda" or "cpu,cuda"; output: where to keep the .tsm (default: a temporary
-    file, removed after loading); options: more `tessera compile` flags. threads and device
-    are those of the returned module's session (see tessera.load)."""
+    file, removed after loading); expose_attention: also return every fused attention's
+    probabilities, as outputs "attention:LAYER" [B.., heads, queries, keys]; options: more
+    `tessera compile` flags. threads and device are those of the returned module's session
+    (see tessera.load)."""
     source = os.fspath(source)
     if not os.path.exists(source):
         raise FileNotFoundError("no such model file: %s" % source)
@@ -59,6 +61,8 @@ def compile(source, defines: Optional[Mapping[str, object]] = None, weights=None
         args += ["--graph", graph]
     if seed is not None:
         args += ["--seed", str(seed)]
+    if expose_attention:
+        args.append("--expose-attention")
     args += list(options)
     with tempfile.TemporaryDirectory(prefix="tessera-") as scratch:
         path = os.fspath(output) if output is not None else os.path.join(scratch, "module.tsm")

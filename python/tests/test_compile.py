@@ -33,3 +33,23 @@ def test_unknown_define_and_missing_file(tmp_path):
         tessera.compile(model("mlp.tg"), defines={"NOPE": 1})
     with pytest.raises(FileNotFoundError):
         tessera.compile(tmp_path / "missing.tg")
+
+
+def test_expose_attention_matches_timm(tmp_path):
+    """The attention probabilities come back as outputs, equal to timm's (the vit_tiny fixture
+    of tests/reference/vit_ref.py, captured at attn_drop) within a relative L2 error of 1e-4."""
+    import os
+    from conftest import REPO
+    fixture = os.path.join(REPO, "tests", "fixtures", "vit_tiny")
+    vit = tessera.compile(model("vit.tg"), defines=dict(TINY_VIT, batch=2),
+                          weights=os.path.join(fixture, "weights.safetensors"),
+                          expose_attention=True, threads=1)
+    names = [spec.name for spec in vit.outputs]
+    assert names == ["logits", "attention:blocks.0.attn.qkv", "attention:blocks.1.attn.qkv"]
+    results = vit(image=np.load(os.path.join(fixture, "image.npy")))
+    for name in names[1:]:
+        expected = np.load(os.path.join(fixture, "expected_" + name.replace(":", "_") + ".npy"))
+        got = results[name]
+        assert got.shape == expected.shape == (2, 4, 17, 17)
+        assert np.abs(got.sum(-1) - 1).max() < 1e-5
+        assert np.linalg.norm(got - expected) / np.linalg.norm(expected) < 1e-4

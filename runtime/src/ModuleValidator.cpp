@@ -233,6 +233,43 @@ Error validateExecutable(const schema::Executable *fb, uint32_t index, Executabl
   return validatePtx(fb, where, out);
 }
 
+Error validateAttentionMap(const schema::AttentionMap *fb, uint32_t index,
+                           const std::vector<TensorSpec> &outputs, AttentionMapInfo &out) {
+  std::string where = concat("attention map ", index);
+  if (!fb)
+    return makeError(where, ": missing");
+  out.output = fb->output();
+  out.layer = toString(fb->layer());
+  if (out.output >= outputs.size())
+    return makeError(where, ": output ", out.output, " out of range (", outputs.size(),
+                     " outputs)");
+  const TensorSpec &spec = outputs[out.output];
+  where += concat(" (output ", quoted(spec.name), ")");
+  if (spec.dtype != DType::F32 || spec.shape.size() < 3)
+    return makeError(where, ": ", spec.typeString(),
+                     " is no attention map (f32 [B.., heads, queries, keys])");
+  const size_t rank = spec.shape.size();
+  struct Axis {
+    const schema::SequenceGrid *grid;
+    int64_t size;
+    const char *name, *plural;
+    std::optional<SequenceGrid> *out;
+  };
+  for (const Axis &axis : {Axis{fb->query_grid(), spec.shape[rank - 2], "query", "queries", &out.queryGrid},
+                           Axis{fb->key_grid(), spec.shape[rank - 1], "key", "keys", &out.keyGrid}}) {
+    if (!axis.grid)
+      continue;
+    int64_t prefix = axis.grid->prefix(), rows = axis.grid->rows(), cols = axis.grid->cols();
+    // Each factor is at most the axis size, so the product cannot overflow.
+    if (prefix < 0 || rows < 1 || cols < 1 || prefix > axis.size || rows > axis.size ||
+        cols > axis.size || prefix + rows * cols != axis.size)
+      return makeError(where, ": ", axis.name, " grid ", prefix, " + ", rows, " x ", cols,
+                       " does not cover its ", axis.size, " ", axis.plural);
+    *axis.out = SequenceGrid{prefix, rows, cols};
+  }
+  return Error::success();
+}
+
 // Describes the buffer a binding names, e.g. "constant 2 'fc1.weight' (4096 bytes)".
 std::string describeBuffer(BindingKind kind, uint32_t index, const std::string &name,
                            uint64_t size) {
@@ -290,6 +327,10 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
     return makeError(where, ": ", access->size(), " binding access flags for ",
                      bindings->size(), " bindings");
   out.hasBindingAccess = access != nullptr;
+  const auto *types = fb->binding_types();
+  if (types && types->size() != bindings->size())
+    return makeError(where, ": ", types->size(), " binding types for ", bindings->size(),
+                     " bindings");
   for (uint32_t i = 0; i < bindings->size(); ++i) {
     const schema::Binding *b = bindings->Get(i);
     std::string bwhere = concat(where, " binding ", i);
@@ -306,6 +347,15 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
         return makeError(bwhere, ": access flags ", int(access->Get(i)), " (expected 0..3)");
       bi.read = access->Get(i) & 1;
       bi.written = access->Get(i) & 2;
+    }
+    if (types) {
+      // Display text only, but bounded: a type is a dtype and at most kMaxRank sizes.
+      if (!types->Get(i) || types->Get(i)->size() > 256)
+        return makeError(bwhere, ": missing or over-long type");
+      bi.type = toString(types->Get(i));
+      for (char c : bi.type)
+        if (c < 0x20 || c > 0x7e)
+          return makeError(bwhere, ": type holds a non-printable character");
     }
 
     uint64_t size = 0;
@@ -441,6 +491,26 @@ Expected<ModuleInfo> validateModule(const uint8_t *buffer, size_t /*size*/) {
   for (uint32_t i = 0; i < dispatches->size(); ++i)
     if (Error err = validateDispatch(dispatches->Get(i), i, info, info.dispatches[i]))
       return err;
+  if (const auto *flags = fb->image_flags()) {
+    if (flags->size() > 4096)
+      return makeError("image_flags: ", flags->size(), " bytes (at most 4096)");
+    info.imageFlags = toString(flags);
+    for (char c : info.imageFlags)
+      if (c < 0x20 || c > 0x7e)
+        return makeError("image_flags holds a non-printable character");
+  }
+  if (const auto *maps = fb->attention_maps()) {
+    for (uint32_t i = 0; i < maps->size(); ++i) {
+      AttentionMapInfo map;
+      if (Error err = validateAttentionMap(maps->Get(i), i, info.outputs, map))
+        return err;
+      for (const AttentionMapInfo &other : info.attentionMaps)
+        if (other.output == map.output)
+          return makeError("attention map ", i, ": output ", map.output,
+                           " is described twice");
+      info.attentionMaps.push_back(std::move(map));
+    }
+  }
   return info;
 }
 

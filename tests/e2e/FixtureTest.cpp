@@ -12,6 +12,7 @@
 
 #include "llvm/Support/Error.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -126,13 +127,19 @@ double relativeL2(const runtime::Tensor &got, const runtime::Tensor &expected) {
       [&](size_t i) { return toDouble(expected, i); });
 }
 
+/// expected_<name>.npy, with the ':' of attention:<layer> outputs spelled '_'.
+std::string expectedFile(std::string name) {
+  std::replace(name.begin(), name.end(), ':', '_');
+  return "expected_" + name + ".npy";
+}
+
 /// Compares `outputs` of `compiled` with the fixture's expected_<name>.npy (PyTorch's).
 void expectMatchesReference(const Fixture &f, const runtime::Module &compiled,
                             const std::vector<runtime::Tensor> &outputs, const char *what) {
   ASSERT_EQ(outputs.size(), compiled.outputs().size()) << what;
   for (size_t o = 0; o < compiled.outputs().size(); ++o) {
     const std::string &name = compiled.outputs()[o].name;
-    auto expected = runtime::readNpyFile(fixturePath(f.dir, "expected_" + name + ".npy"));
+    auto expected = runtime::readNpyFile(fixturePath(f.dir, expectedFile(name)));
     ASSERT_TRUE(bool(expected)) << expected.error().message();
     const runtime::Tensor &got = outputs[o];
     ASSERT_EQ(got.shape(), expected->shape()) << name;
@@ -283,6 +290,69 @@ TEST_P(FixtureTest, BitwiseIdenticalAcrossThreadCounts) {
             << threads << " threads (run " << repeat << ")";
       }
     }
+  }
+}
+
+/// --expose-attention (tessera-expose-attention): each attention's probabilities come back as
+/// an output that matches the reference's where the fixture has them (timm's attn_drop input,
+/// nn.MultiheadAttention's per-head weights; relative L2 1e-4), every row sums to 1 with the
+/// keys after the query at 0 for causal attention, and the model's own outputs stay within
+/// 1e-6 of the build without it.
+TEST_P(FixtureTest, ExposedAttentionMatchesReference) {
+  const Fixture &f = GetParam();
+  codegen::CompileOptions expose;
+  expose.exposeAttention = true;
+  std::shared_ptr<runtime::Module> plainModule, exposedModule;
+  std::vector<runtime::Tensor> plain = compileAndRun(*this, f, {}, &plainModule);
+  std::vector<runtime::Tensor> exposed = compileAndRun(*this, f, expose, &exposedModule);
+  ASSERT_FALSE(exposed.empty());
+  ASSERT_GE(exposed.size(), plain.size());
+  for (size_t o = 0; o < plain.size(); ++o) {
+    ASSERT_EQ(exposedModule->outputs()[o].name, plainModule->outputs()[o].name);
+    if (plain[o].dtype() == runtime::DType::F32)
+      EXPECT_LE(relativeL2(exposed[o], plain[o]), 1e-6) << f.model << " output " << o;
+  }
+  const auto &maps = exposedModule->attentionMaps();
+  EXPECT_EQ(maps.size(), exposed.size() - plain.size());
+  for (const runtime::AttentionMapInfo &map : maps) {
+    ASSERT_LT(map.output, exposed.size());
+    ASSERT_GE(map.output, plain.size()) << "attention outputs come after the model's own";
+    const std::string &name = exposedModule->outputs()[map.output].name;
+    EXPECT_EQ(name, "attention:" + map.layer);
+    const runtime::Tensor &p = exposed[map.output];
+    const runtime::Shape &shape = p.shape();
+    int64_t keys = shape.back(), queries = shape[shape.size() - 2];
+    const float *data = p.dataAs<float>();
+    double worstRow = 0;
+    bool causalZeros = true;
+    for (uint64_t row = 0; row < p.numElements() / uint64_t(keys); ++row) {
+      double sum = 0;
+      for (int64_t j = 0; j < keys; ++j)
+        sum += data[row * keys + j];
+      worstRow = std::max(worstRow, std::fabs(sum - 1.0));
+    }
+    EXPECT_LE(worstRow, 1e-5) << name << ": a row of probabilities does not sum to 1";
+    if (std::string(f.dir) == "igpt_tiny") {
+      for (uint64_t row = 0; row < p.numElements() / uint64_t(keys); ++row)
+        for (int64_t j = int64_t(row % uint64_t(queries)) + 1; j < keys; ++j)
+          causalZeros = causalZeros && data[row * keys + j] == 0.0f;
+      EXPECT_TRUE(causalZeros) << name << ": a key after its query has weight";
+    }
+    std::ifstream reference(fixturePath(f.dir, expectedFile(name)));
+    if (reference) {
+      auto expected = runtime::readNpyFile(fixturePath(f.dir, expectedFile(name)));
+      ASSERT_TRUE(bool(expected)) << expected.error().message();
+      ASSERT_EQ(shape, expected->shape()) << name;
+      EXPECT_LE(relativeL2(p, *expected), kReferenceTol) << name;
+    }
+  }
+  // The fixtures with references for every attention: nothing may be left unchecked there.
+  if (std::string(f.dir) == "vit_tiny" || std::string(f.dir) == "detr_tiny") {
+    EXPECT_EQ(maps.size(), std::string(f.dir) == "vit_tiny" ? 2u : 6u);
+    for (const runtime::AttentionMapInfo &map : maps)
+      EXPECT_TRUE(std::ifstream(fixturePath(
+          f.dir, expectedFile(exposedModule->outputs()[map.output].name))).good())
+          << "no reference for " << map.layer;
   }
 }
 

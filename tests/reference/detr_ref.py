@@ -44,6 +44,9 @@ Outputs logits     f32[batch, queries, classes + 1]   pred_logits
         labels     i64[batch, queries]                argmax of the same (first max on ties)
         boxes_xyxy f32[batch, queries, 4]             (cx - w/2, cy - h/2, cx + w/2, cy + h/2)
                                                       * (img_w, img_h, img_w, img_h)
+        attention_<module> f32[batch, heads, queries, keys] per-head probabilities of every
+                           nn.MultiheadAttention (tessera compile --expose-attention's
+                           attention:<module> outputs)
 
 Semantics a graph author needs:
   * FrozenBatchNorm2d: scale = w * rsqrt(rv + 1e-5); y = x * scale + (b - rm * scale).
@@ -538,6 +541,21 @@ def center_input_proj(model, image):
     model.input_proj.bias.div_(rms)
 
 
+def capture_attention(model):
+    """Per-head probabilities of every nn.MultiheadAttention, by module name, as tessera
+    compile --expose-attention names its outputs (attention:<name>)."""
+    captured = {}
+    for name, module in model.named_modules():
+        if isinstance(module, nn.MultiheadAttention):
+            def forward(*args, _forward=module.forward, _name=name, **kwargs):
+                kwargs.update(need_weights=True, average_attn_weights=False)
+                out, weights = _forward(*args, **kwargs)
+                captured[f"attention_{_name}"] = common.to_numpy(weights)
+                return out, weights
+            module.forward = forward
+    return captured
+
+
 def run(model, image, cfg):
     b = image.shape[0]
     mask = torch.zeros(b, image.shape[2], image.shape[3], dtype=torch.bool)   # no padding
@@ -569,6 +587,7 @@ def generate(out_dir, cfg, seed):
     randomize(model)
     image = torch.randn(cfg["batch"], 3, cfg["img_h"], cfg["img_w"])
     center_input_proj(model, image)
+    attention = capture_attention(model)
     outs = run(model, image, cfg)
     margin = label_margin(outs["logits"])
     if margin < 1e-4:
@@ -577,7 +596,8 @@ def generate(out_dir, cfg, seed):
     sd = model.state_dict()
     assert not any(k.endswith("num_batches_tracked") for k in sd)
     common.write_case(out_dir, cfg, dict(sd), {"image": common.to_numpy(image)},
-                      {k: common.to_numpy(v) for k, v in outs.items()}, list(DEFAULTS))
+                      {**{k: common.to_numpy(v) for k, v in outs.items()}, **attention},
+                      list(DEFAULTS))
 
 
 # ============================================================ self-test

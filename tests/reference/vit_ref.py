@@ -8,7 +8,9 @@ Config (names of models/vit.tg):
     classes, batch; optional eps (LayerNorm eps, timm 1e-6) and gelu_kind ("none" = erf as timm,
     "tanh"), written to config.txt only when they differ from the defaults.
 Input  image  f32[batch, channels, img_size, img_size], uniform in [-1, 1].
-Output logits f32[batch, classes].
+Output logits f32[batch, classes], and each block's attention probabilities
+attention_blocks.N.attn.qkv f32[batch, heads, tokens, tokens] (what tessera compile
+--expose-attention returns as attention:blocks.N.attn.qkv), captured at timm's attn_drop.
 Parameters: model.state_dict() with timm's keys (cls_token, pos_embed, patch_embed.proj.*,
 blocks.N.{norm1,attn.qkv,attn.proj,norm2,mlp.fc1,mlp.fc2}.*, norm.*, head.*).
 
@@ -73,12 +75,19 @@ def generate(out_dir, cfg, seed):
     randomize(model)
     b, c, s = cfg["batch"], cfg["channels"], cfg["img_size"]
     image = torch.rand(b, c, s, s) * 2 - 1
+    attention = {}
+    for i, block in enumerate(model.blocks):
+        block.attn.fused_attn = False   # the explicit softmax path, so attn_drop sees p
+
+        def keep(module, args, output, name=f"attention_blocks.{i}.attn.qkv"):
+            attention[name] = common.to_numpy(args[0])
+        block.attn.attn_drop.register_forward_hook(keep)
     with torch.no_grad():
         logits = model(image)
     weights = dict(model.state_dict())
     keys = BASE_KEYS + [k for k in ("eps", "gelu_kind") if cfg[k] != DEFAULTS[k]]
     common.write_case(out_dir, cfg, weights, {"image": common.to_numpy(image)},
-                      {"logits": common.to_numpy(logits)}, keys)
+                      {"logits": common.to_numpy(logits), **attention}, keys)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 #include "ArgParsing.h"
 #include "Commands.h"
 #include "DispatchGraph.h"
+#include "ImageFlags.h"
 #include "InputBinding.h"
 
 #include "tessera/FmaPeak.h"
@@ -33,8 +34,9 @@ void printUsage(FILE *out, const char *progName) {
                "GFLOP/s, percent of this machine's fp32 FMA peak, measured in the same run).\n"
                "\n"
                "options:\n"
-               "  --input NAME=FILE.npy    value of input NAME; inputs not given get\n"
-               "                           deterministic random values (f32 in [0, 1))\n"
+               "  --input NAME=FILE        value of input NAME, a .npy or (f32 inputs) a PNG or\n"
+               "                           JPEG image; inputs not given get deterministic\n"
+               "                           random values (f32 in [0, 1))\n"
                "  --device cpu|cuda[:N]    where to run (default cpu); on cuda every dispatch is\n"
                "                           synchronized to time it, and no CPU peak is measured\n"
                "  --max-memory SIZE        the most memory the module may ask for (arena, generated\n"
@@ -49,8 +51,9 @@ void printUsage(FILE *out, const char *progName) {
                "  --json                   one JSON object on stdout instead of text\n"
                "  --dot FILE               also write the dispatch graph for Graphviz with\n"
                "                           each dispatch's median time and share of the run\n"
-               "  -h, --help               show this help\n",
-               progName);
+               "  -h, --help               show this help\n"
+               "\n%s",
+               progName, ImageFlags::help());
 }
 
 struct Options {
@@ -64,6 +67,7 @@ struct Options {
   bool peak = true;
   bool json = false;
   std::string dotPath;
+  ImageFlags images;
 };
 
 int parseOptions(int argc, char **argv, const char *progName, Options &options) {
@@ -79,7 +83,7 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
     if (args.matchValue(arg, "--input", value, missing)) {
       std::pair<std::string, std::string> binding;
       if (missing || !splitBinding(value, binding))
-        return usageError(progName, "--input expects NAME=FILE.npy");
+        return usageError(progName, "--input expects NAME=FILE (.npy, .png or .jpg)");
       options.inputs.push_back(binding);
     } else if (args.matchValue(arg, "--device", value, missing)) {
       if (missing || !parseDevice(value, options.session))
@@ -116,6 +120,9 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
       if (missing || value.empty())
         return usageError(progName, "--dot expects a file name ('-' for stdout)");
       options.dotPath = value;
+    } else if (int parsed = options.images.parse(args, arg, value); parsed != 0) {
+      if (parsed < 0)
+        return usageError(progName, value);
     } else if (int code = moduleArgument(progName, arg, options.modulePath); code >= 0) {
       return code;
     }
@@ -158,11 +165,20 @@ int benchCommand(int argc, char **argv, const char *progName) {
   if (!problem.empty())
     return usageError(progName, problem);
   const std::vector<TensorSpec> &specs = (*module)->inputs();
+  Expected<ImageFlags> images = moduleImageFlags(**module, options.images);
+  if (!images)
+    return failure(progName, images.error().message());
+  std::vector<std::string> inputNames;
+  for (const TensorSpec &spec : specs)
+    inputNames.push_back(spec.name);
+  for (const std::string &name : images->unknownNames(inputNames))
+    return usageError(progName, concat("an image flag names '", name, "', which is no input; ",
+                                       listSpecs("input", specs)));
   std::vector<Tensor> inputs;
   std::vector<TensorRef> refs;
   for (size_t i = 0; i < specs.size(); ++i) {
     Expected<Tensor> t = paths[i].empty() ? randomInput(specs[i], 0x5eed + i)
-                                          : readInput(specs[i], paths[i]);
+                                          : readInput(specs[i], paths[i], &*images);
     if (!t)
       return failure(progName, t.error().message());
     inputs.push_back(t.takeValue());

@@ -68,8 +68,9 @@ std::string dispatchGraphDot(const Module &module, const std::vector<double> *mi
                     "  rankdir=TB;\n"
                     "  node [shape=box, fontname=\"Helvetica\", fontsize=10];\n"
                     "  edge [fontname=\"Helvetica\", fontsize=8, color=\"#555555\"];\n";
-  // (producer node, consumer node) -> bytes, where known.
-  std::map<std::pair<std::string, std::string>, uint64_t> edges;
+  // (producer node, consumer node) -> what flows: the tensor's type, else its bytes, or
+  // nothing between dispatches.
+  std::map<std::pair<std::string, std::string>, std::string> edges;
   for (size_t i = 0; i < module.inputs().size(); ++i) {
     const TensorSpec &spec = module.inputs()[i];
     dot += "  in" + std::to_string(i) +
@@ -85,6 +86,26 @@ std::string dispatchGraphDot(const Module &module, const std::vector<double> *mi
       label += "\n" + dispatch.parameters;
     if (!dispatch.source.empty())
       label += "\n" + dispatch.source;
+    // The shapes it works on: the views it reads and writes (inputs before outputs).
+    std::vector<std::string> reads, writes;
+    for (const BindingInfo &b : dispatch.bindings) {
+      if (b.type.empty())
+        continue;
+      if (b.written)
+        writes.push_back(b.type);
+      else
+        reads.push_back(b.type);
+    }
+    auto joinTypes = [](const std::vector<std::string> &types) {
+      std::string text;
+      for (const std::string &t : types)
+        text += (text.empty() ? "" : ", ") + t;
+      return text;
+    };
+    if (!reads.empty())
+      label += "\nin: " + joinTypes(reads);
+    if (!writes.empty())
+      label += "\nout: " + joinTypes(writes);
     if (dispatch.flops)
       label += "\n" + formatFlops(dispatch.flops);
     std::string fill = "#f4f4f4";
@@ -99,12 +120,13 @@ std::string dispatchGraphDot(const Module &module, const std::vector<double> *mi
            quote(label) + "];\n";
     complete = complete && dispatch.hasDependencies;
     for (uint32_t dep : dispatch.dependsOn)
-      edges[{"d" + std::to_string(dep), node}] = 0;
+      edges[{"d" + std::to_string(dep), node}] = "";
     for (const BindingInfo &b : dispatch.bindings) {
+      std::string what = b.type.empty() ? formatBytes(b.length) : b.type;
       if (b.kind == BindingKind::Input && b.read)
-        edges[{"in" + std::to_string(b.index), node}] = b.length;
+        edges[{"in" + std::to_string(b.index), node}] = what;
       if (b.kind == BindingKind::Output && b.written)
-        edges[{node, "out" + std::to_string(b.index)}] = b.length;
+        edges[{node, "out" + std::to_string(b.index)}] = what;
     }
   }
   for (size_t i = 0; i < module.outputs().size(); ++i) {
@@ -116,9 +138,9 @@ std::string dispatchGraphDot(const Module &module, const std::vector<double> *mi
   if (!complete)
     dot += "  note [shape=note, label=\"this module does not record which dispatches feed "
            "which (compiled by an older tessera): edges between dispatches are missing\"];\n";
-  for (const auto &[ends, bytes] : edges)
+  for (const auto &[ends, what] : edges)
     dot += "  " + ends.first + " -> " + ends.second +
-           (bytes ? " [label=" + quote(formatBytes(bytes)) + "]" : std::string()) + ";\n";
+           (what.empty() ? std::string() : " [label=" + quote(what) + "]") + ";\n";
   return dot + "}\n";
 }
 

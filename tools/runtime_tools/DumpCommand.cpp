@@ -1,5 +1,6 @@
 // `dump`: a human-readable listing of a module, after the same validation as loading it.
 #include "ArgParsing.h"
+#include "AttentionMaps.h"
 #include "Commands.h"
 #include "DispatchGraph.h"
 
@@ -139,6 +140,15 @@ int dumpCommand(int argc, char **argv, const char *progName) {
   std::printf("size: %zu bytes, checksum 0x%08x\n", module.bufferSize(), info.checksum);
   printSpecs("inputs", info.inputs);
   printSpecs("outputs", info.outputs);
+  if (!info.imageFlags.empty())
+    std::printf("image flags (declared by the model): %s\n", info.imageFlags.c_str());
+  if (!info.attentionMaps.empty()) {
+    std::printf("attention maps: %zu\n", info.attentionMaps.size());
+    for (const AttentionMapInfo &map : info.attentionMaps)
+      std::printf("  %u: %s from %s: queries %s, keys %s\n", map.output,
+                  info.outputs[map.output].name.c_str(), map.layer.c_str(),
+                  describeGrid(map.queryGrid).c_str(), describeGrid(map.keyGrid).c_str());
+  }
 
   std::printf("constants: %zu\n", info.constants.size());
   for (size_t i = 0; i < info.constants.size(); ++i) {
@@ -204,6 +214,12 @@ int dumpCommand(int argc, char **argv, const char *progName) {
                   : b.written         ? (b.read ? "(rw)" : "(w)")
                                       : (b.read ? "" : "(-)"));
     std::printf("\n");
+    if (!d.bindings.empty() && !d.bindings[0].type.empty()) {
+      std::printf("     types:");
+      for (size_t b = 0; b < d.bindings.size(); ++b)
+        std::printf("%s %s", b ? ";" : "", d.bindings[b].type.c_str());
+      std::printf("\n");
+    }
   }
   std::fflush(stdout);
   return kExitSuccess;

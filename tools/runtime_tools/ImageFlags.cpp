@@ -247,4 +247,49 @@ bool hasPngExtension(const std::string &path) {
   return tail == ".png";
 }
 
+std::string ImageFlags::parseText(const std::string &text) {
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : text + " ") {
+    if (c == ' ' || c == '\t' || c == '\n') {
+      if (!word.empty())
+        words.push_back(std::move(word));
+      word.clear();
+    } else {
+      word += c;
+    }
+  }
+  std::vector<char *> argv;
+  for (std::string &w : words)
+    argv.push_back(w.data());
+  ArgCursor args(int(argv.size()), argv.data());
+  while (!args.done()) {
+    std::string arg = args.next(), problem;
+    int parsed = parse(args, arg, problem);
+    if (parsed < 0)
+      return problem;
+    if (parsed == 0)
+      return "'" + arg + "' is no image flag (see tessera run --help)";
+  }
+  return "";
+}
+
+void ImageFlags::append(const ImageFlags &later) {
+  settings_.insert(settings_.end(), later.settings_.begin(), later.settings_.end());
+}
+
+runtime::Expected<ImageFlags> moduleImageFlags(const runtime::Module &module,
+                                               const ImageFlags &commandLine) {
+  ImageFlags flags;
+  const std::string &declared = module.info().imageFlags;
+  if (!declared.empty()) {
+    std::string problem = flags.parseText(declared);
+    if (!problem.empty())
+      return runtime::makeError(module.sourceName(), ": its declared image flags '", declared,
+                                "': ", problem);
+  }
+  flags.append(commandLine);
+  return flags;
+}
+
 } // namespace tessera::tools

@@ -6,6 +6,7 @@
 
 #include "ArgParsing.h"
 
+#include "tessera/Module.h"
 #include "tessera/image/ImageTensor.h"
 
 #include <functional>
@@ -19,6 +20,14 @@ public:
   // If `arg` is an image flag, consumes it: returns 1 when it was parsed, 0 when `arg` is not an
   // image flag, -1 after storing a usage message in `problem`.
   int parse(ArgCursor &args, const std::string &arg, std::string &problem);
+
+  // Parses `text`, flags separated by white space (a module's declared preprocessing). Returns
+  // an empty string on success, else what is wrong.
+  std::string parseText(const std::string &text);
+
+  // Appends the settings of `later`, which then override these (the command line over a
+  // module's declaration).
+  void append(const ImageFlags &later);
 
   // The preprocessing for the input or output `name` of `shape`.
   runtime::Expected<image::Preprocess> resolve(const std::string &name,
@@ -38,6 +47,11 @@ private:
   };
   std::vector<Setting> settings_;
 };
+
+// The image flags of a run: those the module declares (its model file's `preprocess`), then
+// `commandLine`'s, which override them.
+runtime::Expected<ImageFlags> moduleImageFlags(const runtime::Module &module,
+                                               const ImageFlags &commandLine);
 
 // True when `path` names a file that starts like a PNG or JPEG image.
 bool isImageFile(const std::string &path);

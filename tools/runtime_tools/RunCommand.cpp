@@ -1,6 +1,7 @@
 // `run`: loads a module, binds .npy or image inputs by name, runs it and writes (.npy, .png),
 // summarises or ranks (--topk) its outputs.
 #include "ArgParsing.h"
+#include "AttentionMaps.h"
 #include "Commands.h"
 #include "Detections.h"
 #include "ImageFlags.h"
@@ -47,6 +48,11 @@ void printUsage(FILE *out, const char *progName) {
                "                           least --threshold as JSON and draw them as labelled\n"
                "                           boxes over the image input as the model saw it\n"
                "  --threshold T            score a detection needs (default 0.5)\n"
+               "  --attention-maps DIR     draw the attention of a module compiled with\n"
+               "                           --expose-attention as heat maps over the image input\n"
+               "                           as the model saw it, one PNG per layer and head (ViT's\n"
+               "                           class token) or per query (DETR's decoder; with\n"
+               "                           --detections only the detected ones), batch row 0\n"
                "  --device cpu|cuda[:N]    where to run (default cpu); cuda needs the module's\n"
                "                           PTX (--target cuda) and an NVIDIA driver\n"
                "  --max-memory SIZE        the most memory the module may ask for (arena, generated\n"
@@ -75,6 +81,7 @@ struct Options {
   int64_t topk = 0;
   std::string labelsPath;
   std::string detectionsPath;
+  std::string attentionDir;
   float threshold = 0.5f;
   bool thresholdGiven = false;
 };
@@ -126,6 +133,10 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
       if (missing || !hasPngExtension(value))
         return usageError(progName, "--detections needs a FILE.png to draw on");
       options.detectionsPath = value;
+    } else if (args.matchValue(arg, "--attention-maps", value, missing)) {
+      if (missing || value.empty())
+        return usageError(progName, "--attention-maps needs a directory to write to");
+      options.attentionDir = value;
     } else if (args.matchValue(arg, "--threshold", value, missing)) {
       char *end = nullptr;
       float t = missing ? NAN : std::strtof(value.c_str(), &end);
@@ -181,6 +192,10 @@ int runCommand(int argc, char **argv, const char *progName) {
     return failure(progName, module.error().message());
   const std::vector<TensorSpec> &inputSpecs = (*module)->inputs();
   const std::vector<TensorSpec> &outputSpecs = (*module)->outputs();
+  Expected<ImageFlags> images = moduleImageFlags(**module, options.images);
+  if (!images)
+    return failure(progName, images.error().message());
+  options.images = images.takeValue();
 
   // Bind --input flags to module inputs by name: each exactly once.
   std::vector<std::string> inputPaths;
@@ -228,14 +243,21 @@ int runCommand(int argc, char **argv, const char *progName) {
     std::string problem = checkDetectionOutputs(outputSpecs);
     if (!problem.empty())
       return usageError(progName, problem + "; " + listSpecs("output", outputSpecs));
+  }
+  if (!options.attentionDir.empty() && (*module)->attentionMaps().empty())
+    return usageError(progName, concat(options.modulePath, " returns no attention "
+                                       "probabilities; compile it with --expose-attention"));
+  if (!options.detectionsPath.empty() || !options.attentionDir.empty()) {
     for (size_t i = 0; i < inputSpecs.size() && picturePath.empty(); ++i)
       if (isImageFile(inputPaths[i])) {
         pictureInput = inputSpecs[i].name;
         picturePath = inputPaths[i];
       }
     if (picturePath.empty())
-      return usageError(progName, "--detections draws on an image input; give one as "
-                                  "--input NAME=FILE.png or .jpg");
+      return usageError(progName, concat(options.detectionsPath.empty() ? "--attention-maps"
+                                                                        : "--detections",
+                                         " draws on an image input; give one as "
+                                         "--input NAME=FILE.png or .jpg"));
   }
   std::vector<std::string> labels;
   if (!options.labelsPath.empty()) {
@@ -274,11 +296,17 @@ int runCommand(int argc, char **argv, const char *progName) {
     outputs = result.takeValue();
   }
 
+  std::vector<bool> isAttentionMap(outputs.size(), false);
+  for (const AttentionMapInfo &map : (*module)->attentionMaps())
+    isAttentionMap[map.output] = true;
   bool rankedAny = false;
   for (size_t i = 0; i < outputs.size(); ++i) {
     const std::string &name = outputSpecs[i].name;
     auto path = outputPaths.find(i);
     if (path == outputPaths.end()) {
+      // Pictures say more than a summary of each layer's probabilities.
+      if (!options.attentionDir.empty() && isAttentionMap[i])
+        continue;
       std::printf("%s\n", summarizeTensor(name, outputs[i]).c_str());
     } else if (hasPngExtension(path->second)) {
       if (Error err = writeImageOutput(name, outputs[i], options.images, path->second))
@@ -296,7 +324,7 @@ int runCommand(int argc, char **argv, const char *progName) {
       rankedAny = true;
     }
   }
-  if (!options.detectionsPath.empty()) {
+  if (!picturePath.empty()) {
     Expected<image::Image> picture = image::loadImage(picturePath);
     if (!picture)
       return failure(progName, picture.error().message());
@@ -307,12 +335,28 @@ int runCommand(int argc, char **argv, const char *progName) {
     Expected<image::Image> seen = image::applyGeometry(*picture, *preprocess);
     if (!seen)
       return failure(progName, seen.error().withContext(picturePath).message());
-    std::vector<Detection> detections = collectDetections(
-        outputSpecs, outputs, options.threshold, seen->width, seen->height);
-    std::printf("%s", detectionsJson(detections, labels).c_str());
-    drawDetections(*seen, detections, labels);
-    if (Error err = image::writePng(options.detectionsPath, *seen))
-      return failure(progName, err.message());
+    std::vector<int64_t> detectedQueries;
+    if (!options.detectionsPath.empty()) {
+      std::vector<Detection> detections = collectDetections(
+          outputSpecs, outputs, options.threshold, seen->width, seen->height);
+      std::printf("%s", detectionsJson(detections, labels).c_str());
+      for (const Detection &d : detections)
+        if (d.batch == 0)
+          detectedQueries.push_back(d.query);
+      image::Image boxes = *seen;
+      drawDetections(boxes, detections, labels);
+      if (Error err = image::writePng(options.detectionsPath, boxes))
+        return failure(progName, err.message());
+    }
+    if (!options.attentionDir.empty()) {
+      Expected<std::vector<std::string>> written = writeAttentionMaps(
+          options.attentionDir, **module, outputs, *seen,
+          options.detectionsPath.empty() ? nullptr : &detectedQueries);
+      if (!written)
+        return failure(progName, written.error().message());
+      for (const std::string &line : *written)
+        std::printf("attention map: %s\n", line.c_str());
+    }
   }
   if (options.topk > 0 && !rankedAny)
     return failure(progName, concat("--topk: no output holds class scores (f32 [classes] or "

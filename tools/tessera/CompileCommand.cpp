@@ -2,13 +2,18 @@
 
 #include "ArgParsing.h"
 #include "Commands.h"
+#include "DispatchGraph.h"
+#include "ImageFlags.h"
 #include "Options.h"
 
+#include "tessera/Module.h"
 #include "tessera/codegen/Compiler.h"
+#include "tessera/ir/GraphAttributes.h"
 #include "tessera/frontend/MLIRGen.h"
 #include "tessera/frontend/Parser.h"
 #include "tessera/passes/PassReport.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/FileSystem.h"
@@ -81,6 +86,62 @@ std::unique_ptr<mlir::MLIRContext> makeContext() {
   return context;
 }
 
+/// The file's `preprocess` flags, checked as tessera run will read them: known flags with
+/// valid values, and NAME= prefixes that name an input or output of the graph.
+bool checkPreprocess(mlir::ModuleOp module, const char *progName) {
+  auto flags = module->getAttrOfType<mlir::StringAttr>(kPreprocessAttr);
+  if (!flags)
+    return true;
+  auto where = module->getAttrOfType<mlir::StringAttr>(kPreprocessLocAttr);
+  ImageFlags parsed;
+  std::string problem = parsed.parseText(flags.str());
+  if (problem.empty()) {
+    std::vector<std::string> names;
+    for (auto fn : module.getOps<mlir::func::FuncOp>()) {
+      for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+        if (auto name = fn.getArgAttrOfType<mlir::StringAttr>(i, kInputAttr))
+          names.push_back(name.str());
+      for (unsigned i = 0; i < fn.getNumResults(); ++i)
+        if (auto name = fn.getResultAttrOfType<mlir::StringAttr>(i, kOutputAttr))
+          names.push_back(name.str());
+    }
+    for (const std::string &unknown : parsed.unknownNames(names)) {
+      problem = "'" + unknown + "=' names no input or output of the graph";
+      break;
+    }
+  }
+  if (problem.empty())
+    return true;
+  std::cerr << (where ? where.str() : std::string(progName)) << ": error: preprocess: " << problem
+            << "\n";
+  return false;
+}
+
+/// opt --dot: the module compileToModule would write, loaded as the runtime loads it, drawn.
+int writeGraphOf(mlir::ModuleOp module, const DriverOptions &o, const char *progName) {
+  llvm::Expected<std::vector<uint8_t>> bytes = codegen::compileToModule(module, o.compile);
+  if (o.compile.passStatistics)
+    std::cerr << takeStatisticsReport();
+  if (!bytes) {
+    std::cerr << progName << ": " << o.input << ": " << llvm::toString(bytes.takeError()) << "\n";
+    return kExitFailure;
+  }
+  if (!reportUnmatchedPrintRequests(o.compile, progName))
+    return kExitUsage;
+  runtime::Expected<std::shared_ptr<runtime::Module>> loaded =
+      runtime::Module::loadBytes(bytes->data(), bytes->size(), o.input);
+  if (!loaded) {
+    std::cerr << progName << ": internal error: the compiled module does not load: "
+              << loaded.error().message() << "\n";
+    return kExitFailure;
+  }
+  if (runtime::Error err = writeDispatchGraph(o.dotPath, **loaded)) {
+    std::cerr << progName << ": error: " << err.message() << "\n";
+    return kExitFailure;
+  }
+  return kExitSuccess;
+}
+
 } // namespace
 
 int compileCommand(int argc, char **argv, const char *progName) {
@@ -101,7 +162,7 @@ int compileCommand(int argc, char **argv, const char *progName) {
   }
   auto context = makeContext();
   mlir::OwningOpRef<mlir::ModuleOp> module = frontEnd(*context, *o, progName);
-  if (!module)
+  if (!module || !checkPreprocess(*module, progName))
     return kExitFailure;
   llvm::Expected<std::vector<uint8_t>> bytes = codegen::compileToModule(*module, o->compile);
   if (o->compile.passStatistics)
@@ -145,6 +206,9 @@ int optCommand(int argc, char **argv, const char *progName) {
   mlir::OwningOpRef<mlir::ModuleOp> module = frontEnd(*context, *o, progName);
   if (!module)
     return kExitFailure;
+  if (!o->dotPath.empty())
+    return checkPreprocess(*module, progName) ? writeGraphOf(*module, *o, progName)
+                                              : kExitFailure;
   llvm::Error lowered = codegen::lowerToPhase(*module, o->compileTo, o->compile);
   if (o->compile.passStatistics)
     std::cerr << takeStatisticsReport();

@@ -32,6 +32,9 @@ std::string driverFlagsHelp(bool forOpt) {
   if (forOpt)
     s += "  --compile-to PHASE       stop after PHASE and print its IR: tess, linalg, dispatch,\n"
          "                           llvm (default llvm)\n"
+         "  --dot FILE               compile the whole pipeline and write the dispatch graph\n"
+         "                           for Graphviz instead of IR (as tessera dump --dot; - is\n"
+         "                           stdout)\n"
          "  -o FILE                  write the IR to FILE instead of stdout\n";
   else
     s += "  -o FILE                  the module to write (required)\n"
@@ -47,6 +50,9 @@ std::string driverFlagsHelp(bool forOpt) {
          "  --cuda-arch ARCH         CUDA architecture of the PTX: sm_90 (default), sm_80\n"
          "  --cuda-path DIR          CUDA toolkit with nvvm/libdevice (default: $CUDA_PATH,\n"
          "                           else /usr/local/cuda)\n";
+  s += "  --expose-attention       also return every fused attention's probabilities, as\n"
+       "                           outputs attention:LAYER [B.., queries, keys] (pictures:\n"
+       "                           tessera run --attention-maps DIR)\n";
   s += "  --max-memory SIZE        the largest tensor the graph may hold (e.g. 8G, 512M; default\n"
        "                           and maximum 1T); a larger one is an error at its line\n";
   s += "  --target-cpu NAME        LLVM CPU name (default: best x86-64 level of this machine);\n"
@@ -144,6 +150,8 @@ std::optional<DriverOptions> parseDriverOptions(int argc, char **argv, const cha
       if (!v)
         return std::nullopt;
       o.compile.weightsPath = *v;
+    } else if (a == "--expose-attention" && !hasInlineValue) {
+      o.compile.exposeAttention = true;
     } else if (!forOpt && a == "--allow-unused-weights" && !hasInlineValue) {
       o.compile.allowUnusedWeights = true;
     } else if (!forOpt && a == "--seed") {
@@ -195,10 +203,20 @@ std::optional<DriverOptions> parseDriverOptions(int argc, char **argv, const cha
       if (!v)
         return std::nullopt;
       o.compile.targetCpu = *v;
+    } else if (forOpt && a == "--dot") {
+      auto v = takeValue(a);
+      if (!v)
+        return std::nullopt;
+      if (v->empty()) {
+        usage(progName, "--dot needs a file (or - for stdout)");
+        return std::nullopt;
+      }
+      o.dotPath = *v;
     } else if (forOpt && a == "--compile-to") {
       auto v = takeValue(a);
       if (!v)
         return std::nullopt;
+      o.compileToGiven = true;
       if (*v == "tess")
         o.compileTo = codegen::Phase::Tess;
       else if (*v == "linalg")
@@ -261,6 +279,11 @@ std::optional<DriverOptions> parseDriverOptions(int argc, char **argv, const cha
   }
   if (!forOpt && o.output.empty()) {
     usage(progName, "no output file: pass -o FILE.tsm");
+    return std::nullopt;
+  }
+  if (!o.dotPath.empty() && (o.compileToGiven || !o.output.empty())) {
+    usage(progName, "--dot compiles the whole pipeline and writes the dispatch graph; it takes "
+                    "neither --compile-to nor -o");
     return std::nullopt;
   }
   return o;

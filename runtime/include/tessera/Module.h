@@ -95,6 +95,8 @@ struct BindingInfo {
   // buffer's earlier contents, writes it.
   bool read = true;
   bool written = true;
+  // "f32[1, 197, 768]": the view the dispatch receives, or empty when the module does not say.
+  std::string type;
 };
 
 struct DispatchInfo {
@@ -118,6 +120,21 @@ struct DispatchInfo {
 // or empty when the module does not say.
 std::string dispatchOrigin(const DispatchInfo &dispatch);
 
+// How a sequence axis of an attention map lies on the input picture: `prefix` tokens that are
+// no position (ViT's class token), then rows x cols positions in row-major order.
+struct SequenceGrid {
+  int64_t prefix = 0, rows = 0, cols = 0;
+};
+
+// An output holding attention probabilities [B.., heads, queries, keys] (tessera compile
+// --expose-attention). Validated: the output is f32 of rank >= 3, and a grid covers its axis
+// exactly (prefix + rows * cols == its size).
+struct AttentionMapInfo {
+  uint32_t output = 0;
+  std::string layer;
+  std::optional<SequenceGrid> queryGrid, keyGrid;
+};
+
 // Everything the runtime uses from a module, already validated.
 struct ModuleInfo {
   uint32_t formatVersion = 0;
@@ -130,6 +147,9 @@ struct ModuleInfo {
   std::vector<ExecutableInfo> executables;
   uint64_t arenaSize = 0;
   std::vector<DispatchInfo> dispatches;
+  std::vector<AttentionMapInfo> attentionMaps;
+  // The model's declared image flags (tessera run's --resize ...), or empty. Printable ASCII.
+  std::string imageFlags;
 };
 
 class Module {
@@ -161,6 +181,7 @@ public:
   const std::vector<ConstantInfo> &constants() const { return info_.constants; }
   const std::vector<ExecutableInfo> &executables() const { return info_.executables; }
   const std::vector<DispatchInfo> &dispatches() const { return info_.dispatches; }
+  const std::vector<AttentionMapInfo> &attentionMaps() const { return info_.attentionMaps; }
   uint64_t arenaSize() const { return info_.arenaSize; }
   // Bytes of the buffer a binding of `kind` and `index` names (validated at load).
   uint64_t bufferBytes(BindingKind kind, uint32_t index) const;

@@ -316,6 +316,7 @@ TEST(ParserTest, SemicolonsAndCommentsAreOptionalSeparators) {
 TEST(ParserTest, FormatRoundTrips) {
   const char *source = R"(
 config B = 2, T = 8, D = 4 * 16, H = D / -2 % 3, eps = 1e-6, act = "ge\"lu"
+preprocess "--preset inception"
 param embed: f32[V, D]
 param blocks[i + 1].attn.qkv[0]: f32[D, 3 * D]
 fn mlp(x, p) {
@@ -331,6 +332,16 @@ graph main(x: f32[B, T, D]) -> (y: f32[B, T, D], z: i64[]) {
   std::string once = formatProgram(program);
   Program again = parseOk(once);
   EXPECT_EQ(formatProgram(again), once);
+}
+
+TEST(ParserTest, PreprocessTakesAnExpression) {
+  Program program = parseOk("config pre = \"--mean 0\"\npreprocess pre\n"
+                            "graph g(x: f32[2]) -> (y: f32[2]) { return x }");
+  ASSERT_EQ(program.preprocess.size(), 1u);
+  EXPECT_EQ(program.preprocess[0].loc.line, 2u);
+  EXPECT_EQ(program.preprocess[0].flags->kind, Expr::Kind::Name);
+  EXPECT_EQ(formatProgram(program).substr(0, 39), "config pre = \"--mean 0\"\npreprocess pre\n");
+  EXPECT_NE(parseError("preprocess\ngraph g(x: f32[2]) -> (y: f32[2]) { return x }"), "");
 }
 
 TEST(ParserTest, KeywordsAreNotNames) {
@@ -417,12 +428,12 @@ TEST(ParserErrorTest, InvalidEscape) {
 
 TEST(ParserErrorTest, TopLevel) {
   EXPECT_EQ(parseError("config a = 1\nx = 2\n"),
-            "t.tg:2:1: error: expected 'graph', 'fn', 'config' or 'param' at top level, found "
+            "t.tg:2:1: error: expected 'graph', 'fn', 'config', 'param' or 'preprocess' at top level, found "
             "'x'\n"
             "  x = 2\n"
             "  ^\n");
   EXPECT_EQ(parseError("config a = 1 b = 2"),
-            "t.tg:1:14: error: expected 'graph', 'fn', 'config' or 'param' at top level, found "
+            "t.tg:1:14: error: expected 'graph', 'fn', 'config', 'param' or 'preprocess' at top level, found "
             "'b'\n"
             "  config a = 1 b = 2\n"
             "               ^\n");
@@ -582,7 +593,7 @@ TEST(ParserErrorTest, LongTokensAreShortenedInMessages) {
   std::string name(100000, 'a');
   std::string message = parse(name).diagnostics;
   EXPECT_EQ(message.substr(0, message.find('\n') + 1),
-            "t.tg:1:1: error: expected 'graph', 'fn', 'config' or 'param' at top level, found "
+            "t.tg:1:1: error: expected 'graph', 'fn', 'config', 'param' or 'preprocess' at top level, found "
             "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'\n");
 }
 

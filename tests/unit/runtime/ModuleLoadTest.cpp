@@ -312,6 +312,81 @@ TEST(ModuleLoad, DispatchOriginAndDataFlow) {
   }, "dispatch 2: depends_on must list earlier dispatches in ascending order, got 0");
 }
 
+// Attention maps (compile --expose-attention) name an f32 output of rank >= 3 whose grids
+// cover the query and key axes exactly; run --attention-maps trusts them.
+TEST(ModuleLoad, AttentionMaps) {
+  auto withMap = [](TestModule &m) {
+    m.outputs.push_back({"attention:l", 0, {1, 2, 5, 6}});
+    TAttentionMap map;
+    map.output = 1;
+    map.layer = "blocks.0.attn";
+    map.queryGrid = std::vector<int64_t>{1, 2, 2};
+    map.keyGrid = std::vector<int64_t>{0, 2, 3};
+    m.attentionMaps = {map};
+  };
+  TestModule m = makeReferenceModule();
+  withMap(m);
+  std::vector<uint8_t> bytes = buildModule(m);
+  Expected<std::shared_ptr<Module>> module = Module::loadBytes(bytes.data(), bytes.size());
+  ASSERT_TRUE(module) << module.error().message();
+  ASSERT_EQ((*module)->attentionMaps().size(), 1u);
+  const AttentionMapInfo &map = (*module)->attentionMaps()[0];
+  EXPECT_EQ(map.output, 1u);
+  EXPECT_EQ(map.layer, "blocks.0.attn");
+  ASSERT_TRUE(map.queryGrid && map.keyGrid);
+  EXPECT_EQ(map.queryGrid->prefix, 1);
+  EXPECT_EQ(map.keyGrid->cols, 3);
+  EXPECT_TRUE(makeReferenceModule().attentionMaps.empty()); // absent: none
+
+  expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps[0].output = 2; },
+                  "attention map 0: output 2 out of range (2 outputs)");
+  expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps[0].output = 0; },
+                  "attention map 0 (output 'y'): f32[2, 16] is no attention map");
+  expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps[0].keyGrid = {{1, 2, 3}}; },
+                  "attention map 0 (output 'attention:l'): key grid 1 + 2 x 3 does not cover its 6 keys");
+  expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps[0].queryGrid = {{-1, 2, 3}}; },
+                  "query grid -1 + 2 x 3 does not cover its 5 queries");
+  expectLoadError(
+      [&](TestModule &m) {
+        withMap(m);
+        m.attentionMaps[0].keyGrid = {{0, int64_t(1) << 62, int64_t(1) << 62}};
+      },
+      "does not cover its 6 keys");
+  expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps.push_back(m.attentionMaps[0]); },
+                  "attention map 1: output 1 is described twice");
+}
+
+// Binding types and declared image flags are display text: bounded, printable, one type per
+// binding.
+TEST(ModuleLoad, BindingTypesAndImageFlags) {
+  TestModule m = makeReferenceModule();
+  m.dispatches[0].bindingTypes = std::vector<std::string>{"f32[2, 16]", "f32[2, 16]", "f32[32]"};
+  m.imageFlags = "--preset inception";
+  std::vector<uint8_t> bytes = buildModule(m);
+  Expected<std::shared_ptr<Module>> module = Module::loadBytes(bytes.data(), bytes.size());
+  ASSERT_TRUE(module) << module.error().message();
+  EXPECT_EQ((*module)->dispatches()[0].bindings[2].type, "f32[32]");
+  EXPECT_EQ((*module)->dispatches()[1].bindings[0].type, ""); // absent: unknown
+  EXPECT_EQ((*module)->info().imageFlags, "--preset inception");
+
+  expectLoadError([](TestModule &m) { m.dispatches[1].bindingTypes = std::vector<std::string>{"a"}; },
+                  "dispatch 1: 1 binding types for 3 bindings");
+  expectLoadError(
+      [](TestModule &m) {
+        m.dispatches[0].bindingTypes = std::vector<std::string>{"a", "b\x1b[2J", "c"};
+      },
+      "dispatch 0 binding 1: type holds a non-printable character");
+  expectLoadError(
+      [](TestModule &m) {
+        m.dispatches[0].bindingTypes = std::vector<std::string>{"a", std::string(300, 'x'), "c"};
+      },
+      "dispatch 0 binding 1: missing or over-long type");
+  expectLoadError([](TestModule &m) { m.imageFlags = "--mean\n0"; },
+                  "image_flags holds a non-printable character");
+  expectLoadError([](TestModule &m) { m.imageFlags = std::string(5000, 'x'); },
+                  "image_flags: 5000 bytes (at most 4096)");
+}
+
 TEST(ModuleLoad, BindingRules) {
   expectLoadError([](TestModule &m) { m.dispatches[1].bindings[1] = {2, 1, 64, 128}; },
                   "module.tsm: dispatch 1 binding 1: range [64, 192) exceeds constant 1 "

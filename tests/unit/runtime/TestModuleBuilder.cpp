@@ -80,16 +80,29 @@ std::vector<uint8_t> buildModule(const TestModule &m) {
     auto parameters = d.parameters.empty() ? 0 : b.CreateString(d.parameters);
     auto access = d.bindingAccess ? b.CreateVector(*d.bindingAccess) : 0;
     auto depends = d.dependsOn ? b.CreateVector(*d.dependsOn) : 0;
+    auto types = d.bindingTypes ? b.CreateVectorOfStrings(*d.bindingTypes) : 0;
     dispatches.push_back(fb::CreateDispatch(b, name, d.executable, d.entryPoint, d.workgroups[0],
                                             d.workgroups[1], d.workgroups[2], bindingVector,
-                                            /*flops=*/0, source, parameters, access, depends));
+                                            /*flops=*/0, source, parameters, access, depends,
+                                            types));
+  }
+  std::vector<flatbuffers::Offset<fb::AttentionMap>> maps;
+  for (const TAttentionMap &a : m.attentionMaps) {
+    auto grid = [](const std::optional<std::vector<int64_t>> &g) {
+      return g ? std::optional<fb::SequenceGrid>(fb::SequenceGrid((*g)[0], (*g)[1], (*g)[2]))
+               : std::nullopt;
+    };
+    auto query = grid(a.queryGrid), key = grid(a.keyGrid);
+    maps.push_back(fb::CreateAttentionMap(b, a.output, b.CreateString(a.layer),
+                                          query ? &*query : nullptr, key ? &*key : nullptr));
   }
   auto inputs = buildSpecs(b, m.inputs);
   auto outputs = buildSpecs(b, m.outputs);
   auto module = fb::CreateModule(
       b, m.formatVersion, b.CreateString(m.name), b.CreateString(m.producer),
       b.CreateVector(inputs), b.CreateVector(outputs), b.CreateVector(constants),
-      b.CreateVector(executables), m.arenaSize, b.CreateVector(dispatches), /*checksum=*/0);
+      b.CreateVector(executables), m.arenaSize, b.CreateVector(dispatches), /*checksum=*/0,
+      maps.empty() ? 0 : b.CreateVector(maps), m.imageFlags ? b.CreateString(*m.imageFlags) : 0);
   fb::FinishModuleBuffer(b, module);
 
   std::vector<uint8_t> bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());

@@ -61,6 +61,13 @@ struct TDispatch {
   std::string source, parameters;
   std::optional<std::vector<uint8_t>> bindingAccess;
   std::optional<std::vector<uint32_t>> dependsOn;
+  std::optional<std::vector<std::string>> bindingTypes;
+};
+
+struct TAttentionMap {
+  uint32_t output = 0;
+  std::string layer = "layer";
+  std::optional<std::vector<int64_t>> queryGrid, keyGrid; // {prefix, rows, cols}
 };
 
 struct TestModule {
@@ -73,6 +80,8 @@ struct TestModule {
   std::vector<TExecutable> executables;
   uint64_t arenaSize = 0;
   std::vector<TDispatch> dispatches;
+  std::vector<TAttentionMap> attentionMaps; // written only when not empty
+  std::optional<std::string> imageFlags;
   // Store the checksum field (ForceDefaults) and seal it.
   bool writeChecksum = true;
   bool seal = true;

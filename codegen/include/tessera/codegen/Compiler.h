@@ -36,6 +36,9 @@ struct CompileOptions {
   /// Tensors in the weights file that no parameter uses are an error unless this is set
   /// (checkpoints sometimes carry buffers such as attention masks).
   bool allowUnusedWeights = false;
+  /// Return every fused attention's probabilities as extra outputs "attention:LAYER"
+  /// (tessera-expose-attention), for attention-map pictures.
+  bool exposeAttention = false;
   /// Seed of the deterministic fill; each parameter's own seed derives from it and its name.
   uint64_t seed = 0x7e55e7a;
 

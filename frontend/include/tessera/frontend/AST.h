@@ -160,9 +160,17 @@ struct GraphDecl {
   std::vector<StmtPtr> body;
 };
 
+/// `preprocess "--preset inception"`: how images become the graph's inputs and how its
+/// outputs become images, as tessera run's image flags (a string expression: configs allowed).
+struct PreprocessDecl {
+  SourceLoc loc;
+  ExprPtr flags;
+};
+
 /// A whole .tg file, declarations in source order.
 struct Program {
   std::vector<ConfigEntry> configs;
+  std::vector<PreprocessDecl> preprocess; // at most one is allowed (checked at elaboration)
   std::vector<StmtPtr> params; // top-level `param` statements
   std::vector<FnDecl> fns;
   std::vector<GraphDecl> graphs;

@@ -11,6 +11,14 @@ inline constexpr const char *kInputAttr = "tess.input";
 inline constexpr const char *kParamAttr = "tess.param";
 /// On a graph result: its name.
 inline constexpr const char *kOutputAttr = "tess.output";
+/// On the module: the file's `preprocess` flags (tessera run's image flags) and the
+/// "file:line:col" of the declaration, for the driver's messages.
+inline constexpr const char *kPreprocessAttr = "tess.preprocess";
+inline constexpr const char *kPreprocessLocAttr = "tess.preprocess_loc";
+/// On the graph function: the outputs that hold attention probabilities
+/// (tessera-expose-attention), each {output = name, layer = label, query_grid / key_grid =
+/// [prefix, rows, cols] when that axis lies on the input picture}.
+inline constexpr const char *kAttentionMapsAttr = "tess.attention_maps";
 
 } // namespace tessera
 

@@ -146,4 +146,23 @@ def FuseAttention : Pass<"tessera-fuse-attention", "mlir::func::FuncOp"> {
   ];
 }
 
+def ExposeAttention : Pass<"tessera-expose-attention", "mlir::func::FuncOp"> {
+  let summary = "Return every fused attention's probabilities as an extra graph output";
+  let description = [{
+    For pictures of what a model attends to (tessera run --attention-maps). A fused
+    tess.attention never stores its probabilities, so for each one this pass computes them
+    again beside it from the same q, k, scale, biases and causal mask:
+    p = softmax(scale * q . k^T + biases), shape [B.., M, N], and returns p as a new result of
+    the graph named `attention:LABEL`. LABEL is the longest common dotted prefix of the
+    parameters nearest to the queries and keys (e.g. blocks.3.attn.qkv for timm's ViT,
+    transformer.decoder.layers.0.multihead_attn for DETR), so a map names the layer it came
+    from. The attention itself is left as it was: the outputs it feeds do not change. Runs
+    after tessera-fuse-attention; attention that was not fused is not exposed.
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numExposed", "exposed-attentions", "Attention probabilities returned">,
+  ];
+}
+
 #endif // TESSERA_PASSES_TD
