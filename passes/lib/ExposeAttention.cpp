@@ -82,14 +82,14 @@ struct SequenceGrid {
 class GridTracer {
 public:
   std::optional<SequenceGrid> trace(Value v, int64_t axis) {
+    // Each step is one op up the graph; a chain longer than any model's gives up rather than
+    // exhaust the stack (without remembering the give-up: a shorter path may reach v later).
+    if (depth >= kMaxDepth)
+      return std::nullopt;
     auto key = std::make_pair(v.getAsOpaquePointer(), axis);
     auto [it, inserted] = memo.try_emplace(key, std::nullopt);
     if (!inserted)
       return it->second; // known, or being traced (a cycle cannot happen; stay safe anyway)
-    // Each step is one op up the graph; a chain longer than any model's gives up rather than
-    // exhaust the stack.
-    if (depth >= kMaxDepth)
-      return std::nullopt;
     ++depth;
     std::optional<SequenceGrid> grid = compute(v, axis);
     --depth;
@@ -99,6 +99,7 @@ public:
 
 private:
   static constexpr unsigned kMaxDepth = 4000;
+  static constexpr int64_t kMaxPrefixTokens = 16;
   unsigned depth = 0;
   std::map<std::pair<void *, int64_t>, std::optional<SequenceGrid>> memo;
 
@@ -136,10 +137,13 @@ private:
     if (auto concat = dyn_cast<tess::ConcatOp>(op)) {
       if (concat.getAxis() != axis)
         return firstOf(concat.getInputs(), v, axis);
-      // Tokens in front of a grid: ViT's class token.
+      // A few tokens in front of a grid: ViT's class token (and distillation token). Many are
+      // no tokens but another sequence (a second grid), which a picture cannot show.
       int64_t prefix = 0;
       for (Value in : concat.getInputs().drop_back())
         prefix += shapeOf(in)[axis];
+      if (prefix > kMaxPrefixTokens)
+        return std::nullopt;
       auto grid = trace(concat.getInputs().back(), axis);
       if (!grid)
         return std::nullopt;

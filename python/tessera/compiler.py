@@ -44,7 +44,8 @@ def compile(source, defines: Optional[Mapping[str, object]] = None, weights=None
     defines: config constants ({"DEPTH": 2} is -D DEPTH=2); weights: a .safetensors file;
     target: "cpu", "cuda" or "cpu,cuda"; output: where to keep the .tsm (default: a temporary
     file, removed after loading); expose_attention: also return every fused attention's
-    probabilities, as outputs "attention:LAYER" [B.., heads, queries, keys]; options: more
+    probabilities, as outputs "attention:LAYER" [B.., queries, keys] ([B, heads, queries,
+    keys] for multi-head attention); options: more
     `tessera compile` flags. threads and device are those of the returned module's session
     (see tessera.load)."""
     source = os.fspath(source)

@@ -233,6 +233,17 @@ Error validateExecutable(const schema::Executable *fb, uint32_t index, Executabl
   return validatePtx(fb, where, out);
 }
 
+// Text the tools print (layer names, binding types, image flags): bounded, printable ASCII, so
+// a module cannot flood or drive a terminal.
+Error checkDisplayText(const std::string &text, const std::string &what, size_t limit = 256) {
+  if (text.size() > limit)
+    return makeError(what, ": ", text.size(), " bytes (at most ", limit, ")");
+  for (char c : text)
+    if (c < 0x20 || c > 0x7e)
+      return makeError(what, " holds a non-printable character");
+  return Error::success();
+}
+
 Error validateAttentionMap(const schema::AttentionMap *fb, uint32_t index,
                            const std::vector<TensorSpec> &outputs, AttentionMapInfo &out) {
   std::string where = concat("attention map ", index);
@@ -240,14 +251,16 @@ Error validateAttentionMap(const schema::AttentionMap *fb, uint32_t index,
     return makeError(where, ": missing");
   out.output = fb->output();
   out.layer = toString(fb->layer());
+  if (Error err = checkDisplayText(out.layer, concat(where, ": layer")))
+    return err;
   if (out.output >= outputs.size())
     return makeError(where, ": output ", out.output, " out of range (", outputs.size(),
                      " outputs)");
   const TensorSpec &spec = outputs[out.output];
   where += concat(" (output ", quoted(spec.name), ")");
-  if (spec.dtype != DType::F32 || spec.shape.size() < 3)
+  if (spec.dtype != DType::F32 || spec.shape.size() < 2 || spec.numElements == 0)
     return makeError(where, ": ", spec.typeString(),
-                     " is no attention map (f32 [B.., heads, queries, keys])");
+                     " is no attention map (f32 [B.., queries, keys], not empty)");
   const size_t rank = spec.shape.size();
   struct Axis {
     const schema::SequenceGrid *grid;
@@ -260,9 +273,9 @@ Error validateAttentionMap(const schema::AttentionMap *fb, uint32_t index,
     if (!axis.grid)
       continue;
     int64_t prefix = axis.grid->prefix(), rows = axis.grid->rows(), cols = axis.grid->cols();
-    // Each factor is at most the axis size, so the product cannot overflow.
-    if (prefix < 0 || rows < 1 || cols < 1 || prefix > axis.size || rows > axis.size ||
-        cols > axis.size || prefix + rows * cols != axis.size)
+    int64_t cells = 0;
+    if (prefix < 0 || rows < 1 || cols < 1 || prefix > axis.size ||
+        __builtin_mul_overflow(rows, cols, &cells) || cells != axis.size - prefix)
       return makeError(where, ": ", axis.name, " grid ", prefix, " + ", rows, " x ", cols,
                        " does not cover its ", axis.size, " ", axis.plural);
     *axis.out = SequenceGrid{prefix, rows, cols};
@@ -350,12 +363,11 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
     }
     if (types) {
       // Display text only, but bounded: a type is a dtype and at most kMaxRank sizes.
-      if (!types->Get(i) || types->Get(i)->size() > 256)
-        return makeError(bwhere, ": missing or over-long type");
+      if (!types->Get(i))
+        return makeError(bwhere, ": missing type");
       bi.type = toString(types->Get(i));
-      for (char c : bi.type)
-        if (c < 0x20 || c > 0x7e)
-          return makeError(bwhere, ": type holds a non-printable character");
+      if (Error err = checkDisplayText(bi.type, concat(bwhere, ": type")))
+        return err;
     }
 
     uint64_t size = 0;
@@ -492,22 +504,19 @@ Expected<ModuleInfo> validateModule(const uint8_t *buffer, size_t /*size*/) {
     if (Error err = validateDispatch(dispatches->Get(i), i, info, info.dispatches[i]))
       return err;
   if (const auto *flags = fb->image_flags()) {
-    if (flags->size() > 4096)
-      return makeError("image_flags: ", flags->size(), " bytes (at most 4096)");
     info.imageFlags = toString(flags);
-    for (char c : info.imageFlags)
-      if (c < 0x20 || c > 0x7e)
-        return makeError("image_flags holds a non-printable character");
+    if (Error err = checkDisplayText(info.imageFlags, "image_flags", 4096))
+      return err;
   }
   if (const auto *maps = fb->attention_maps()) {
+    std::vector<bool> described(info.outputs.size(), false);
     for (uint32_t i = 0; i < maps->size(); ++i) {
       AttentionMapInfo map;
       if (Error err = validateAttentionMap(maps->Get(i), i, info.outputs, map))
         return err;
-      for (const AttentionMapInfo &other : info.attentionMaps)
-        if (other.output == map.output)
-          return makeError("attention map ", i, ": output ", map.output,
-                           " is described twice");
+      if (described[map.output])
+        return makeError("attention map ", i, ": output ", map.output, " is described twice");
+      described[map.output] = true;
       info.attentionMaps.push_back(std::move(map));
     }
   }

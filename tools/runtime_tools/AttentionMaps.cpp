@@ -3,6 +3,7 @@
 #include "tessera/image/Heatmap.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <system_error>
 
@@ -86,10 +87,15 @@ Expected<std::vector<std::string>> writeAttentionMaps(const std::string &dir,
       lines.push_back(concat(what, ": skipped, its keys are no positions of the picture"));
       continue;
     }
+    // [B.., queries, keys] with at least two dimensions and no empty one (validated at load);
+    // from rank 4 the dimension before the queries is the heads.
     const Shape &shape = spec.shape;
     size_t rank = shape.size();
     MapView view{tensor.dataAs<float>(), rank >= 4 ? shape[rank - 3] : 1, shape[rank - 2],
                  shape[rank - 1]};
+    if (tensor.shape() != shape || tensor.dtype() != DType::F32)
+      return makeError(what, ": the output is ", formatTensorType(tensor.dtype(), tensor.shape()),
+                       ", not the module's ", spec.typeString());
     MapWriter writer(dir, picture, *map.keyGrid);
     std::string stem = fileStem(map.layer);
     std::vector<const float *> rows;

@@ -19,7 +19,8 @@ namespace tessera::tools {
 // "1 token + 14 x 14", "25 x 34", or "-" without a grid.
 std::string describeGrid(const std::optional<runtime::SequenceGrid> &grid);
 
-// Writes, for batch row 0 of every attention map of `module` whose keys lie on a grid:
+// Writes, for batch row 0 of every attention map of `module` whose keys lie on a grid (a map
+// is [B.., queries, keys]; from rank 4 the dimension before the queries is the heads):
 //   queries with leading tokens (ViT): what each token attends to, per head and averaged
 //     over heads: LAYER.headH.png and LAYER.png (LAYER.tokenT... with several tokens);
 //   queries that are positions too (DETR's encoder): the attention each position receives,

@@ -168,11 +168,14 @@ int benchCommand(int argc, char **argv, const char *progName) {
   Expected<ImageFlags> images = moduleImageFlags(**module, options.images);
   if (!images)
     return failure(progName, images.error().message());
-  std::vector<std::string> inputNames;
-  for (const TensorSpec &spec : specs)
-    inputNames.push_back(spec.name);
-  for (const std::string &name : images->unknownNames(inputNames))
-    return usageError(progName, concat("an image flag names '", name, "', which is no input; ",
+  // Output-scoped flags (a model's declared output range) are allowed; bench writes no images.
+  std::vector<std::string> tensorNames;
+  for (const std::vector<TensorSpec> *list : {&specs, &(*module)->outputs()})
+    for (const TensorSpec &spec : *list)
+      tensorNames.push_back(spec.name);
+  for (const std::string &name : images->unknownNames(tensorNames))
+    return usageError(progName, concat("an image flag names '", name,
+                                       "', which is no input or output; ",
                                        listSpecs("input", specs)));
   std::vector<Tensor> inputs;
   std::vector<TensorRef> refs;

@@ -86,15 +86,12 @@ std::string dispatchGraphDot(const Module &module, const std::vector<double> *mi
       label += "\n" + dispatch.parameters;
     if (!dispatch.source.empty())
       label += "\n" + dispatch.source;
-    // The shapes it works on: the views it reads and writes (inputs before outputs).
-    std::vector<std::string> reads, writes;
+    // The shapes it works on: the views it reads, updates and writes.
+    std::vector<std::string> reads, updates, writes;
     for (const BindingInfo &b : dispatch.bindings) {
-      if (b.type.empty())
+      if (b.type.empty() || (!b.read && !b.written))
         continue;
-      if (b.written)
-        writes.push_back(b.type);
-      else
-        reads.push_back(b.type);
+      (b.read && b.written ? updates : b.written ? writes : reads).push_back(b.type);
     }
     auto joinTypes = [](const std::vector<std::string> &types) {
       std::string text;
@@ -104,6 +101,8 @@ std::string dispatchGraphDot(const Module &module, const std::vector<double> *mi
     };
     if (!reads.empty())
       label += "\nin: " + joinTypes(reads);
+    if (!updates.empty())
+      label += "\nin/out: " + joinTypes(updates);
     if (!writes.empty())
       label += "\nout: " + joinTypes(writes);
     if (dispatch.flops)

@@ -126,9 +126,10 @@ struct SequenceGrid {
   int64_t prefix = 0, rows = 0, cols = 0;
 };
 
-// An output holding attention probabilities [B.., heads, queries, keys] (tessera compile
-// --expose-attention). Validated: the output is f32 of rank >= 3, and a grid covers its axis
-// exactly (prefix + rows * cols == its size).
+// An output holding attention probabilities [B.., queries, keys] (from rank 4: [B.., heads,
+// queries, keys]; tessera compile --expose-attention). Validated: the output is f32 of rank >= 2
+// with no empty dimension, the layer is printable text, and a grid covers its axis exactly
+// (prefix + rows * cols == its size, without overflow).
 struct AttentionMapInfo {
   uint32_t output = 0;
   std::string layer;

@@ -341,7 +341,7 @@ TEST(ModuleLoad, AttentionMaps) {
   expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps[0].output = 2; },
                   "attention map 0: output 2 out of range (2 outputs)");
   expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps[0].output = 0; },
-                  "attention map 0 (output 'y'): f32[2, 16] is no attention map");
+                  "attention map 0 (output 'y'): query grid 1 + 2 x 2 does not cover its 2 queries");
   expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps[0].keyGrid = {{1, 2, 3}}; },
                   "attention map 0 (output 'attention:l'): key grid 1 + 2 x 3 does not cover its 6 keys");
   expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps[0].queryGrid = {{-1, 2, 3}}; },
@@ -352,6 +352,19 @@ TEST(ModuleLoad, AttentionMaps) {
         m.attentionMaps[0].keyGrid = {{0, int64_t(1) << 62, int64_t(1) << 62}};
       },
       "does not cover its 6 keys");
+  // rows * cols wraps around int64 to exactly the key count: refused, not trusted.
+  expectLoadError(
+      [&](TestModule &m) {
+        withMap(m);
+        m.outputs[1].shape = {1, 1, 1, int64_t(1) << 33};
+        m.attentionMaps[0].queryGrid.reset();
+        m.attentionMaps[0].keyGrid = {{0, int64_t(1) << 33, (int64_t(1) << 31) + 1}};
+      },
+      "key grid 0 + 8589934592 x 2147483649 does not cover its 8589934592 keys");
+  expectLoadError([&](TestModule &m) { withMap(m); m.outputs[1].shape = {0, 2, 5, 6}; },
+                  "attention map 0 (output 'attention:l'): f32[0, 2, 5, 6] is no attention map");
+  expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps[0].layer = "a\x1b[2Jb"; },
+                  "attention map 0: layer holds a non-printable character");
   expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps.push_back(m.attentionMaps[0]); },
                   "attention map 1: output 1 is described twice");
 }
@@ -380,7 +393,7 @@ TEST(ModuleLoad, BindingTypesAndImageFlags) {
       [](TestModule &m) {
         m.dispatches[0].bindingTypes = std::vector<std::string>{"a", std::string(300, 'x'), "c"};
       },
-      "dispatch 0 binding 1: missing or over-long type");
+      "dispatch 0 binding 1: type: 300 bytes (at most 256)");
   expectLoadError([](TestModule &m) { m.imageFlags = "--mean\n0"; },
                   "image_flags holds a non-printable character");
   expectLoadError([](TestModule &m) { m.imageFlags = std::string(5000, 'x'); },

@@ -157,9 +157,10 @@ def ExposeAttention : Pass<"tessera-expose-attention", "mlir::func::FuncOp"> {
     parameters nearest to the queries and keys (e.g. blocks.3.attn.qkv for timm's ViT,
     transformer.decoder.layers.0.multihead_attn for DETR), so a map names the layer it came
     from. The attention itself is left as it was: the outputs it feeds do not change. Runs
-    after tessera-fuse-attention; attention that was not fused is not exposed.
+    after tessera-fuse-attention; attention that was not fused is not exposed. The grids are
+    a heuristic: an axis counts as a picture's when it was made by merging two axes in a
+    reshape, behind at most 16 leading tokens.
   }];
-  let dependentDialects = ["mlir::tensor::TensorDialect"];
   let statistics = [
     Statistic<"numExposed", "exposed-attentions", "Attention probabilities returned">,
   ];
