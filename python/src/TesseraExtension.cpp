@@ -226,7 +226,10 @@ PYBIND11_MODULE(_tessera, m) {
       .def_static("load_file", &Module::loadFile, py::arg("path"))
       .def_static("load_bytes", &Module::loadBytes, py::arg("data"))
       .def_property_readonly("inputs", &Module::inputs)
-      .def_property_readonly("outputs", &Module::outputs);
+      .def_property_readonly("outputs", &Module::outputs)
+      .def_property_readonly("image_flags", [](const Module &m) {
+        return std::string(tsr_module_image_flags(m.handle()));
+      });
 
   py::class_<Session>(m, "Session")
       .def(py::init<std::shared_ptr<Module>, int, const std::string &, int, uint64_t>(),

@@ -49,17 +49,19 @@ def to_tensor(image: Union[str, os.PathLike, np.ndarray], shape: Sequence[int],
               resize: Union[int, str, Sequence, None] = None,
               center_crop: Union[int, str, None] = None, interpolation: Optional[str] = None,
               pixel_range: Optional[str] = None, mean=None, std=None,
-              layout: Optional[str] = None, preset: Optional[str] = None) -> np.ndarray:
+              layout: Optional[str] = None, preset: Optional[str] = None,
+              flags: Sequence[str] = ()) -> np.ndarray:
     """The float32 tensor of `shape` (NCHW, NHWC, CHW or HWC, batch 1) an image becomes.
 
     resize: the shorter side (256) or "WxH", or a list of steps; center_crop: N or "WxH";
     interpolation: nearest|bilinear (default)|bicubic; pixel_range: unit (p/255, default),
     raw (p) or signed (p/127.5-1); mean/std: one value or three, applied after the range;
     layout: auto|nchw|nhwc; preset: imagenet|inception (timm's data configs, sized from
-    `shape`)."""
+    `shape`); flags: tessera run's image flags as words (a module's image_flags.split()),
+    applied before the options, which override them."""
     pixels = load(image) if not isinstance(image, np.ndarray) else image
-    flags = _flags(resize, center_crop, interpolation, pixel_range, mean, std, layout, preset)
-    return _tessera.image_to_tensor(pixels, [int(d) for d in shape], flags)
+    options = _flags(resize, center_crop, interpolation, pixel_range, mean, std, layout, preset)
+    return _tessera.image_to_tensor(pixels, [int(d) for d in shape], list(flags) + options)
 
 
 def from_tensor(tensor: np.ndarray, pixel_range: Optional[str] = None, mean=None, std=None,

@@ -56,6 +56,8 @@ class Module:
         self._session = _tessera.Session(raw_module, threads, device, cuda_device, max_memory)
         self.inputs: List[TensorSpec] = _specs(raw_module.inputs)
         self.outputs: List[TensorSpec] = _specs(raw_module.outputs)
+        # The model file's `preprocess` declaration, as tessera run's image flags.
+        self.image_flags: str = raw_module.image_flags
         self.threads = threads
         self.path = path
 
@@ -75,7 +77,10 @@ class Module:
     def run(self, inputs: Mapping[str, object]) -> Dict[str, np.ndarray]:
         """Runs the module on {input name: array}; returns {output name: new array}.
         C-contiguous arrays of the input's dtype are passed without a copy; other layouts are
-        copied; another dtype or shape is an error naming the input."""
+        copied; another dtype or shape is an error naming the input. A path (an os.PathLike, or
+        a str ending in .png, .jpg or .jpeg) for an f32 input is read as a PNG or JPEG image
+        and preprocessed as the model declares (image_flags), as `tessera run --input
+        NAME=FILE.png` does."""
         return dict(zip((s.name for s in self.outputs), self._session.run(self._bind(inputs))))
 
     def bench(self, inputs: Optional[Mapping[str, object]] = None, runs: int = 20,
@@ -111,7 +116,21 @@ class Module:
             raise TypeError("missing input %s; the module's inputs: %s"
                             % (", ".join("'%s'" % n for n in missing),
                                ", ".join(map(str, self.inputs))))
-        return [self._array(spec, inputs[spec.name]) for spec in self.inputs]
+        return [self._array(spec, self._image_input(spec, inputs[spec.name]))
+                for spec in self.inputs]
+
+    def _image_input(self, spec: TensorSpec, value):
+        # A pathlib path, or a string naming a .png/.jpg file: anything else stays an array-like
+        # (and a stray string is the usual TypeError).
+        is_path = isinstance(value, os.PathLike) or (
+            isinstance(value, str) and value.lower().endswith((".png", ".jpg", ".jpeg")))
+        if not is_path:
+            return value
+        if spec.dtype != np.float32:
+            raise TypeError("input '%s' is %s; only an f32 input can be given as an image file"
+                            % (spec.name, spec.dtype.name))
+        from . import image
+        return image.to_tensor(value, spec.shape, flags=self.image_flags.split())
 
     @staticmethod
     def _array(spec: TensorSpec, value) -> np.ndarray:

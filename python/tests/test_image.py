@@ -102,3 +102,35 @@ def test_vit_top5_on_a_png(tmp_path, rgb):
     scores = vit(image=x)[vit.outputs[0].name][0]
     top5 = np.argsort(-scores, kind="stable")[:5]
     assert len(set(top5.tolist())) == 5
+
+
+def test_declared_preprocessing_for_image_paths(tmp_path, rgb):
+    """A path for an image input is read and preprocessed as the model file declares
+    (`preprocess "--preset inception"` in models/vit.tg), like `tessera run --input
+    image=photo.png`; options of to_tensor still override the declaration."""
+    from conftest import TINY_VIT, model
+    path = tmp_path / "photo.png"
+    path.write_bytes(png_bytes(rgb))
+    vit = tessera.compile(model("vit.tg"), defines=TINY_VIT, threads=1)
+    assert vit.image_flags == "--preset inception"
+    explicit = tessera.image.to_tensor(path, vit.inputs[0].shape, preset="inception")
+    np.testing.assert_array_equal(vit(image=path)["logits"], vit(image=explicit)["logits"])
+    np.testing.assert_array_equal(vit(image=str(path))["logits"], vit(image=explicit)["logits"])
+    declared = tessera.image.to_tensor(path, vit.inputs[0].shape, flags=vit.image_flags.split())
+    np.testing.assert_array_equal(declared, explicit)
+    overridden = tessera.image.to_tensor(path, vit.inputs[0].shape,
+                                         flags=vit.image_flags.split(), mean=0)
+    assert not np.array_equal(overridden, explicit)
+    with pytest.raises(FileNotFoundError):
+        vit(image=tmp_path / "missing.png")
+
+
+def test_image_path_for_an_integer_input(tmp_path, rgb):
+    path = tmp_path / "photo.png"
+    path.write_bytes(png_bytes(rgb))
+    src = tmp_path / "ids.tg"
+    src.write_text("graph g(ids: i64[1, 4]) -> (y: i64[1, 4]) {\n  return ids * 1\n}\n")
+    m = tessera.compile(src)
+    assert m.image_flags == ""
+    with pytest.raises(TypeError, match="only an f32 input can be given as an image file"):
+        m(ids=path)

@@ -98,6 +98,10 @@ tsr_status tsr_module_output_info(const tsr_module *module, size_t index, tsr_te
   return tensorInfo(module->module->outputs(), index, "output", out);
 }
 
+const char *tsr_module_image_flags(const tsr_module *module) {
+  return module ? module->module->info().imageFlags.c_str() : "";
+}
+
 tsr_status tsr_session_create(const tsr_module *module, int32_t num_threads,
                               tsr_session **out_session) {
   tsr_session_options options;

@@ -5,7 +5,9 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <vector>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <elf.h>
 #include <link.h>
 #include <sys/mman.h>
@@ -92,34 +94,66 @@ Expected<std::unique_ptr<SharedObject>> SharedObject::load(const uint8_t *data, 
     return err;
 
   // dlopen needs a path; /proc/self/fd/N names the memfd without touching the file system.
-  std::string path;
-  std::string tempPath;
-  int fd = memfd_create("tessera-executable", MFD_CLOEXEC);
-  if (fd >= 0) {
-    path = "/proc/self/fd/" + std::to_string(fd);
-  } else {
+  // glibc hands back an already loaded object whose name equals the path, and both fd numbers
+  // and unlinked temporary names are reused once closed: a second executable would then
+  // silently be the first one's code. So each path is first checked with RTLD_NOLOAD and,
+  // while some loaded object has that name, the file gets another one (a dup of the memfd, or
+  // a new temporary file), the earlier ones staying open until the load is done.
+  std::vector<int> fds;
+  std::vector<std::string> tempPaths;
+  auto closeAll = [&] {
+    for (int fd : fds)
+      ::close(fd);
+    for (const std::string &tempPath : tempPaths)
+      ::unlink(tempPath.c_str());
+  };
+  int memfd = memfd_create("tessera-executable", MFD_CLOEXEC);
+  auto nextPath = [&](std::string &path) -> Error {
+    if (memfd >= 0) {
+      int fd = fds.empty() ? memfd : ::fcntl(memfd, F_DUPFD_CLOEXEC, 0);
+      if (fd < 0)
+        return makeError("cannot name an executable: ", std::strerror(errno));
+      fds.push_back(fd);
+      path = "/proc/self/fd/" + std::to_string(fd);
+      return Error::success();
+    }
     const char *dir = std::getenv("TMPDIR");
-    tempPath = std::string(dir && *dir ? dir : "/tmp") + "/tessera-executable-XXXXXX";
-    fd = mkstemp(tempPath.data());
+    std::string tempPath = std::string(dir && *dir ? dir : "/tmp") + "/tessera-executable-XXXXXX";
+    int fd = mkstemp(tempPath.data());
     if (fd < 0)
       return makeError("cannot create a temporary file for an executable: ",
                        std::strerror(errno));
+    fds.push_back(fd);
+    tempPaths.push_back(tempPath);
     path = tempPath;
-  }
-  Error err = writeAll(fd, data, size);
+    return writeAll(fd, data, size);
+  };
+
+  std::string path;
+  Error err = nextPath(path);
+  if (!err && memfd >= 0)
+    err = writeAll(memfd, data, size);
   void *handle = nullptr;
   if (!err) {
     std::lock_guard<std::mutex> lock(loaderMutex());
-    handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-      const char *message = dlerror();
-      err = makeError("dlopen failed: ", message ? message : "unknown error");
+    for (int attempt = 0; !err && attempt < 64; ++attempt) {
+      if (void *existing = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)) {
+        dlclose(existing);
+        err = nextPath(path);
+        continue;
+      }
+      handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (!handle) {
+        const char *message = dlerror();
+        err = makeError("dlopen failed: ", message ? message : "unknown error");
+      }
+      break;
     }
+    if (!err && !handle)
+      err = makeError("cannot find an unused name for an executable");
   }
   // Once loaded the object no longer needs its file.
-  ::close(fd);
-  if (!tempPath.empty())
-    ::unlink(tempPath.c_str());
+  closeAll();
   if (err)
     return err;
 

@@ -53,6 +53,9 @@ TSR_API size_t tsr_module_num_inputs(const tsr_module *module);
 TSR_API size_t tsr_module_num_outputs(const tsr_module *module);
 TSR_API tsr_status tsr_module_input_info(const tsr_module *module, size_t index, tsr_tensor_info *out);
 TSR_API tsr_status tsr_module_output_info(const tsr_module *module, size_t index, tsr_tensor_info *out);
+/* The image flags the model file declares (`preprocess`, as tessera run's flags, e.g.
+   "--preset inception"); "" when it declares none or module is null. Valid while the module is. */
+TSR_API const char *tsr_module_image_flags(const tsr_module *module);
 
 /* num_threads: threads running workgroups including the caller; 0 = all cores, 1 = inline. */
 TSR_API tsr_status tsr_session_create(const tsr_module *module, int32_t num_threads,

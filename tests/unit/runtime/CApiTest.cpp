@@ -15,6 +15,17 @@ using namespace tessera::test;
 
 namespace {
 
+TEST(CApi, DeclaredImageFlags) {
+  TestModule m = makeReferenceModule();
+  m.imageFlags = "--preset imagenet";
+  std::vector<uint8_t> bytes = buildModule(m);
+  tsr_module *module = nullptr;
+  ASSERT_EQ(tsr_module_load_bytes(bytes.data(), bytes.size(), &module), TSR_OK)
+      << tsr_last_error();
+  EXPECT_STREQ(tsr_module_image_flags(module), "--preset imagenet");
+  tsr_module_destroy(module);
+}
+
 TEST(CApi, LoadQueryRun) {
   TempDir dir;
   std::string path = dir.path("m.tsm");
@@ -36,6 +47,8 @@ TEST(CApi, LoadQueryRun) {
   EXPECT_STREQ(info.name, "y");
   EXPECT_EQ(tsr_module_output_info(module, 1, &info), TSR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(tsr_last_error()).find("out of range"), std::string::npos);
+  EXPECT_STREQ(tsr_module_image_flags(module), ""); // declares none
+  EXPECT_STREQ(tsr_module_image_flags(nullptr), "");
 
   tsr_session *session = nullptr;
   ASSERT_EQ(tsr_session_create(module, 2, &session), TSR_OK) << tsr_last_error();
