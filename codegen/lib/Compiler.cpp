@@ -47,6 +47,9 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FileSystem.h"
+
+#include <charconv>
 
 using namespace mlir;
 
@@ -127,6 +130,69 @@ void addDispatchPhase(PassManager &pm, const CompileOptions &options, unsigned v
     pm.addNestedPass<func::FuncOp>(configured(createFuseRows(), options));
   pm.addNestedPass<func::FuncOp>(createPlanMemory());
   pm.addPass(createFormDispatches());
+}
+
+/// A config value as the DSL writes it.
+void renderConfigValue(Attribute value, llvm::raw_ostream &os) {
+  if (auto b = dyn_cast<BoolAttr>(value))
+    os << (b.getValue() ? "true" : "false");
+  else if (auto i = dyn_cast<IntegerAttr>(value))
+    os << i.getValue();
+  else if (auto f = dyn_cast<FloatAttr>(value)) {
+    // The shortest text that reads back as the same double.
+    char text[64];
+    auto [end, ec] = std::to_chars(text, text + sizeof(text), f.getValueAsDouble());
+    os << (ec == std::errc() ? std::string(text, end) : std::string("nan"));
+  }
+  else if (auto s = dyn_cast<StringAttr>(value))
+    os << '"' << s.getValue() << '"';
+  else if (auto list = dyn_cast<ArrayAttr>(value)) {
+    os << '[';
+    llvm::interleave(list, os, [&](Attribute a) { renderConfigValue(a, os); }, ", ");
+    os << ']';
+  } else
+    os << "?";
+}
+
+/// What the module records of its own making: the sources and configuration the front end
+/// tagged the IR with, and the options that shape the code.
+BuildRecord buildRecordOf(ModuleOp module, const CompileOptions &options) {
+  BuildRecord build;
+  if (auto sources = module->getAttrOfType<ArrayAttr>(kSourcesAttr))
+    for (auto source : sources.getAsRange<DictionaryAttr>()) {
+      auto path = source.getAs<StringAttr>("path"), sha256 = source.getAs<StringAttr>("sha256");
+      if (path && sha256)
+        build.sources.emplace_back(path.str(), sha256.str());
+    }
+  llvm::raw_string_ostream config(build.config);
+  if (auto entries = module->getAttrOfType<DictionaryAttr>("tess.config"))
+    llvm::interleave(entries, config, [&](NamedAttribute entry) {
+      config << entry.getName().getValue() << "=";
+      renderConfigValue(entry.getValue(), config);
+    }, ", ");
+  llvm::raw_string_ostream flags(build.options);
+  flags << "--target " << llvm::join(options.targets, ",");
+  if (llvm::is_contained(options.targets, "cuda"))
+    flags << " --cuda-arch " << options.cudaArch;
+  if (llvm::is_contained(options.targets, "cpu"))
+    flags << " --target-cpu " << (options.targetCpu.empty() ? hostTargetCpu() : options.targetCpu);
+  for (const std::string &pass : options.disabledPasses)
+    flags << " --disable-pass " << pass;
+  for (const auto &[pass, text] : options.passOptions)
+    flags << " --pass-option " << pass << ":" << text;
+  if (options.exposeAttention)
+    flags << " --expose-attention";
+  if (options.allowUnusedWeights)
+    flags << " --allow-unused-weights";
+  if (options.weightsPath.empty()) {
+    build.weights = "seeded fill, seed " + std::to_string(options.seed);
+  } else {
+    uint64_t bytes = 0;
+    build.weights = options.weightsPath;
+    if (!llvm::sys::fs::file_size(options.weightsPath, bytes))
+      build.weights += " (" + std::to_string(bytes) + " bytes)";
+  }
+  return build;
 }
 
 /// The targets the options name, each created once.
@@ -247,6 +313,7 @@ llvm::Expected<std::vector<uint8_t>> compileToModule(ModuleOp module,
   if (!targets)
     return targets.takeError();
   CompileOptions shared = sharedPipelineOptions(options, *targets);
+  BuildRecord build = buildRecordOf(module, options);
   // The shared pipeline's kernel shapes follow the CPU's vectors when there is a CPU target.
   unsigned bits = 512;
   if (llvm::is_contained(options.targets, "cpu")) {
@@ -285,7 +352,8 @@ llvm::Expected<std::vector<uint8_t>> compileToModule(ModuleOp module,
     executables.push_back(std::move(*exe));
   }
   return writeModule(*program, executables,
-                     WeightsOptions{options.weightsPath, options.seed, options.allowUnusedWeights});
+                     WeightsOptions{options.weightsPath, options.seed, options.allowUnusedWeights},
+                     build);
 }
 
 } // namespace tessera::codegen

@@ -144,7 +144,8 @@ uint64_t parameterSeed(uint64_t moduleSeed, const std::string &name) {
 
 llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
                                                  const std::vector<ExecutableInfo> &executables,
-                                                 const WeightsOptions &weights) {
+                                                 const WeightsOptions &weights,
+                                                 const BuildRecord &build) {
   std::vector<runtime::Tensor> paramValues;
   if (!weights.path.empty()) {
     auto loaded = loadWeights(program, weights.path, weights.allowUnused);
@@ -314,6 +315,13 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
   }
   auto attentionMapsVec = fb.CreateVector(attentionMaps);
   auto imageFlags = fb.CreateString(program.imageFlags);
+  std::vector<flatbuffers::Offset<fbs::SourceFile>> sources;
+  for (const auto &[path, sha256] : build.sources)
+    sources.push_back(
+        fbs::CreateSourceFile(fb, fb.CreateString(path), fb.CreateString(sha256)));
+  auto buildInfo = fbs::CreateBuildInfo(fb, fb.CreateVector(sources), fb.CreateString(build.config),
+                                        fb.CreateString(build.options),
+                                        fb.CreateString(build.weights));
   auto name = fb.CreateString(program.name);
   auto producer = fb.CreateString("tessera 0.1 (LLVM/MLIR 19)");
   auto inputsVec = fb.CreateVector(inputs);
@@ -335,6 +343,7 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
     mb.add_attention_maps(attentionMapsVec);
   if (!program.imageFlags.empty())
     mb.add_image_flags(imageFlags);
+  mb.add_build(buildInfo);
   mb.add_checksum(0xffffffffu); // placeholder so the field is present; sealed below
   fbs::FinishModuleBuffer(fb, mb.Finish());
 

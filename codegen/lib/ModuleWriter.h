@@ -36,11 +36,18 @@ void seededRange(const std::string &name, const std::vector<int64_t> &shape, flo
 /// The seed of one parameter: derived from the module seed and the parameter's name.
 uint64_t parameterSeed(uint64_t moduleSeed, const std::string &name);
 
+/// How the module was built (BuildInfo in module.fbs), all of it display text.
+struct BuildRecord {
+  std::vector<std::pair<std::string, std::string>> sources; // (path, sha256)
+  std::string config, options, weights;
+};
+
 /// Every executable implements one entry point per distinct dispatch function, in the same
 /// order; dispatches run from the first executable on a CPU.
 llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
                                                  const std::vector<ExecutableInfo> &executables,
-                                                 const WeightsOptions &weights);
+                                                 const WeightsOptions &weights,
+                                                 const BuildRecord &build);
 
 } // namespace tessera::codegen
 

@@ -10,7 +10,10 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/SHA256.h"
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -136,6 +139,15 @@ OwningOpRef<ModuleOp> Elaborator::run(const MLIRGenOptions &options) {
   }
   (*module)->setAttr("tess.config", builder_.getDictionaryAttr(configAttrs));
   (*module)->setAttr("tess.graph", builder_.getStringAttr(graph->name));
+  // Where the graph came from, for the module's build record.
+  llvm::SHA256 hasher;
+  hasher.update(llvm::StringRef(file_.text()));
+  std::array<uint8_t, 32> digest = hasher.final();
+  (*module)->setAttr(kSourcesAttr,
+                     builder_.getArrayAttr({builder_.getDictionaryAttr(
+                         {builder_.getNamedAttr("path", builder_.getStringAttr(file_.path())),
+                          builder_.getNamedAttr("sha256", builder_.getStringAttr(llvm::toHex(
+                                                              digest, /*LowerCase=*/true)))})}));
   if (!program_.preprocess.empty()) {
     const PreprocessDecl &decl = program_.preprocess.front();
     if (program_.preprocess.size() > 1) {

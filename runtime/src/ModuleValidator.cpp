@@ -508,6 +508,36 @@ Expected<ModuleInfo> validateModule(const uint8_t *buffer, size_t /*size*/) {
     if (Error err = checkDisplayText(info.imageFlags, "image_flags", 4096))
       return err;
   }
+  if (const auto *build = fb->build()) {
+    BuildInfo &out = info.build;
+    struct Field {
+      const char *what;
+      const flatbuffers::String *text;
+      size_t limit;
+      std::string *out;
+    };
+    for (const Field &field : {Field{"build config", build->config(), 1 << 16, &out.config},
+                               Field{"build options", build->options(), 1 << 16, &out.options},
+                               Field{"build weights", build->weights(), 4096, &out.weights}}) {
+      *field.out = toString(field.text);
+      if (Error err = checkDisplayText(*field.out, field.what, field.limit))
+        return err;
+    }
+    if (const auto *sources = build->sources()) {
+      if (sources->size() > 1024)
+        return makeError("build: ", sources->size(), " source files (at most 1024)");
+      for (uint32_t i = 0; i < sources->size(); ++i) {
+        const auto *source = sources->Get(i);
+        BuildInfo::Source s{toString(source->path()), toString(source->sha256())};
+        std::string where = concat("build source ", i);
+        if (Error err = checkDisplayText(s.path, where + " path", 4096))
+          return err;
+        if (Error err = checkDisplayText(s.sha256, where + " sha256", 64))
+          return err;
+        out.sources.push_back(std::move(s));
+      }
+    }
+  }
   if (const auto *maps = fb->attention_maps()) {
     std::vector<bool> described(info.outputs.size(), false);
     for (uint32_t i = 0; i < maps->size(); ++i) {

@@ -138,6 +138,14 @@ int dumpCommand(int argc, char **argv, const char *progName) {
   std::printf("producer: %s\n", info.producer.empty() ? "(none)" : info.producer.c_str());
   std::printf("format version: %u\n", info.formatVersion);
   std::printf("size: %zu bytes, checksum 0x%08x\n", module.bufferSize(), info.checksum);
+  for (const BuildInfo::Source &source : info.build.sources)
+    std::printf("source: %s (sha256 %s)\n", source.path.c_str(), source.sha256.c_str());
+  if (!info.build.config.empty())
+    std::printf("config: %s\n", info.build.config.c_str());
+  if (!info.build.options.empty())
+    std::printf("options: %s\n", info.build.options.c_str());
+  if (!info.build.weights.empty())
+    std::printf("weights: %s\n", info.build.weights.c_str());
   printSpecs("inputs", info.inputs);
   printSpecs("outputs", info.outputs);
   if (!info.imageFlags.empty())

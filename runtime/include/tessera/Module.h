@@ -136,6 +136,18 @@ struct AttentionMapInfo {
   std::optional<SequenceGrid> queryGrid, keyGrid;
 };
 
+// How the module was built (all display text, validated printable; empty when the module does
+// not say).
+struct BuildInfo {
+  struct Source {
+    std::string path, sha256;
+  };
+  std::vector<Source> sources;
+  std::string config;  // "batch=1, dim=768, ..." after -D overrides
+  std::string options; // "--target cpu --target-cpu x86-64-v4 ..."
+  std::string weights; // "w.safetensors (330 MB)" or "seeded fill, seed N"
+};
+
 // Everything the runtime uses from a module, already validated.
 struct ModuleInfo {
   uint32_t formatVersion = 0;
@@ -151,6 +163,7 @@ struct ModuleInfo {
   std::vector<AttentionMapInfo> attentionMaps;
   // The model's declared image flags (tessera run's --resize ...), or empty. Printable ASCII.
   std::string imageFlags;
+  BuildInfo build;
 };
 
 class Module {

@@ -400,6 +400,31 @@ TEST(ModuleLoad, BindingTypesAndImageFlags) {
                   "image_flags: 5000 bytes (at most 4096)");
 }
 
+TEST(ModuleLoad, BuildRecord) {
+  TestModule m = makeReferenceModule();
+  m.build = TestModule::Build{{{"models/m.tg", std::string(64, 'a')}}, "B=2", "--target cpu", "seeded"};
+  std::vector<uint8_t> bytes = buildModule(m);
+  Expected<std::shared_ptr<Module>> module = Module::loadBytes(bytes.data(), bytes.size());
+  ASSERT_TRUE(module) << module.error().message();
+  const BuildInfo &build = (*module)->info().build;
+  ASSERT_EQ(build.sources.size(), 1u);
+  EXPECT_EQ(build.sources[0].path, "models/m.tg");
+  EXPECT_EQ(build.config, "B=2");
+  EXPECT_EQ(build.options, "--target cpu");
+  EXPECT_EQ(build.weights, "seeded");
+  EXPECT_TRUE(Module::loadBytes(bytes.data(), bytes.size()));
+
+  auto withBuild = [](TestModule &m) { m.build = TestModule::Build{{{"m.tg", "ab"}}, "", "", ""}; };
+  expectLoadError([&](TestModule &m) { withBuild(m); m.build->config = "a\x1b[31mb"; },
+                  "build config holds a non-printable character");
+  expectLoadError([&](TestModule &m) { withBuild(m); m.build->weights = std::string(5000, 'w'); },
+                  "build weights: 5000 bytes (at most 4096)");
+  expectLoadError([&](TestModule &m) { withBuild(m); m.build->sources[0].second = std::string(65, 'f'); },
+                  "build source 0 sha256: 65 bytes (at most 64)");
+  expectLoadError([&](TestModule &m) { withBuild(m); m.build->sources[0].first = "a\nb"; },
+                  "build source 0 path holds a non-printable character");
+}
+
 TEST(ModuleLoad, BindingRules) {
   expectLoadError([](TestModule &m) { m.dispatches[1].bindings[1] = {2, 1, 64, 128}; },
                   "module.tsm: dispatch 1 binding 1: range [64, 192) exceeds constant 1 "

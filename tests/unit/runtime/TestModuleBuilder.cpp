@@ -96,13 +96,23 @@ std::vector<uint8_t> buildModule(const TestModule &m) {
     maps.push_back(fb::CreateAttentionMap(b, a.output, b.CreateString(a.layer),
                                           query ? &*query : nullptr, key ? &*key : nullptr));
   }
+  flatbuffers::Offset<fb::BuildInfo> buildInfo = 0;
+  if (m.build) {
+    std::vector<flatbuffers::Offset<fb::SourceFile>> sources;
+    for (const auto &[path, sha] : m.build->sources)
+      sources.push_back(fb::CreateSourceFile(b, b.CreateString(path), b.CreateString(sha)));
+    buildInfo = fb::CreateBuildInfo(b, b.CreateVector(sources), b.CreateString(m.build->config),
+                                    b.CreateString(m.build->options),
+                                    b.CreateString(m.build->weights));
+  }
   auto inputs = buildSpecs(b, m.inputs);
   auto outputs = buildSpecs(b, m.outputs);
   auto module = fb::CreateModule(
       b, m.formatVersion, b.CreateString(m.name), b.CreateString(m.producer),
       b.CreateVector(inputs), b.CreateVector(outputs), b.CreateVector(constants),
       b.CreateVector(executables), m.arenaSize, b.CreateVector(dispatches), /*checksum=*/0,
-      maps.empty() ? 0 : b.CreateVector(maps), m.imageFlags ? b.CreateString(*m.imageFlags) : 0);
+      maps.empty() ? 0 : b.CreateVector(maps), m.imageFlags ? b.CreateString(*m.imageFlags) : 0,
+      buildInfo);
   fb::FinishModuleBuffer(b, module);
 
   std::vector<uint8_t> bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());

@@ -82,6 +82,11 @@ struct TestModule {
   std::vector<TDispatch> dispatches;
   std::vector<TAttentionMap> attentionMaps; // written only when not empty
   std::optional<std::string> imageFlags;
+  struct Build {
+    std::vector<std::pair<std::string, std::string>> sources;
+    std::string config, options, weights;
+  };
+  std::optional<Build> build;
   // Store the checksum field (ForceDefaults) and seal it.
   bool writeChecksum = true;
   bool seal = true;

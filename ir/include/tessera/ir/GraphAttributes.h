@@ -15,6 +15,8 @@ inline constexpr const char *kOutputAttr = "tess.output";
 /// "file:line:col" of the declaration, for the driver's messages.
 inline constexpr const char *kPreprocessAttr = "tess.preprocess";
 inline constexpr const char *kPreprocessLocAttr = "tess.preprocess_loc";
+/// On the module: the source files it was elaborated from, each {path, sha256 (hex)}.
+inline constexpr const char *kSourcesAttr = "tess.sources";
 /// On the graph function: the outputs that hold attention probabilities
 /// (tessera-expose-attention), each {output = name, layer = label, query_grid / key_grid =
 /// [prefix, rows, cols] when that axis lies on the input picture}.
