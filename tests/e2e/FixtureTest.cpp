@@ -183,9 +183,23 @@ TEST_P(FixtureTest, FusedAttentionMatchesUnfused) {
   const Fixture &f = GetParam();
   codegen::CompileOptions unfused;
   unfused.disabledPasses.insert("tessera-fuse-attention");
-  std::vector<runtime::Tensor> a = compileAndRun(*this, f, {});
-  std::vector<runtime::Tensor> b = compileAndRun(*this, f, unfused);
+  std::shared_ptr<runtime::Module> fusedModule, unfusedModule;
+  std::vector<runtime::Tensor> a = compileAndRun(*this, f, {}, &fusedModule);
+  std::vector<runtime::Tensor> b = compileAndRun(*this, f, unfused, &unfusedModule);
   ASSERT_EQ(a.size(), b.size());
+  // The comparison means something only where attention was fused: the transformers have
+  // attention dispatches with the pass and none without it.
+  auto attentionDispatches = [](const runtime::Module &m) {
+    return std::count_if(m.dispatches().begin(), m.dispatches().end(),
+                         [](const runtime::DispatchInfo &d) {
+                           return d.name.find("_attention") != std::string::npos;
+                         });
+  };
+  ASSERT_TRUE(fusedModule && unfusedModule);
+  EXPECT_EQ(attentionDispatches(*unfusedModule), 0);
+  for (const char *dir : {"vit_tiny", "igpt_tiny", "detr_tiny", "fpt_tiny"})
+    if (std::string(f.dir) == dir)
+      EXPECT_GT(attentionDispatches(*fusedModule), 0) << f.model << ": no attention was fused";
   for (size_t o = 0; o < a.size(); ++o) {
     if (a[o].dtype() != runtime::DType::F32)
       continue;
