@@ -122,8 +122,12 @@ Expected<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Module>
                                           : limits::defaultMaxMemoryBytes();
   if (Error err = checkMemoryRequest(*module, limit, options.maxMemoryBytes == 0))
     return err.withContext(source);
+  if (options.cpuWorkgroups < 0 || options.cpuWorkgroups > kMaxCpuWorkgroups)
+    return makeError("cpuWorkgroups ", options.cpuWorkgroups, " is out of range (0..",
+                     kMaxCpuWorkgroups, ")");
   try {
     std::unique_ptr<Session> session(new Session(std::move(module), options.threads));
+    session->cpuWorkgroups_ = options.cpuWorkgroups;
     if (options.device == Device::Cuda) {
       if (Error err = session->materializeConstants())
         return err.withContext(source);
@@ -340,7 +344,9 @@ Error Session::run(const std::vector<TensorRef> &inputs,
       tsr_kernel_fn kernel = kernels_[d];
       // The ABI lets the runtime pick any count >= 1. Beyond a few per thread, more
       // workgroups only add call overhead, and a corrupt count of billions would stall.
-      int64_t count = std::min<int64_t>(dispatch.workgroupCount[0], kMaxCpuWorkgroups);
+      int64_t count = cpuWorkgroups_ ? cpuWorkgroups_
+                                     : std::min<int64_t>(dispatch.workgroupCount[0],
+                                                         kMaxCpuWorkgroups);
       void *const *args = bindings.data();
       std::chrono::steady_clock::time_point start;
       if (timed)

@@ -307,6 +307,49 @@ TEST_P(FixtureTest, BitwiseIdenticalAcrossThreadCounts) {
   }
 }
 
+/// The ABI lets the runtime split a dispatch into any number of workgroups: every model gives
+/// the same outputs (relative L2 1e-6; only where a tile boundary moves could a remainder loop
+/// round differently) with 1, 3 and 7 workgroups per dispatch, and with 2x the compiler's count.
+TEST_P(FixtureTest, AnyWorkgroupCountGivesTheSameResults) {
+  const Fixture &f = GetParam();
+  std::shared_ptr<runtime::Module> compiled;
+  std::vector<runtime::Tensor> reference = compileAndRun(*this, f, {}, &compiled);
+  ASSERT_FALSE(reference.empty());
+  std::vector<runtime::Tensor> inputs;
+  std::vector<runtime::TensorRef> refs;
+  for (const auto &spec : compiled->inputs()) {
+    auto t = runtime::readNpyFile(fixturePath(f.dir, spec.name + ".npy"));
+    ASSERT_TRUE(bool(t)) << t.error().message();
+    inputs.push_back(t.takeValue());
+  }
+  for (const auto &t : inputs)
+    refs.push_back(t.ref());
+  uint32_t most = 1;
+  for (const runtime::DispatchInfo &d : compiled->dispatches())
+    most = std::max(most, d.workgroupCount[0]);
+  for (int64_t count : {int64_t(1), int64_t(3), int64_t(7), int64_t(2 * most)}) {
+    runtime::SessionOptions options;
+    options.threads = 2;
+    options.cpuWorkgroups = count;
+    auto session = runtime::Session::create(compiled, options);
+    ASSERT_TRUE(bool(session)) << session.error().message();
+    auto outputs = (*session)->run(refs);
+    ASSERT_TRUE(bool(outputs)) << outputs.error().message();
+    for (size_t o = 0; o < reference.size(); ++o) {
+      if (reference[o].dtype() != runtime::DType::F32) {
+        EXPECT_EQ(std::memcmp((*outputs)[o].dataAs<uint8_t>(), reference[o].dataAs<uint8_t>(),
+                              reference[o].byteSize()),
+                  0)
+            << f.model << " output " << o << " with " << count << " workgroups";
+        continue;
+      }
+      EXPECT_LE(relativeL2((*outputs)[o], reference[o]), 1e-6)
+          << f.model << " output '" << compiled->outputs()[o].name << "' with " << count
+          << " workgroups per dispatch";
+    }
+  }
+}
+
 /// --expose-attention (tessera-expose-attention): each attention's probabilities come back as
 /// an output that matches the reference's where the fixture has them (timm's attn_drop input,
 /// nn.MultiheadAttention's per-head weights; relative L2 1e-4), every row sums to 1 with the

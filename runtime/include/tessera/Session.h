@@ -35,6 +35,9 @@ struct SessionOptions {
   // staged inputs and outputs), checked before anything is allocated; 0 = half of this
   // machine's physical memory (tessera/Limits.h).
   uint64_t maxMemoryBytes = 0;
+  // Every CPU dispatch split into this many workgroups instead of the module's count (0 = the
+  // module's). Kernels must give the same result for any count >= 1; tests hold them to it.
+  int64_t cpuWorkgroups = 0;
 };
 
 namespace cuda {
@@ -89,6 +92,7 @@ private:
   AlignedBuffer empty_;                       // Stands in for zero-sized buffers.
   std::mutex runMutex_;                       // The arena is shared: one run at a time.
   size_t profileTop_ = 0;                     // TESSERA_PROFILE: slowest dispatches to print.
+  int64_t cpuWorkgroups_ = 0;                 // SessionOptions::cpuWorkgroups
   std::unique_ptr<cuda::Executor> cuda_;      // Set when the session runs on a CUDA device.
 };
 

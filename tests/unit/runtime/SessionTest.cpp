@@ -59,6 +59,33 @@ TEST(Session, ReferenceModuleOnSeveralThreadCounts) {
   }
 }
 
+// SessionOptions::cpuWorkgroups replaces every dispatch's count; the result stays the same.
+TEST(Session, WorkgroupCountOverride) {
+  std::shared_ptr<Module> module = loadOrDie(makeReferenceModule());
+  ASSERT_TRUE(module);
+  std::vector<float> x = referenceInput();
+  std::vector<float> expected = referenceOutput(x);
+  for (int64_t count : {int64_t(1), int64_t(2), int64_t(5), int64_t(64)}) {
+    SessionOptions options;
+    options.threads = 2;
+    options.cpuWorkgroups = count;
+    Expected<std::unique_ptr<Session>> session = Session::create(module, options);
+    ASSERT_TRUE(session) << session.error().message();
+    Expected<std::vector<Tensor>> outputs = (*session)->run({{DType::F32, {2, 16}, x.data()}});
+    ASSERT_TRUE(outputs) << outputs.error().message();
+    const Tensor &y = (*outputs)[0];
+    EXPECT_EQ(std::vector<float>(y.dataAs<float>(), y.dataAs<float>() + 32), expected)
+        << count << " workgroups";
+  }
+  for (int64_t bad : {int64_t(-1), Session::kMaxCpuWorkgroups + 1}) {
+    SessionOptions options;
+    options.cpuWorkgroups = bad;
+    Expected<std::unique_ptr<Session>> session = Session::create(module, options);
+    ASSERT_FALSE(session);
+    EXPECT_NE(session.error().message().find("cpuWorkgroups"), std::string::npos);
+  }
+}
+
 TEST(Session, SeededConstantMatchesFormula) {
   // y = (0 + 0) * scale would hide the constant, so use x = 3 - bias, giving y = 3 * scale.
   std::shared_ptr<Module> module = loadOrDie(makeReferenceModule());
