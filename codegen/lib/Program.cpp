@@ -89,8 +89,8 @@ std::pair<bool, bool> argumentAccess(func::FuncOp fn, Value arg) {
       return;
     auto effects = dyn_cast<MemoryEffectOpInterface>(op);
     if (!effects) {
-      // A destination-style op without declared effects (tess.attention) reads its inputs and
-      // may read and writes its inits; anything else may do both to every buffer it sees.
+      // A destination-style op without declared effects reads its inputs and may read and
+      // writes its inits; anything else may do both to every buffer it sees.
       auto dps = dyn_cast<DestinationStyleOpInterface>(op);
       for (OpOperand &operand : op->getOpOperands())
         if (isa<MemRefType>(operand.get().getType()) && bufferRoot(operand.get()) == arg) {

@@ -338,6 +338,21 @@ LogicalResult EinsumOp::verify() {
   return success();
 }
 
+void AttentionOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  // init only gives the result its place: it is overwritten, never read.
+  for (OpOperand &operand : getOperation()->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    if (&operand == &getInitMutable())
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           SideEffects::DefaultResource::get());
+    else
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  }
+}
+
 LogicalResult AttentionOp::verify() {
   auto shaped = [](Value v) { return cast<ShapedType>(v.getType()); };
   ShapedType q = shaped(getQ()), k = shaped(getK()), v = shaped(getV()), init = shaped(getInit());

@@ -486,7 +486,7 @@ def Tess_EinsumOp : Tess_Op<"einsum", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 def Tess_AttentionOp : Tess_Op<"attention", [
-    DestinationStyleOpInterface]> {
+    DestinationStyleOpInterface, DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
   let summary = "fused scaled dot-product attention (written by the fuse-attention pass)";
   let description = [{
     q [B.., M, D], k [B.., N, D], v [B.., N, E] and init [B.., M, E] share the batch
@@ -497,6 +497,8 @@ def Tess_AttentionOp : Tess_Op<"attention", [
     (destination style): it is overwritten. On tensors the op has one result; on buffers
     (after bufferization) it writes init and has none. The scores are never stored: the
     lowering streams over the keys with an online softmax (a running maximum and sum).
+    Memory effects: none on tensors; on buffers it reads q, k, v and the biases and writes
+    init without reading it (so the dispatch graph draws no edge into init).
   }];
   let arguments = (ins AnyShaped:$q, AnyShaped:$k, AnyShaped:$v,
                        Variadic<AnyShaped>:$biases, AnyShaped:$init,
