@@ -238,7 +238,8 @@ std::vector<std::string> optionalPasses() {
           "tessera-fuse-elementwise", "tessera-tile-lambda",
           "tessera-fold-output-copies", "tessera-absorb-transposes",
           "tessera-compute-into-padding", "tessera-transpose-attention-keys",
-          "tessera-pack-weights", "tessera-contraction-kernels", "tessera-fuse-rows"};
+          "tessera-pack-weights", "tessera-contraction-kernels", "tessera-fuse-rows",
+          "tessera-gpu-attention"};
 }
 
 bool cudaToolkitAvailable() {
@@ -277,8 +278,8 @@ void registerCompilerPasses() {
 std::vector<std::string> configurablePasses() {
   return {"tessera-tile-lambda", "tessera-fuse-rows", "tessera-pack-weights",
           "tessera-contraction-kernels", "tessera-lower-attention",
-          "tessera-absorb-transposes", "tessera-gpu-library-calls",
-          "tessera-outline-gpu-kernels"};
+          "tessera-absorb-transposes", "tessera-gpu-attention",
+          "tessera-gpu-library-calls", "tessera-outline-gpu-kernels"};
 }
 
 llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &options) {

@@ -1,5 +1,6 @@
-// The CUDA target: per-thread loops with register accumulators, one kernel per loop nest
-// strided over the grid, NVVM, PTX for the requested architecture.
+// The CUDA target: attention as shared-memory tile kernels, matrix products as cuBLASLt calls,
+// the rest as per-thread loops with register accumulators (one kernel per loop nest strided
+// over the grid), NVVM, PTX for the requested architecture.
 #include "CpuCodegen.h"
 #include "CudaCodegen.h"
 #include "Pipeline.h"
@@ -27,7 +28,10 @@ public:
   llvm::Expected<ExecutableInfo> build(ModuleOp module, ProgramInfo &program) override {
     PassManager pm(module.getContext());
     configure(pm, options_);
-    // Attention as loops, one query row per thread (the CPU's vector kernel has no GPU form).
+    // Attention as FlashAttention-style tile kernels; what they do not take (non-f32, very
+    // wide heads) as loops, one query row per thread.
+    if (enabled(options_, "tessera-gpu-attention"))
+      pm.addNestedPass<func::FuncOp>(configured(createGpuAttention(), options_));
     LowerAttentionOptions attention;
     attention.vectorWidth = 0;
     pm.addNestedPass<func::FuncOp>(createLowerAttention(attention));

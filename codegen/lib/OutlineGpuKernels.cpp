@@ -153,10 +153,17 @@ struct OutlineGpuKernelsPass : tessera::impl::OutlineGpuKernelsBase<OutlineGpuKe
         for (Operation &inner : entry)
           if (isWork(inner))
             nest = &inner;
-        int64_t threads = mapToThreads(kernel, nest);
-        int64_t block = threads > 1 ? std::min<int64_t>(blockSize, llvm::alignTo(threads, 32))
-                                    : 32;
-        int64_t grid = std::clamp<int64_t>(llvm::divideCeil(threads, block), 1, maxBlocks);
+        int64_t block, grid;
+        if (auto launch = dyn_cast<gpu::LaunchOp>(nest)) {
+          auto shape = inlineLaunch(kernel, launch);
+          if (!shape)
+            return signalPassFailure();
+          std::tie(block, grid) = *shape;
+        } else {
+          int64_t threads = mapToThreads(kernel, nest);
+          block = threads > 1 ? std::min<int64_t>(blockSize, llvm::alignTo(threads, 32)) : 32;
+          grid = std::clamp<int64_t>(llvm::divideCeil(threads, block), 1, maxBlocks);
+        }
         kernel->setAttr(tessera::kGpuBlockAttr, b.getI64IntegerAttr(block));
         kernel->setAttr(tessera::kGpuGridAttr, b.getI64IntegerAttr(grid));
         ++numKernels;
@@ -173,6 +180,45 @@ struct OutlineGpuKernelsPass : tessera::impl::OutlineGpuKernelsBase<OutlineGpuKe
     tessera::reportStatistic(getArgument(), "GPU kernels", kernelCount);
     if (serialCount)
       tessera::reportStatistic(getArgument(), "kernels on one thread", serialCount);
+  }
+
+  /// A gpu.launch already is a kernel (tessera-gpu-attention writes them): its body becomes
+  /// the kernel's, with its memory attributions; returns (block, grid).
+  std::optional<std::pair<int64_t, int64_t>> inlineLaunch(gpu::GPUFuncOp kernel,
+                                                          gpu::LaunchOp launch) {
+    auto grid = getConstantIntValue(launch.getGridSizeX());
+    auto block = getConstantIntValue(launch.getBlockSizeX());
+    auto isOne = [](Value v) { return getConstantIntValue(v) == 1; };
+    if (!grid || !block || *block < 1 || *block > 1024 || *grid < 1 ||
+        !isOne(launch.getGridSizeY()) || !isOne(launch.getGridSizeZ()) ||
+        !isOne(launch.getBlockSizeY()) || !isOne(launch.getBlockSizeZ()) ||
+        launch.getAsyncToken() || launch.getDynamicSharedMemorySize() ||
+        launch.getBody().getBlocks().size() != 1) {
+      launch.emitError("only a one-dimensional launch of constant size with one block is "
+                       "outlined");
+      return std::nullopt;
+    }
+    OpBuilder b(launch);
+    Location loc = launch.getLoc();
+    Type index = b.getIndexType();
+    IRMapping map;
+    auto ids = [&](gpu::KernelDim3 args, auto make) {
+      map.map(args.x, make(gpu::Dimension::x));
+      map.map(args.y, make(gpu::Dimension::y));
+      map.map(args.z, make(gpu::Dimension::z));
+    };
+    ids(launch.getBlockIds(), [&](gpu::Dimension d) { return b.create<gpu::BlockIdOp>(loc, index, d); });
+    ids(launch.getThreadIds(), [&](gpu::Dimension d) { return b.create<gpu::ThreadIdOp>(loc, index, d); });
+    ids(launch.getGridSize(), [&](gpu::Dimension d) { return b.create<gpu::GridDimOp>(loc, index, d); });
+    ids(launch.getBlockSize(), [&](gpu::Dimension d) { return b.create<gpu::BlockDimOp>(loc, index, d); });
+    for (BlockArgument a : launch.getWorkgroupAttributions())
+      map.map(a, kernel.addWorkgroupAttribution(a.getType(), a.getLoc()));
+    for (BlockArgument a : launch.getPrivateAttributions())
+      map.map(a, kernel.addPrivateAttribution(a.getType(), a.getLoc()));
+    for (Operation &op : launch.getBody().front().without_terminator())
+      b.clone(op, map);
+    launch->erase();
+    return std::make_pair(*block, *grid);
   }
 
   /// Hands the iterations of `nest` to the grid's threads; returns how many threads have work.

@@ -69,6 +69,8 @@ std::unique_ptr<Pass> createConfigurable(llvm::StringRef name, unsigned vectorBi
     return createAbsorbTransposes();
   if (name == "tessera-outline-gpu-kernels")
     return createOutlineGpuKernels();
+  if (name == "tessera-gpu-attention")
+    return createGpuAttention();
   if (name == "tessera-gpu-library-calls")
     return createGpuLibraryCalls();
   // Kernel shapes follow the target's vector registers.

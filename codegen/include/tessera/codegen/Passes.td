@@ -332,6 +332,35 @@ def GpuLoops : Pass<"tessera-gpu-loops", "mlir::func::FuncOp"> {
   ];
 }
 
+def GpuAttention : Pass<"tessera-gpu-attention", "mlir::func::FuncOp"> {
+  let summary = "Lower buffer-form tess.attention to a FlashAttention-style GPU kernel (CUDA)";
+  let description = [{
+    Each static f32 attention whose feature sizes are at most 256 becomes a gpu.launch (which
+    tessera-outline-gpu-kernels keeps as one kernel): work items (batch·head, tile of `rows`
+    query rows) strided over the grid, one query row per thread with the scaled query and the
+    output accumulator in private memory (registers), keys and values staged `key-tile` rows
+    at a time in two shared-memory tiles by the whole block (threads along the operand's
+    contiguous dimension, so loads coalesce; a tile staged along the keys gets one padding
+    column against bank conflicts), and the online softmax applied
+    per group of 8 keys (one rescale of the accumulator per group). Causal attention stops at
+    each query tile's last row; biases are read per score. Other attentions are left to
+    tessera-lower-attention. Barriers sit only in loops with block-uniform bounds and nothing
+    a thread keeps across them is an SSA value, so tessera-emulate-gpu-kernels can run it.
+  }];
+  let options = [
+    Option<"rows", "rows", "int64_t", "64", "Query rows (threads) per block, a multiple of 32">,
+    Option<"keyTile", "key-tile", "int64_t", "0",
+           "Keys per shared-memory tile (0: up to 64, as 32 KiB of tiles allow)">,
+    Option<"maxBlocks", "max-blocks", "int64_t", "65535", "Upper bound of the grid">,
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+                           "mlir::memref::MemRefDialect"];
+  let statistics = [
+    Statistic<"numLowered", "lowered-attentions", "Attention ops lowered to GPU tile kernels">,
+  ];
+}
+
 def GpuLibraryCalls : Pass<"tessera-gpu-library-calls", "mlir::func::FuncOp"> {
   let summary = "Hand dispatches that are one fp32 matrix product to cuBLASLt (CUDA)";
   let description = [{
