@@ -239,7 +239,7 @@ std::vector<std::string> optionalPasses() {
           "tessera-fold-output-copies", "tessera-absorb-transposes",
           "tessera-compute-into-padding", "tessera-transpose-attention-keys",
           "tessera-pack-weights", "tessera-contraction-kernels", "tessera-fuse-rows",
-          "tessera-gpu-attention"};
+          "tessera-gpu-attention", "tessera-gpu-block-reductions"};
 }
 
 bool cudaToolkitAvailable() {
@@ -279,7 +279,8 @@ std::vector<std::string> configurablePasses() {
   return {"tessera-tile-lambda", "tessera-fuse-rows", "tessera-pack-weights",
           "tessera-contraction-kernels", "tessera-lower-attention",
           "tessera-absorb-transposes", "tessera-gpu-attention",
-          "tessera-gpu-library-calls", "tessera-outline-gpu-kernels"};
+          "tessera-gpu-block-reductions", "tessera-gpu-library-calls",
+          "tessera-outline-gpu-kernels"};
 }
 
 llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &options) {

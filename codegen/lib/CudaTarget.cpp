@@ -1,5 +1,5 @@
 // The CUDA target: attention as shared-memory tile kernels, matrix products as cuBLASLt calls,
-// the rest as per-thread loops with register accumulators (one kernel per loop nest strided
+// long row reductions as block reductions, the rest as per-thread loops with register accumulators (one kernel per loop nest strided
 // over the grid), NVVM, PTX for the requested architecture.
 #include "CpuCodegen.h"
 #include "CudaCodegen.h"
@@ -41,6 +41,8 @@ public:
     // The emulator runs every product as loops: it checks the kernels, not the library.
     if (!emulate_)
       pm.addNestedPass<func::FuncOp>(configured(createGpuLibraryCalls(), options_));
+    if (enabled(options_, "tessera-gpu-block-reductions"))
+      pm.addNestedPass<func::FuncOp>(configured(createGpuBlockReductions(), options_));
     pm.addNestedPass<func::FuncOp>(createGpuLoops());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(configured(createOutlineGpuKernels(), options_));

@@ -201,6 +201,25 @@ TEST_P(FixtureTest, GpuAttentionTileShapesMatchReference) {
       << "an attention fell back to the per-row loops:\n" << statistics;
 }
 
+/// Block-level GPU reductions (tessera-gpu-block-reductions) made to take every row of 8
+/// or more elements, with 32-thread blocks and a grid of 5 (blocks loop over outputs), agree
+/// with PyTorch, emulated. Every model but TTSR has such reductions (norms, softmax, pooling);
+/// TTSR's are convolutions and the relevance's argmax, which the pass leaves alone.
+TEST_P(FixtureTest, GpuBlockReductionsMatchReference) {
+  const Fixture &f = GetParam();
+  codegen::CompileOptions emulated;
+  emulated.targets = {"cuda-emulator"};
+  emulated.passOptions["tessera-gpu-block-reductions"] = "min-size=8 max-threads=32 max-blocks=5";
+  (void)takeStatisticsReport();
+  std::shared_ptr<runtime::Module> compiled;
+  std::vector<runtime::Tensor> outputs = compileAndRun(*this, f, emulated, &compiled);
+  std::string statistics = takeStatisticsReport();
+  ASSERT_FALSE(outputs.empty());
+  expectMatchesReference(f, *compiled, outputs, "cuda-emulator");
+  if (std::string(f.dir) != "ttsr_tiny")
+    EXPECT_NE(statistics.find("tessera-gpu-block-reductions:"), std::string::npos) << statistics;
+}
+
 /// fuse-attention must not change results: the fused build agrees with the unfused one within
 /// a relative L2 error of 1e-5.
 TEST_P(FixtureTest, FusedAttentionMatchesUnfused) {

@@ -361,6 +361,36 @@ def GpuAttention : Pass<"tessera-gpu-attention", "mlir::func::FuncOp"> {
   ];
 }
 
+def GpuBlockReductions : Pass<"tessera-gpu-block-reductions", "mlir::func::FuncOp"> {
+  let summary = "Lower long row reductions to block-level GPU reductions (CUDA)";
+  let description = [{
+    A linalg.generic on f32 buffers whose last loop dimension is reduced, over at least
+    `min-size` elements, and indexes the innermost, contiguous dimension of the input, where every output is `combine(f(inputs), output)` with combine one
+    of addf, mulf, maximumf, minimumf, maxnumf, minnumf, and exactly one input is indexed by
+    the reduced dimensions (normalization statistics, softmax's maximum and sum, pooling;
+    not contractions or convolutions), becomes a gpu.launch: output elements strided over
+    the grid, one block each; every thread folds a strided share of the flattened reduction
+    (neighbouring threads on neighbouring elements) into a register starting from the
+    combine's identity, then a tree in shared memory halves the partials between barriers,
+    and thread 0 combines the total with the output's start value (a linalg.fill right
+    before the op is folded into it) and stores it. Threads per block: the smallest power of
+    two from 32 up to `max-threads` that leaves each thread at most 4 elements.
+  }];
+  let options = [
+    Option<"minSize", "min-size", "int64_t", "128",
+           "Fewest reduced elements per output for a block reduction">,
+    Option<"maxThreads", "max-threads", "int64_t", "256",
+           "Most threads per block (a power of two in [32, 1024])">,
+    Option<"maxBlocks", "max-blocks", "int64_t", "65535", "Upper bound of the grid">,
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+                           "mlir::affine::AffineDialect"];
+  let statistics = [
+    Statistic<"numLowered", "lowered", "Reductions lowered to block reductions">,
+  ];
+}
+
 def GpuLibraryCalls : Pass<"tessera-gpu-library-calls", "mlir::func::FuncOp"> {
   let summary = "Hand dispatches that are one fp32 matrix product to cuBLASLt (CUDA)";
   let description = [{
