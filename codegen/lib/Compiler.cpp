@@ -174,6 +174,8 @@ BuildRecord buildRecordOf(ModuleOp module, const CompileOptions &options) {
   flags << "--target " << llvm::join(options.targets, ",");
   if (llvm::is_contained(options.targets, "cuda"))
     flags << " --cuda-arch " << options.cudaArch;
+  if (llvm::is_contained(options.targets, "cuda") && options.precision != "f32")
+    flags << " --precision " << options.precision;
   if (llvm::is_contained(options.targets, "cpu"))
     flags << " --target-cpu " << (options.targetCpu.empty() ? hostTargetCpu() : options.targetCpu);
   for (const std::string &pass : options.disabledPasses)

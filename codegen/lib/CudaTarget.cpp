@@ -62,6 +62,13 @@ public:
     exe.target = ptx->arch;
     exe.object.assign(ptx->ptx.begin(), ptx->ptx.end());
     exe.kernels = std::move(ptx->kernels);
+    runtime::GemmCompute compute = options_.precision == "tf32"   ? runtime::GemmCompute::Tf32
+                                   : options_.precision == "bf16" ? runtime::GemmCompute::Bf16
+                                                                  : runtime::GemmCompute::F32;
+    for (auto &[dispatch, kernels] : exe.kernels)
+      for (GpuKernelInfo &k : kernels)
+        if (k.gemm)
+          k.gemm->compute = compute;
     return exe;
   }
 
@@ -85,6 +92,8 @@ private:
 
 llvm::Expected<std::unique_ptr<Target>> createCudaTarget(const CompileOptions &options,
                                                          bool emulate) {
+  if (options.precision != "f32" && options.precision != "tf32" && options.precision != "bf16")
+    return makeError("precision '" + options.precision + "' is not f32, tf32 or bf16");
   if (emulate)
     return std::make_unique<CudaTarget>(options, "", /*emulate=*/true);
   if (!llvm::is_contained(supportedCudaArchs(), options.cudaArch))

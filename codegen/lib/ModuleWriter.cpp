@@ -262,7 +262,8 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
                                      g->dBinding,
                                      g->aOffset, g->bOffset, g->dOffset, g->transposeA,
                                      g->transposeB, g->lda, g->ldb, g->ldd, g->strideA,
-                                     g->strideB, g->strideD, g->beta);
+                                     g->strideB, g->strideD, g->beta,
+                                     fbs::GemmCompute(g->compute));
         kernels.push_back(fbs::CreateGpuKernel(fb, e, fb.CreateString(k.name), k.blockSize,
                                                k.gridSize, k.sharedMemoryBytes, gemm));
       }

@@ -207,7 +207,10 @@ Executor::create(std::shared_ptr<const Module> module, const std::vector<const u
 Error Executor::planGemm(const GpuKernelInfo &kernel, GemmPlan &plan) {
   CublasLt &l = *blas_;
   const GemmCallInfo &g = *kernel.gemm;
-  if (Error err = l.check(l.cublasLtMatmulDescCreate(&plan.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F),
+  int compute = g.compute == GemmCompute::Tf32   ? CUBLAS_COMPUTE_32F_FAST_TF32
+                : g.compute == GemmCompute::Bf16 ? CUBLAS_COMPUTE_32F_FAST_16BF
+                                                 : CUBLAS_COMPUTE_32F;
+  if (Error err = l.check(l.cublasLtMatmulDescCreate(&plan.desc, compute, CUDA_R_32F),
                           "cublasLtMatmulDescCreate"))
     return err;
   int32_t ta = g.transposeA ? CUBLAS_OP_T : CUBLAS_OP_N;

@@ -31,6 +31,15 @@ const char *executableFormatName(ExecutableFormat format) {
   return "?";
 }
 
+const char *gemmComputeName(GemmCompute c) {
+  switch (c) {
+  case GemmCompute::F32: return "f32";
+  case GemmCompute::Tf32: return "tf32";
+  case GemmCompute::Bf16: return "bf16";
+  }
+  return "?";
+}
+
 const char *bindingKindName(BindingKind kind) {
   switch (kind) {
   case BindingKind::Input:

@@ -171,6 +171,10 @@ Error validatePtx(const schema::Executable *fb, const std::string &where, Execut
       gemm.lda = g->lda(), gemm.ldb = g->ldb(), gemm.ldd = g->ldd();
       gemm.strideA = g->stride_a(), gemm.strideB = g->stride_b(), gemm.strideD = g->stride_d();
       gemm.beta = g->beta();
+      if (uint8_t(g->compute()) > uint8_t(GemmCompute::Bf16))
+        return makeError(kw, " '", info.name, "': unknown matrix product arithmetic ",
+                         int(g->compute()));
+      gemm.compute = GemmCompute(g->compute());
       const int64_t kMax = int64_t(1) << 40;
       auto in = [&](int64_t v, int64_t lo) { return v >= lo && v <= kMax; };
       if (!in(gemm.m, 1) || !in(gemm.n, 1) || !in(gemm.k, 1) || !in(gemm.batch, 1))

@@ -186,12 +186,13 @@ int dumpCommand(int argc, char **argv, const char *progName) {
     for (const GpuKernelInfo &k : e.kernels) {
       if (const auto &g = k.gemm) {
         std::printf("      %s: cuBLASLt matmul %lld x %lld x %lld, batch %lld, A%s=b%u+%lld "
-                    "ld %lld, B%s=b%u+%lld ld %lld, D=b%u+%lld ld %lld, beta %g\n",
+                    "ld %lld, B%s=b%u+%lld ld %lld, D=b%u+%lld ld %lld, beta %g, %s\n",
                     e.entryPoints[k.entryPoint].c_str(), (long long)g->m, (long long)g->n,
                     (long long)g->k, (long long)g->batch, g->transposeA ? "^T" : "", g->aBinding,
                     (long long)g->aOffset, (long long)g->lda, g->transposeB ? "^T" : "",
                     g->bBinding, (long long)g->bOffset, (long long)g->ldb, g->dBinding,
-                    (long long)g->dOffset, (long long)g->ldd, g->beta);
+                    (long long)g->dOffset, (long long)g->ldd, g->beta,
+                    runtime::gemmComputeName(g->compute));
         continue;
       }
       std::printf("      %s: %s %u x %u, %u bytes\n", e.entryPoints[k.entryPoint].c_str(),

@@ -49,7 +49,11 @@ std::string driverFlagsHelp(bool forOpt) {
          "                           one thread after another (slow; checks the GPU lowering)\n"
          "  --cuda-arch ARCH         CUDA architecture of the PTX: sm_90 (default), sm_80\n"
          "  --cuda-path DIR          CUDA toolkit with nvvm/libdevice (default: $CUDA_PATH,\n"
-         "                           else /usr/local/cuda)\n";
+         "                           else /usr/local/cuda)\n"
+         "  --precision P            matrix products on the GPU: f32 (default, exact fp32),\n"
+         "                           tf32 or bf16 (tensor cores: inputs rounded to 10 or 7\n"
+         "                           mantissa bits, fp32 sums; relative error within 2e-3 /\n"
+         "                           1.6e-2); CPU code and generated kernels stay fp32\n";
   s += "  --expose-attention       also return every fused attention's probabilities, as\n"
        "                           outputs attention:LAYER [B.., queries, keys] (pictures:\n"
        "                           tessera run --attention-maps DIR)\n";
@@ -193,6 +197,15 @@ std::optional<DriverOptions> parseDriverOptions(int argc, char **argv, const cha
         return std::nullopt;
       }
       o.compile.cudaArch = *v;
+    } else if (!forOpt && a == "--precision") {
+      auto v = takeValue(a);
+      if (!v)
+        return std::nullopt;
+      if (*v != "f32" && *v != "tf32" && *v != "bf16") {
+        usage(progName, "--precision: '" + *v + "' is not f32, tf32 or bf16");
+        return std::nullopt;
+      }
+      o.compile.precision = *v;
     } else if (!forOpt && a == "--cuda-path") {
       auto v = takeValue(a);
       if (!v)

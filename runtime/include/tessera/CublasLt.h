@@ -31,6 +31,8 @@ struct cublasLtMatmulHeuristicResult_t {
 };
 
 constexpr int CUBLAS_COMPUTE_32F = 68;
+constexpr int CUBLAS_COMPUTE_32F_FAST_16BF = 75; // inputs may be rounded to bfloat16
+constexpr int CUBLAS_COMPUTE_32F_FAST_TF32 = 77; // inputs may be rounded to TF32
 constexpr int CUDA_R_32F = 0;
 constexpr int CUBLAS_OP_N = 0, CUBLAS_OP_T = 1;
 constexpr int CUBLASLT_MATMUL_DESC_TRANSA = 3, CUBLASLT_MATMUL_DESC_TRANSB = 4;

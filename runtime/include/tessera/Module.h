@@ -55,6 +55,12 @@ struct ConstantInfo {
   std::optional<PanelPacking> packing;
 };
 
+// Arithmetic of a matrix product (see schema::GemmCompute).
+enum class GemmCompute : uint8_t { F32 = 0, Tf32 = 1, Bf16 = 2 };
+
+/// "f32", "tf32" or "bf16".
+const char *gemmComputeName(GemmCompute c);
+
 // A cuBLASLt matrix product (see schema::GemmCall), column-major.
 struct GemmCallInfo {
   int64_t m = 0, n = 0, k = 0, batch = 1;
@@ -64,6 +70,7 @@ struct GemmCallInfo {
   int64_t lda = 0, ldb = 0, ldd = 0;
   int64_t strideA = 0, strideB = 0, strideD = 0;
   float beta = 0.0f;
+  GemmCompute compute = GemmCompute::F32;
 };
 
 // One launch of a PTX entry point (see schema::GpuKernel): a kernel, or a library call.

@@ -7,7 +7,8 @@
   tsfiles.py truncate IN OUT BYTES
   tsfiles.py flip IN OUT OFFSET BIT          OFFSET may be negative (from the end)
   tsfiles.py poke IN OUT OFFSET HEXBYTES     overwrite bytes at OFFSET
-  tsfiles.py compare A.npy B.npy RTOL        f32 arrays of one shape within RTOL relative L2
+  tsfiles.py compare A.npy B.npy RTOL [MIN]  f32 arrays of one shape within RTOL relative L2
+                                             (and, with MIN, at least MIN apart)
 """
 import json
 import random
@@ -86,7 +87,7 @@ def read_f32_npy(path):
     return header[header.index("'shape'") :], struct.unpack("<%df" % (len(body) // 4), body)
 
 
-def compare(a, b, rtol):
+def compare(a, b, rtol, least=None):
     shape_a, x = read_f32_npy(a)
     shape_b, y = read_f32_npy(b)
     if shape_a != shape_b:
@@ -96,6 +97,8 @@ def compare(a, b, rtol):
     rel = diff / norm if norm else diff
     if rel > float(rtol):
         sys.exit("relative L2 %.3g above %s" % (rel, rtol))
+    if least is not None and rel < float(least):
+        sys.exit("relative L2 %.3g below %s" % (rel, least))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 /* A fake cuBLASLt for testing the runtime's library calls without a GPU: the entry points the
  * runtime binds, computing fp32 column-major strided batched products on host memory (the
  * fake driver's device memory is host memory), exactly as cuBLASLt documents them:
- * D = alpha op(A) op(B) + beta C. FAKE_CUBLASLT_FAIL=heuristic|matmul makes that call fail. */
+ * D = alpha op(A) op(B) + beta C. FAKE_CUBLASLT_FAIL=heuristic|matmul makes that call fail.
+ * The fast compute types round each input to TF32 (CUBLAS_COMPUTE_32F_FAST_TF32) or bfloat16
+ * (CUBLAS_COMPUTE_32F_FAST_16BF), to nearest even, as the tensor cores take them. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +13,22 @@ typedef int cublasStatus_t;
 
 typedef struct {
   int transa, transb;
+  int mantissaBits; /* kept of each input's 23: 23, 10 (TF32) or 7 (bfloat16) */
 } Desc;
+
+static float roundMantissa(float x, int bits) {
+  if (bits >= 23)
+    return x;
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  if ((u & 0x7f800000u) == 0x7f800000u)
+    return x; /* inf, nan */
+  uint32_t drop = 23 - bits, half = 1u << (drop - 1);
+  u += half - 1 + ((u >> drop) & 1); /* to nearest, ties to even */
+  u &= ~((1u << drop) - 1);
+  memcpy(&x, &u, sizeof u);
+  return x;
+}
 
 typedef struct {
   uint64_t rows, cols;
@@ -38,9 +55,11 @@ cublasStatus_t cublasLtDestroy(void *handle) {
   return 0;
 }
 cublasStatus_t cublasLtMatmulDescCreate(Desc **desc, int computeType, int scaleType) {
-  if (computeType != 68 || scaleType != 0)
-    return 15; /* CUBLAS_STATUS_NOT_SUPPORTED: only fp32 here */
+  int bits = computeType == 68 ? 23 : computeType == 77 ? 10 : computeType == 75 ? 7 : -1;
+  if (bits < 0 || scaleType != 0)
+    return 15; /* CUBLAS_STATUS_NOT_SUPPORTED: only fp32 scaling here */
   *desc = calloc(1, sizeof(Desc));
+  (*desc)->mantissaBits = bits;
   return 0;
 }
 cublasStatus_t cublasLtMatmulDescDestroy(Desc *desc) {
@@ -141,8 +160,10 @@ cublasStatus_t cublasLtMatmul(void *handle, Desc *desc, const float *alpha, cons
       for (uint64_t i = 0; i < m; ++i) {
         double acc = 0;
         for (uint64_t l = 0; l < k; ++l) {
-          float x = desc->transa ? Ab[l + i * a->ld] : Ab[i + l * a->ld];
-          float y = desc->transb ? Bb[j + l * b->ld] : Bb[l + j * b->ld];
+          float x = roundMantissa(desc->transa ? Ab[l + i * a->ld] : Ab[i + l * a->ld],
+                                  desc->mantissaBits);
+          float y = roundMantissa(desc->transb ? Bb[j + l * b->ld] : Bb[l + j * b->ld],
+                                  desc->mantissaBits);
           acc += (double)x * y;
         }
         float prior = *beta != 0.0f ? Cb[i + j * c->ld] : 0.0f;

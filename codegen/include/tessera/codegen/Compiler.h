@@ -26,6 +26,10 @@ struct CompileOptions {
   std::vector<std::string> targets{"cpu"};
   /// CUDA architecture of the PTX: sm_80 or sm_90.
   std::string cudaArch = "sm_90";
+  /// Arithmetic of the CUDA target's matrix products (cuBLASLt): "f32" (exact fp32), "tf32"
+  /// or "bf16" (inputs rounded for the tensor cores, fp32 accumulation). The CPU target and
+  /// the generated GPU kernels always compute in fp32.
+  std::string precision = "f32";
   /// CUDA toolkit root holding nvvm/libdevice; empty: $CUDA_PATH, else /usr/local/cuda.
   std::string cudaPath;
   /// LLVM CPU name for the CPU executable; empty picks the best x86-64 level of this machine
