@@ -11,7 +11,10 @@
 #                                        reference (expected_*.npy, relative L2 <= 1e-4),
 #                                        then ViT-B/16 at batch 1 and 64, iGPT-S and the
 #                                        4096-token iGPT timed against PyTorch eager and SDPA
-#                                        in fp32 on the same GPU; everything goes to
+#                                        in fp32 on the same GPU (and ViT-B/16 batch 64
+#                                        and vit_tiny built with --precision tf32 / bf16
+#                                        against TF32 PyTorch / the fp32 reference within
+#                                        2e-3 / 1.6e-2); everything goes to
 #                                        DIR/gpu-check.log, and the exit status is non-zero
 #                                        when a fixture disagrees or a step fails
 #
@@ -34,7 +37,10 @@ fixtures=(vit_tiny:vit igpt_tiny:igpt detr_tiny:detr lambda_global_tiny:lambda_l
 benchmarks=("vit_b1:vit:-D batch=1"
             "vit_b64:vit:-D batch=64"
             "igpt_s:igpt:-D size=32 -D dim=512 -D depth=24 -D heads=8 -D batch=1"
-            "igpt_4096:igpt:-D size=64 -D dim=128 -D depth=4 -D heads=2 -D batch=1")
+            "igpt_4096:igpt:-D size=64 -D dim=128 -D depth=4 -D heads=2 -D batch=1"
+            "vit_b64@tf32:vit:-D batch=64 --precision tf32")
+# Fixtures also built with tensor-core matrix products, checked with the looser bounds.
+precision_fixtures=(vit_tiny:vit detr_tiny:detr)
 
 if [ "$mode" = prepare ]; then
   set -e
@@ -47,6 +53,15 @@ if [ "$mode" = prepare ]; then
     "$bin/tessera" compile "models/$model.tg" "${flags[@]}" \
       --weights "tests/fixtures/$name/weights.safetensors" --target cpu,cuda -o "$dir/$name.tsm"
     echo "prepared $name"
+  done
+  for f in "${precision_fixtures[@]}"; do
+    name=${f%%:*} model=${f#*:}
+    read -r -a flags <<<"$(tr '\n' ' ' <"tests/fixtures/$name/config.txt")"
+    for p in tf32 bf16; do
+      "$bin/tessera" compile "models/$model.tg" "${flags[@]}" --precision $p \
+        --weights "tests/fixtures/$name/weights.safetensors" --target cuda -o "$dir/$name@$p.tsm"
+      echo "prepared $name@$p"
+    done
   done
   for b in "${benchmarks[@]}"; do
     IFS=: read -r name model flagtext <<<"$b"
@@ -86,7 +101,7 @@ step() { # step SECONDS DESCRIPTION COMMAND...
 } >>"$log"
 step 180 "fixtures on the GPU against PyTorch (expected_*.npy)" \
   "${PYTHON:-python3}" scripts/gpu_check.py fixtures --dir "$dir" --device cuda
-step 240 "ViT-B/16, iGPT-S, iGPT 4096 tokens: Tessera against PyTorch eager and SDPA" \
+step 270 "ViT-B/16, iGPT-S, iGPT 4096 tokens (fp32; ViT-B/16 b64 also TF32): Tessera against PyTorch eager and SDPA" \
   "${PYTHON:-python3}" scripts/gpu_check.py timings --dir "$dir"
 echo "== done, status $status; log: $log" | tee -a "$log"
 exit $status

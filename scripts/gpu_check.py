@@ -11,7 +11,10 @@
       ViT-B/16 at batch 1 and 64, iGPT-S (1024 tokens) and iGPT at 4096 tokens: Tessera on the
       GPU (DIR/tessera-run, the modules' seeded weights) against PyTorch fp32 on the same GPU
       (random weights of the same shapes; timings only, TF32 off), eager attention and SDPA,
-      every engine warmed up, then timed one call at a time with the GPU synchronized.
+      every engine warmed up, then timed one call at a time with the GPU synchronized; then
+      ViT-B/16 batch 64 built with --precision tf32 against PyTorch with TF32 on.
+      Fixture modules DIR/<fixture>@tf32.tsm / @bf16.tsm are checked against the fp32
+      reference with the documented bounds 2e-3 / 1.6e-2.
 
 Needs numpy; the timings also torch, timm and transformers (all on the GPU machine's image).
 """
@@ -43,17 +46,30 @@ def rel_l2(got, want):
     return diff / norm if norm else diff
 
 
+# Modules built with --precision tf32 / bf16 (DIR/<fixture>@tf32.tsm) and their documented
+# bounds (relative L2 against PyTorch fp32).
+PRECISIONS = [("", None), ("@tf32", 2e-3), ("@bf16", 1.6e-2)]
+
+
 def fixtures(args):
     failed = 0
     out_dir = tempfile.mkdtemp(prefix="gpu-check-")
-    for name in sorted(os.listdir(FIXTURES)):
-        fdir = os.path.join(FIXTURES, name)
+    runs = [(name, suffix, tol) for name in sorted(os.listdir(FIXTURES))
+            for suffix, tol in PRECISIONS]
+    for fixture, suffix, tol in runs:
+        tol = tol or args.tol
+        name = fixture + suffix
+        fdir = os.path.join(FIXTURES, fixture)
         tsm = os.path.join(args.dir, name + ".tsm")
         if not os.path.isdir(fdir) or not os.path.exists(tsm):
             continue
+        if suffix and args.device != "cuda":
+            continue  # the precision applies to the GPU's matrix products only
         files = sorted(f for f in os.listdir(fdir) if f.endswith(".npy"))
         inputs = [f[:-4] for f in files if not f.startswith("expected_")]
-        outputs = [f[len("expected_"):-4] for f in files if f.startswith("expected_")]
+        # expected_attention_*: the probabilities of --expose-attention builds, not built here.
+        outputs = [f[len("expected_"):-4] for f in files
+                   if f.startswith("expected_") and not f.startswith("expected_attention_")]
         cmd = [tsm, "--device", args.device]
         for i in inputs:
             cmd += ["--input", "%s=%s" % (i, os.path.join(fdir, i + ".npy"))]
@@ -81,9 +97,9 @@ def fixtures(args):
                 e = rel_l2(got, want)
                 worst = max(worst, e)
                 notes.append("%s %.2e" % (o, e))
-                ok &= e <= args.tol
+                ok &= e <= tol
         print("%s %-20s %s (%.1f s, relative L2 vs PyTorch; bound %g)"
-              % ("ok  " if ok else "FAIL", name, ", ".join(notes), seconds, args.tol))
+              % ("ok  " if ok else "FAIL", name, ", ".join(notes), seconds, tol))
         failed += 0 if ok else 1
     print("fixtures on %s: %s" % (args.device, "all agree" if not failed else "%d failed" % failed))
     return 1 if failed else 0
@@ -117,11 +133,19 @@ def torch_latency(model, inputs, iterations):
 
 def timings(args):
     import torch
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
     dev = torch.device("cuda")
-    print("torch %s on %s" % (torch.__version__, torch.cuda.get_device_name(0)))
     rows = []
+    for tf32 in (False, True):
+        # PyTorch at the same precision as the module: TF32 matrix products only for @tf32.
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
+        timing_table(args, torch, dev, tf32)
+    return 0
+
+
+def timing_table(args, torch, dev, tf32):
+    print("torch %s on %s, %s" % (torch.__version__, torch.cuda.get_device_name(0),
+                                  "TF32 on (Tessera --precision tf32)" if tf32 else "fp32"))
 
     def vit(batch, sdpa):
         from timm.models.vision_transformer import VisionTransformer
@@ -148,6 +172,8 @@ def timings(args):
              ("iGPT-S 32x32 (1024 tokens)", "igpt_s", 1, lambda s: igpt(32, 512, 24, 8, s)),
              ("iGPT 64x64 (4096 tokens), d 128, 2 heads", "igpt_4096", 1,
               lambda s: igpt(64, 128, 4, 2, s))]
+    if tf32:
+        cases = [("ViT-B/16 224, batch 64, TF32", "vit_b64@tf32", 64, lambda s: vit(64, s))]
     print("| model | Tessera ms (median / min) | PyTorch eager | PyTorch SDPA | images/s Tessera / eager |")
     print("|---|---|---|---|---|")
     for label, name, batch, make in cases:
@@ -176,7 +202,6 @@ def timings(args):
         print("#   slowest dispatches: " + ", ".join("%s %.2f ms" % (d["name"], d["median_ms"])
                                                      for d in slow))
     print("(ratio = PyTorch median / Tessera median; above 1: Tessera faster)")
-    return 0
 
 
 def main(argv):
