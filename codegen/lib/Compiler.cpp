@@ -281,7 +281,7 @@ std::vector<std::string> configurablePasses() {
   return {"tessera-tile-lambda", "tessera-fuse-rows", "tessera-pack-weights",
           "tessera-contraction-kernels", "tessera-lower-attention",
           "tessera-absorb-transposes", "tessera-gpu-attention",
-          "tessera-gpu-block-reductions", "tessera-gpu-library-calls",
+          "tessera-gpu-block-reductions", "tessera-gpu-library-calls", "tessera-gpu-loops",
           "tessera-outline-gpu-kernels"};
 }
 

@@ -43,7 +43,7 @@ public:
       pm.addNestedPass<func::FuncOp>(configured(createGpuLibraryCalls(), options_));
     if (enabled(options_, "tessera-gpu-block-reductions"))
       pm.addNestedPass<func::FuncOp>(configured(createGpuBlockReductions(), options_));
-    pm.addNestedPass<func::FuncOp>(createGpuLoops());
+    pm.addNestedPass<func::FuncOp>(configured(createGpuLoops(), options_));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(configured(createOutlineGpuKernels(), options_));
     pm.addPass(createCanonicalizerPass());

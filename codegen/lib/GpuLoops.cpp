@@ -94,7 +94,48 @@ SmallVector<Value> foldableFills(linalg::LinalgOp op, SmallVector<linalg::FillOp
   return init;
 }
 
-void lower(linalg::LinalgOp op, ArrayRef<Value> initValues) {
+/// The parallel dimension whose outputs one thread computes `factor` of (register blocking),
+/// or -1. Worth it for a contraction (a reduction over at least 8 elements, two inputs or
+/// more) when an input that differs from thread to thread (it depends on the innermost
+/// parallel dimension, the one threads run along) does not depend on the blocked dimension:
+/// each of its loads then serves `factor` outputs. A convolution blocks its output channels
+/// (the image is read once for 4 filters), a matrix product its rows.
+int64_t registerBlockedDim(linalg::LinalgOp op, int64_t factor) {
+  if (factor < 2 || op.getNumDpsInputs() < 2)
+    return -1;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<unsigned> parallel;
+  int64_t reduced = 1;
+  for (unsigned d = 0; d < ranges.size(); ++d) {
+    if (iterators[d] == utils::IteratorType::parallel)
+      parallel.push_back(d);
+    else
+      reduced *= ranges[d];
+  }
+  if (parallel.size() < 2 || reduced < 8)
+    return -1;
+  unsigned threadDim = parallel.back();
+  // Innermost first: the candidates nearest the threads' dimension keep accesses local.
+  for (unsigned d : llvm::reverse(ArrayRef<unsigned>(parallel).drop_back())) {
+    if (ranges[d] % factor)
+      continue;
+    bool sharesVarying = false, someDepend = false;
+    for (unsigned i = 0; i < op.getNumDpsInputs(); ++i) {
+      if (!isa<MemRefType>(op.getDpsInputs()[i].getType()))
+        continue;
+      bool depends = maps[i].isFunctionOfDim(d);
+      someDepend |= depends;
+      sharesVarying |= !depends && maps[i].isFunctionOfDim(threadDim);
+    }
+    if (sharesVarying && someDepend)
+      return d;
+  }
+  return -1;
+}
+
+void lower(linalg::LinalgOp op, ArrayRef<Value> initValues, int64_t factor) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -104,12 +145,14 @@ void lower(linalg::LinalgOp op, ArrayRef<Value> initValues) {
   SmallVector<unsigned> parallel, reduction;
   for (unsigned d = 0; d < numLoops; ++d)
     (iterators[d] == utils::IteratorType::parallel ? parallel : reduction).push_back(d);
+  int64_t blocked = reduction.empty() ? -1 : registerBlockedDim(op, factor);
+  int64_t copies = blocked >= 0 ? factor : 1;
 
   auto constant = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
   SmallVector<Value> lbs, ubs, steps;
   for (unsigned d : parallel) {
     lbs.push_back(constant(0));
-    ubs.push_back(constant(ranges[d]));
+    ubs.push_back(constant(int64_t(d) == blocked ? ranges[d] / factor : ranges[d]));
     steps.push_back(constant(1));
   }
   auto body = [&](OpBuilder &b, Location loc, ValueRange parallelIvs) {
@@ -141,37 +184,62 @@ void lower(linalg::LinalgOp op, ArrayRef<Value> initValues) {
         writeOperand(b, loc, results[i], inits[i], maps[numInputs + i], ivs);
       return;
     }
+    // With register blocking, copy r computes the outputs at blocked index base * factor + r;
+    // accumulators are kept copy after copy.
+    SmallVector<SmallVector<Value>> copyIvs(copies, ivs);
+    if (blocked >= 0)
+      for (int64_t r = 0; r < copies; ++r)
+        copyIvs[r][blocked] = b.create<arith::AddIOp>(
+            loc, b.create<arith::MulIOp>(loc, ivs[blocked], constant(factor)), constant(r));
     // Output maps only use parallel dims; reading them needs no reduction index.
-    SmallVector<Value> outputIvs = ivs;
-    for (unsigned d : reduction)
-      outputIvs[d] = constant(0);
+    SmallVector<SmallVector<Value>> outputIvs = copyIvs;
+    for (auto &o : outputIvs)
+      for (unsigned d : reduction)
+        o[d] = constant(0);
     SmallVector<Value> accs;
-    for (unsigned i = 0; i < inits.size(); ++i)
-      accs.push_back(initValues[i] ? initValues[i]
-                                   : readOperand(b, loc, inits[i], maps[numInputs + i],
-                                                 outputIvs));
+    for (int64_t r = 0; r < copies; ++r)
+      for (unsigned i = 0; i < inits.size(); ++i)
+        accs.push_back(initValues[i] ? initValues[i]
+                                     : readOperand(b, loc, inits[i], maps[numInputs + i],
+                                                   outputIvs[r]));
     std::function<SmallVector<Value>(OpBuilder &, unsigned, ValueRange)> nest =
         [&](OpBuilder &b, unsigned level, ValueRange accs) -> SmallVector<Value> {
       unsigned d = reduction[level];
       auto loop = b.create<scf::ForOp>(
           loc, constant(0), constant(ranges[d]), constant(1), accs,
           [&](OpBuilder &b, Location loc, Value iv, ValueRange iterAccs) {
-            ivs[d] = iv;
+            for (auto &c : copyIvs)
+              c[d] = iv;
             SmallVector<Value> next;
             if (level + 1 < reduction.size()) {
               next = nest(b, level + 1, iterAccs);
             } else {
-              SmallVector<Value> args = readInputs(b, ivs);
-              args.append(iterAccs.begin(), iterAccs.end());
-              next = clonePayload(b, op, args, ivs);
+              // An input that does not depend on the blocked dimension is read once for all
+              // copies.
+              SmallVector<Value> shared(numInputs, Value());
+              for (unsigned i = 0; i < numInputs; ++i)
+                if (blocked < 0 || !maps[i].isFunctionOfDim(blocked))
+                  shared[i] = readOperand(b, loc, op.getDpsInputs()[i], maps[i], copyIvs[0]);
+              for (int64_t r = 0; r < copies; ++r) {
+                SmallVector<Value> args;
+                for (unsigned i = 0; i < numInputs; ++i)
+                  args.push_back(shared[i] ? shared[i]
+                                           : readOperand(b, loc, op.getDpsInputs()[i], maps[i],
+                                                         copyIvs[r]));
+                ValueRange mine = iterAccs.slice(r * inits.size(), inits.size());
+                args.append(mine.begin(), mine.end());
+                llvm::append_range(next, clonePayload(b, op, args, copyIvs[r]));
+              }
             }
             b.create<scf::YieldOp>(loc, next);
           });
       return SmallVector<Value>(loop.getResults());
     };
     SmallVector<Value> results = nest(b, 0, accs);
-    for (unsigned i = 0; i < inits.size(); ++i)
-      writeOperand(b, loc, results[i], inits[i], maps[numInputs + i], outputIvs);
+    for (int64_t r = 0; r < copies; ++r)
+      for (unsigned i = 0; i < inits.size(); ++i)
+        writeOperand(b, loc, results[r * inits.size() + i], inits[i], maps[numInputs + i],
+                     outputIvs[r]);
   };
   if (parallel.empty()) {
     // A full reduction: one iteration, still an scf.parallel so threads map onto it.
@@ -211,7 +279,16 @@ void lowerCopy(memref::CopyOp copy) {
 }
 
 struct GpuLoopsPass : tessera::impl::GpuLoopsBase<GpuLoopsPass> {
+  using GpuLoopsBase::GpuLoopsBase;
+
+  LogicalResult initialize(MLIRContext *ctx) override {
+    if (registerBlock < 1 || registerBlock > 16)
+      return emitError(UnknownLoc::get(ctx), "register-block must be in [1, 16]");
+    return success();
+  }
+
   void runOnOperation() override {
+    unsigned blockedCount = 0;
     func::FuncOp fn = getOperation();
     SmallVector<Operation *> ops;
     fn.walk([&](Operation *op) {
@@ -253,7 +330,10 @@ struct GpuLoopsPass : tessera::impl::GpuLoopsBase<GpuLoopsPass> {
       SmallVector<Value> init = it != initValues.end()
                                     ? it->second
                                     : SmallVector<Value>(op.getNumDpsInits(), Value());
-      lower(op, init);
+      if (registerBlockedDim(op, registerBlock) >= 0 &&
+          llvm::is_contained(op.getIteratorTypesArray(), utils::IteratorType::reduction))
+        ++blockedCount;
+      lower(op, init, registerBlock);
       ++numLowered;
     }
     for (Operation *fill : folded) {
@@ -262,6 +342,8 @@ struct GpuLoopsPass : tessera::impl::GpuLoopsBase<GpuLoopsPass> {
     }
     if (!folded.empty())
       tessera::reportStatistic(getArgument(), "fills folded into accumulators", folded.size());
+    if (blockedCount)
+      tessera::reportStatistic(getArgument(), "contractions register-blocked", blockedCount);
   }
 };
 

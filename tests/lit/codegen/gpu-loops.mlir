@@ -1,8 +1,48 @@
 // GPU loops: one scf.parallel iteration per output element, reductions as scf.for with the
 // accumulator in iter_args, a fill right before a reduction folded into the accumulator's
 // start value; a fill with another write in between, and elementwise ops, stay as they are
-// meant (the fill is a loop of its own).
-// RUN: tessera-opt %s --pass-pipeline='builtin.module(func.func(tessera-gpu-loops,canonicalize))' | FileCheck %s
+// meant (the fill is a loop of its own). With register blocking (the default, 4), a thread
+// of a contraction computes 4 outputs along a dimension that the input varying across threads
+// does not depend on, loading that input once for the 4: a matrix product's rows, a
+// convolution's output channels (not its output rows, which the image depends on).
+// RUN: tessera-opt %s --pass-pipeline='builtin.module(func.func(tessera-gpu-loops{register-block=1},canonicalize))' | FileCheck %s
+// RUN: tessera-opt %s --pass-pipeline='builtin.module(func.func(tessera-gpu-loops,canonicalize))' | FileCheck %s --check-prefix=BLOCK
+// RUN: not tessera-opt %s --pass-pipeline='builtin.module(func.func(tessera-gpu-loops{register-block=0}))' 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: register-block must be in [1, 16]
+
+// BLOCK-LABEL: func.func @conv
+// BLOCK: scf.parallel (%[[F:.+]], %[[OH:.+]], %[[OW:.+]]) = (%c0, %c0, %c0) to (%c2, %c4, %c4)
+// BLOCK-COUNT-3: scf.for
+// BLOCK: memref.load %arg0
+// BLOCK-NOT: memref.load %arg0
+// BLOCK-COUNT-4: memref.load %arg1
+// BLOCK: scf.yield
+// BLOCK-COUNT-4: memref.store
+func.func @conv(%x: memref<1x3x6x6xf32>, %w: memref<8x3x3x3xf32>, %y: memref<1x8x4x4xf32>)
+    attributes {tess.dispatch} {
+  linalg.generic {indexing_maps = [affine_map<(n, f, oh, ow, c, kh, kw) -> (n, c, oh + kh, ow + kw)>,
+                                   affine_map<(n, f, oh, ow, c, kh, kw) -> (f, c, kh, kw)>,
+                                   affine_map<(n, f, oh, ow, c, kh, kw) -> (n, f, oh, ow)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel",
+                                    "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x3x6x6xf32>, memref<8x3x3x3xf32>) outs(%y : memref<1x8x4x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// BLOCK-LABEL: func.func @matmul
+// BLOCK: scf.parallel (%[[N:.+]]) = (%c0) to (%c16) step (%c1)
+// BLOCK: scf.for %[[K:.+]] = {{.*}} iter_args(%{{.*}} = %cst, %{{.*}} = %cst, %{{.*}} = %cst, %{{.*}} = %cst) -> (f32, f32, f32, f32)
+// BLOCK: memref.load %arg1[%[[K]], %[[N]]]
+// BLOCK-NOT: memref.load %arg1
+// BLOCK: memref.load %arg0[%c3, %[[K]]]
+// BLOCK: scf.yield
+// BLOCK: memref.store %{{.*}}#3, %arg2[%c3, %[[N]]]
+
 
 #mk = affine_map<(m, n, k) -> (m, k)>
 #kn = affine_map<(m, n, k) -> (k, n)>

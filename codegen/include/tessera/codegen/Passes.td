@@ -323,7 +323,15 @@ def GpuLoops : Pass<"tessera-gpu-loops", "mlir::func::FuncOp"> {
     the accumulators, stored once at the end. A linalg.fill right before a reduction into
     the same buffer (nothing that touches memory in between) becomes the accumulators' start
     value and goes away. Ops that are not statically shaped are an error.
+    Register blocking: in a contraction (two inputs or more, a reduction of 8 elements or
+    more), one thread computes `register-block` outputs along a parallel dimension that an
+    input varying across threads does not depend on (a convolution's output channels, a
+    matrix product's rows), reading that input once per reduction step for all of them.
   }];
+  let options = [
+    Option<"registerBlock", "register-block", "int64_t", "4",
+           "Outputs per thread along the blocked dimension of a contraction (1: off)">,
+  ];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::memref::MemRefDialect",
                            "mlir::affine::AffineDialect", "mlir::arith::ArithDialect"];
   let statistics = [
