@@ -33,7 +33,8 @@ struct Operand {
 
 std::optional<Operand> describe(Value v, AffineMap map, func::FuncOp fn, unsigned numLoops) {
   auto type = dyn_cast<MemRefType>(v.getType());
-  if (!type || !type.getElementType().isF32() || !map.isProjectedPermutation())
+  if (!type || !type.getElementType().isF32() ||
+      !map.isProjectedPermutation(/*allowZeroInResults=*/true))
     return std::nullopt;
   auto root = dyn_cast<BlockArgument>(tessera::codegen::bufferRoot(v));
   if (!root || root.getOwner() != &fn.getBody().front())
@@ -51,7 +52,8 @@ std::optional<Operand> describe(Value v, AffineMap map, func::FuncOp fn, unsigne
   o.offset = offset;
   o.strides.assign(numLoops, 0);
   for (auto [i, e] : llvm::enumerate(map.getResults()))
-    o.strides[cast<AffineDimExpr>(e).getPosition()] = strides[i];
+    if (auto dim = dyn_cast<AffineDimExpr>(e)) // else the constant 0 of an extent-1 loop
+      o.strides[dim.getPosition()] = strides[i];
   return o;
 }
 
@@ -140,6 +142,13 @@ std::optional<Gemm> matchGemm(linalg::GenericOp op, func::FuncOp fn) {
     return std::nullopt;
   unsigned numLoops = ranges.size();
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  // Loops of extent 1 (a 1x1 convolution's window) index nothing: `oh + kh` is `oh`.
+  MLIRContext *ctx = op.getContext();
+  SmallVector<AffineExpr> dims;
+  for (unsigned l = 0; l < numLoops; ++l)
+    dims.push_back(ranges[l] == 1 ? getAffineConstantExpr(0, ctx) : getAffineDimExpr(l, ctx));
+  for (AffineMap &m : maps)
+    m = simplifyAffineMap(m.replaceDimsAndSymbols(dims, {}, numLoops, 0));
   auto p = describe(op.getDpsInputs()[0], maps[0], fn, numLoops);
   auto q = describe(op.getDpsInputs()[1], maps[1], fn, numLoops);
   auto c = describe(op.getDpsInits()[0], maps[2], fn, numLoops);
@@ -148,6 +157,8 @@ std::optional<Gemm> matchGemm(linalg::GenericOp op, func::FuncOp fn) {
   SmallVector<unsigned> batch, rows, cols, red;
   auto iterators = op.getIteratorTypesArray();
   for (unsigned l = 0; l < numLoops; ++l) {
+    if (ranges[l] == 1)
+      continue;
     bool inP = maps[0].isFunctionOfDim(l), inQ = maps[1].isFunctionOfDim(l);
     if (iterators[l] == utils::IteratorType::reduction) {
       if (!inP || !inQ)

@@ -1,6 +1,7 @@
 // cuBLASLt calls: a dispatch that is one product becomes tess.gpu_gemm in column-major terms
 // and loses its ops; products with a non-zero fill, extra work, or index maps that are not
-// projected permutations (a convolution) keep their loops.
+// projected permutations (a convolution with a window) keep their loops; a 1x1 convolution is
+// a product.
 // RUN: tessera-opt %s --pass-pipeline='builtin.module(func.func(tessera-gpu-library-calls))' | FileCheck %s
 
 #mk = affine_map<(m, n, k) -> (m, k)>
@@ -101,6 +102,46 @@ func.func @convolution(%x: memref<10xf32>, %w: memref<3xf32>, %y: memref<8xf32>)
                                    affine_map<(i, k) -> (i)>],
                   iterator_types = ["parallel", "reduction"]}
       ins(%x, %w : memref<10xf32>, memref<3xf32>) outs(%y : memref<8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// A 1x1 convolution in NHWC (the window loops have extent 1, so `oh + kh` is `oh`) is a
+// matrix product: D = y^T (32 filters x 256 pixels, ld 32) = w (stored 8 x 32 column-major,
+// transposed) times x^T (8 channels x 256 pixels, ld 8). A 3x3 window stays loops.
+// CHECK-LABEL: func.func @pointwise_convolution
+// CHECK-SAME: tess.gpu_gemm = {a = 1 : i64, a_offset = 0 : i64, b = 0 : i64, b_offset = 0 : i64, batch = 1 : i64, beta = 1.000000e+00 : f32, d = 2 : i64, d_offset = 0 : i64, k = 8 : i64, lda = 8 : i64, ldb = 8 : i64, ldd = 32 : i64, m = 32 : i64, n = 256 : i64, stride_a = 0 : i64, stride_b = 0 : i64, stride_d = 0 : i64, transpose_a = true, transpose_b = false}
+// CHECK-NOT: linalg.
+// CHECK-LABEL: func.func @window_convolution
+// CHECK-NOT: tess.gpu_gemm
+// CHECK: linalg.generic
+func.func @pointwise_convolution(%x: memref<1x16x16x8xf32>, %w: memref<32x8x1x1xf32>,
+                                 %y: memref<1x16x16x32xf32>) attributes {tess.dispatch} {
+  linalg.generic {indexing_maps = [affine_map<(n, oh, ow, f, kh, kw, c) -> (n, oh + kh, ow + kw, c)>,
+                                   affine_map<(n, oh, ow, f, kh, kw, c) -> (f, c, kh, kw)>,
+                                   affine_map<(n, oh, ow, f, kh, kw, c) -> (n, oh, ow, f)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel",
+                                    "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x16x16x8xf32>, memref<32x8x1x1xf32>) outs(%y : memref<1x16x16x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+func.func @window_convolution(%x: memref<1x18x18x8xf32>, %w: memref<32x8x3x3xf32>,
+                              %y: memref<1x16x16x32xf32>) attributes {tess.dispatch} {
+  linalg.generic {indexing_maps = [affine_map<(n, oh, ow, f, kh, kw, c) -> (n, oh + kh, ow + kw, c)>,
+                                   affine_map<(n, oh, ow, f, kh, kw, c) -> (f, c, kh, kw)>,
+                                   affine_map<(n, oh, ow, f, kh, kw, c) -> (n, oh, ow, f)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel",
+                                    "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x18x18x8xf32>, memref<32x8x3x3xf32>) outs(%y : memref<1x16x16x32xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %p = arith.mulf %a, %b : f32
     %s = arith.addf %acc, %p : f32
