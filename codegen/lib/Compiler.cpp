@@ -241,7 +241,8 @@ std::vector<std::string> optionalPasses() {
           "tessera-fold-output-copies", "tessera-absorb-transposes",
           "tessera-compute-into-padding", "tessera-transpose-attention-keys",
           "tessera-pack-weights", "tessera-contraction-kernels", "tessera-fuse-rows",
-          "tessera-gpu-attention", "tessera-gpu-block-reductions"};
+          "tessera-gpu-attention", "tessera-gpu-block-reductions",
+          "tessera-gpu-tiled-contractions"};
 }
 
 bool cudaToolkitAvailable() {
@@ -281,8 +282,8 @@ std::vector<std::string> configurablePasses() {
   return {"tessera-tile-lambda", "tessera-fuse-rows", "tessera-pack-weights",
           "tessera-contraction-kernels", "tessera-lower-attention",
           "tessera-absorb-transposes", "tessera-gpu-attention",
-          "tessera-gpu-block-reductions", "tessera-gpu-library-calls", "tessera-gpu-loops",
-          "tessera-outline-gpu-kernels"};
+          "tessera-gpu-block-reductions", "tessera-gpu-library-calls",
+          "tessera-gpu-tiled-contractions", "tessera-gpu-loops", "tessera-outline-gpu-kernels"};
 }
 
 llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &options) {

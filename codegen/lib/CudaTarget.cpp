@@ -41,6 +41,8 @@ public:
     // The emulator runs every product as loops: it checks the kernels, not the library.
     if (!emulate_)
       pm.addNestedPass<func::FuncOp>(configured(createGpuLibraryCalls(), options_));
+    if (enabled(options_, "tessera-gpu-tiled-contractions"))
+      pm.addNestedPass<func::FuncOp>(configured(createGpuTiledContractions(), options_));
     if (enabled(options_, "tessera-gpu-block-reductions"))
       pm.addNestedPass<func::FuncOp>(configured(createGpuBlockReductions(), options_));
     pm.addNestedPass<func::FuncOp>(configured(createGpuLoops(), options_));

@@ -73,6 +73,8 @@ std::unique_ptr<Pass> createConfigurable(llvm::StringRef name, unsigned vectorBi
     return createGpuAttention();
   if (name == "tessera-gpu-block-reductions")
     return createGpuBlockReductions();
+  if (name == "tessera-gpu-tiled-contractions")
+    return createGpuTiledContractions();
   if (name == "tessera-gpu-loops")
     return createGpuLoops();
   if (name == "tessera-gpu-library-calls")

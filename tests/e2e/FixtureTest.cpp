@@ -220,6 +220,24 @@ TEST_P(FixtureTest, GpuBlockReductionsMatchReference) {
     EXPECT_NE(statistics.find("tessera-gpu-block-reductions:"), std::string::npos) << statistics;
 }
 
+/// Shared-memory tiled contractions (tessera-gpu-tiled-contractions) made to take every
+/// contraction big enough for a tile (min-flops=0) with a grid of 3 blocks agree with
+/// PyTorch, emulated. Every model has some (convolutions, products cuBLASLt would take are
+/// kernels under the emulator).
+TEST_P(FixtureTest, GpuTiledContractionsMatchReference) {
+  const Fixture &f = GetParam();
+  codegen::CompileOptions emulated;
+  emulated.targets = {"cuda-emulator"};
+  emulated.passOptions["tessera-gpu-tiled-contractions"] = "min-flops=0 max-blocks=3";
+  (void)takeStatisticsReport();
+  std::shared_ptr<runtime::Module> compiled;
+  std::vector<runtime::Tensor> outputs = compileAndRun(*this, f, emulated, &compiled);
+  std::string statistics = takeStatisticsReport();
+  ASSERT_FALSE(outputs.empty());
+  expectMatchesReference(f, *compiled, outputs, "cuda-emulator");
+  EXPECT_NE(statistics.find("tessera-gpu-tiled-contractions:"), std::string::npos) << statistics;
+}
+
 /// fuse-attention must not change results: the fused build agrees with the unfused one within
 /// a relative L2 error of 1e-5.
 TEST_P(FixtureTest, FusedAttentionMatchesUnfused) {

@@ -399,6 +399,32 @@ def GpuBlockReductions : Pass<"tessera-gpu-block-reductions", "mlir::func::FuncO
   ];
 }
 
+def GpuTiledContractions : Pass<"tessera-gpu-tiled-contractions", "mlir::func::FuncOp"> {
+  let summary = "Lower contractions to shared-memory tiled GPU kernels (implicit GEMM, CUDA)";
+  let description = [{
+    A linalg.generic on f32 buffers computing `out += a * b` (convolutions with a window,
+    strided convolutions, products cuBLASLt did not take) with at least 32 rows, 16 columns,
+    8 reduction steps and `min-flops` flops becomes a gpu.launch: its loops grouped as a
+    batched matrix product (batch: read by both inputs, M: by the first only, N: by the
+    second only, K: reduced), 64 x 64 output tiles strided over the grid, 256 threads with a
+    4 x 4 register block each (rows ty + 16 i, columns tx + 16 j), and per 8 reduction steps
+    an 8 x 64 slice of each input gathered through its indexing map into shared memory (along
+    the input's contiguous dimension; rows padded by 4 against bank conflicts) between two
+    barriers. The accumulators start at zero and are added to the output at the end.
+  }];
+  let options = [
+    Option<"minFlops", "min-flops", "int64_t", "1000000",
+           "Smallest contraction (2 x batch x M x N x K) worth a tiled kernel">,
+    Option<"maxBlocks", "max-blocks", "int64_t", "65535", "Upper bound of the grid">,
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+                           "mlir::affine::AffineDialect"];
+  let statistics = [
+    Statistic<"numLowered", "lowered", "Contractions lowered to tiled kernels">,
+  ];
+}
+
 def GpuLibraryCalls : Pass<"tessera-gpu-library-calls", "mlir::func::FuncOp"> {
   let summary = "Hand dispatches that are one fp32 matrix product to cuBLASLt (CUDA)";
   let description = [{
