@@ -68,6 +68,13 @@ llvm::Expected<PtxExecutable> emitPtx(ModuleOp module, const std::string &arch,
       info.blockSize = uint32_t(a.getInt());
     if (auto a = kernel->getAttrOfType<IntegerAttr>(kGpuGridAttr))
       info.gridSize = uint32_t(a.getInt());
+    // Workgroup attributions become the kernel's static .shared arrays.
+    uint64_t shared = 0;
+    for (BlockArgument a : kernel.getWorkgroupAttributions()) {
+      auto t = cast<MemRefType>(a.getType());
+      shared += uint64_t(t.getNumElements()) * (t.getElementTypeBitWidth() / 8);
+    }
+    info.sharedMemoryBytes = uint32_t(shared);
     byName[info.name] = info;
   });
   for (auto fn : module.getOps<func::FuncOp>()) {

@@ -345,8 +345,9 @@ Error Executor::run(const std::vector<TensorRef> &inputs,
           return err;
         continue;
       }
+      // Shared memory is static (declared in the PTX): no dynamic bytes.
       if (Error err = d.check(d.cuLaunchKernel(launch.function, k.gridSize, 1, 1, k.blockSize,
-                                               1, 1, k.sharedMemoryBytes, stream_,
+                                               1, 1, 0, stream_,
                                                params.data(), nullptr),
                               concat("dispatch ", di, " '", dispatch.name, "': launching kernel '",
                                      k.name, "'")))
