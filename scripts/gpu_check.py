@@ -12,7 +12,8 @@
       GPU (DIR/tessera-run, the modules' seeded weights) against PyTorch fp32 on the same GPU
       (random weights of the same shapes; timings only, TF32 off), eager attention and SDPA,
       every engine warmed up, then timed one call at a time with the GPU synchronized; then
-      ViT-B/16 batch 64 built with --precision tf32 against PyTorch with TF32 on.
+      ViT-B/16 batch 64 built with --precision tf32 against PyTorch with TF32 on; every
+      fp32 model is also timed with --cuda-graph.
       Fixture modules DIR/<fixture>@tf32.tsm / @bf16.tsm are checked against the fp32
       reference with the documented bounds 2e-3 / 1.6e-2.
 
@@ -105,9 +106,10 @@ def fixtures(args):
     return 1 if failed else 0
 
 
-def tessera_latency(d, tsm, iterations):
+def tessera_latency(d, tsm, iterations, extra=()):
     rc, text = tessera_run(d, ["bench", tsm, "--device", "cuda", "--iterations",
-                               str(iterations), "--warmup", "3", "--json"], timeout=200)
+                               str(iterations), "--warmup", "3", "--json"] + list(extra),
+                           timeout=200)
     if rc != 0:
         raise RuntimeError(text.strip()[-400:])
     import json
@@ -201,6 +203,12 @@ def timing_table(args, torch, dev, tf32):
         slow = sorted(j["dispatches"], key=lambda d: -d["median_ms"])[:5]
         print("#   slowest dispatches: " + ", ".join("%s %.2f ms" % (d["name"], d["median_ms"])
                                                      for d in slow))
+        if not tf32:
+            try:
+                g_med, g_min, _ = tessera_latency(args.dir, tsm, args.iterations, ["--cuda-graph"])
+                print("#   with --cuda-graph: %.2f / %.2f ms" % (g_med, g_min))
+            except Exception as e:
+                print("#   with --cuda-graph: failed: %s" % str(e).replace("\n", " ")[:200])
     print("(ratio = PyTorch median / Tessera median; above 1: Tessera faster)")
 
 

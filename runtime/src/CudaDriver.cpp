@@ -9,6 +9,7 @@ const char *resultName(CUresult result) {
   switch (result) {
   case 0: return "CUDA_SUCCESS";
   case 1: return "CUDA_ERROR_INVALID_VALUE";
+  case 900: return "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED";
   case 2: return "CUDA_ERROR_OUT_OF_MEMORY";
   case 3: return "CUDA_ERROR_NOT_INITIALIZED";
   case 4: return "CUDA_ERROR_DEINITIALIZED";
@@ -90,6 +91,16 @@ Expected<std::unique_ptr<Driver>> Driver::load(const std::string &requested) {
                     bind(d.cuLaunchKernel, "cuLaunchKernel")})
     if (err)
       return err;
+  // Graphs are optional: a session asks for them (SessionOptions::cudaGraph).
+  auto optional = [&](auto &fn, const char *name) {
+    fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(handle, name));
+  };
+  optional(d.cuStreamBeginCapture, "cuStreamBeginCapture_v2");
+  optional(d.cuStreamEndCapture, "cuStreamEndCapture");
+  optional(d.cuGraphInstantiateWithFlags, "cuGraphInstantiateWithFlags");
+  optional(d.cuGraphLaunch, "cuGraphLaunch");
+  optional(d.cuGraphExecDestroy, "cuGraphExecDestroy");
+  optional(d.cuGraphDestroy, "cuGraphDestroy");
   return driver;
 }
 

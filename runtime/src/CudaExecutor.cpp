@@ -34,9 +34,10 @@ Error Executor::allocate(CUdeviceptr &ptr, uint64_t bytes, const std::string &wh
 
 Expected<std::unique_ptr<Executor>>
 Executor::create(std::shared_ptr<const Module> module, const std::vector<const uint8_t *> &constants,
-                 int deviceOrdinal) {
+                 int deviceOrdinal, bool graph) {
   std::unique_ptr<Executor> ex(new Executor());
   ex->module_ = module;
+  ex->useGraph_ = graph;
   for (const ExecutableInfo &exe : module->executables())
     if (exe.format == ExecutableFormat::Ptx) {
       ex->executable_ = &exe;
@@ -52,6 +53,10 @@ Executor::create(std::shared_ptr<const Module> module, const std::vector<const u
     return driver.takeError();
   ex->driver_ = driver.takeValue();
   Driver &d = *ex->driver_;
+  if (graph && !d.hasGraphs())
+    return makeError("the CUDA driver (", d.path(), ") has no graph entry points "
+                     "(cuStreamBeginCapture_v2, cuGraphInstantiateWithFlags, ...); it is older "
+                     "than CUDA 11.4: run without CUDA graphs");
   CUresult init = d.cuInit(0);
   if (init == 34)
     return makeError("cuInit: CUDA_ERROR_STUB_LIBRARY (34): ", d.path(),
@@ -281,6 +286,10 @@ Executor::~Executor() {
     if (blasHandle_)
       (void)blas_->cublasLtDestroy(blasHandle_);
   }
+  if (graphExec_)
+    (void)d.cuGraphExecDestroy(graphExec_);
+  if (graph_)
+    (void)d.cuGraphDestroy(graph_);
   for (CUdeviceptr p : allocations_)
     (void)d.cuMemFree(p);
   if (ptxModule_)
@@ -307,6 +316,54 @@ Error Executor::run(const std::vector<TensorRef> &inputs,
       if (Error err = d.check(d.cuMemcpyHtoDAsync(outputs_[i], outputs[i].data, bytes, stream_),
                               concat("copying output ", i, " to the device")))
         return err;
+  if (useGraph_ && !dispatchMillis) {
+    // Every run's launches are the same (same device buffers, same parameters): capture
+    // them once, then replay.
+    if (!graphExec_)
+      if (Error err = captureGraph())
+        return err;
+    if (Error err = d.check(d.cuGraphLaunch(graphExec_, stream_), "launching the CUDA graph"))
+      return err;
+  } else if (Error err = launchAll(dispatchMillis)) {
+    return err;
+  }
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (uint64_t bytes = module.outputs()[i].byteSize)
+      if (Error err = d.check(d.cuMemcpyDtoHAsync(outputs[i].data, outputs_[i], bytes, stream_),
+                              concat("copying output ", i, " from the device")))
+        return err;
+  return d.check(d.cuStreamSynchronize(stream_), "running the module on the GPU");
+}
+
+Error Executor::captureGraph() {
+  Driver &d = *driver_;
+  if (Error err = d.check(d.cuStreamBeginCapture(stream_, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
+                          "capturing the CUDA graph (cuStreamBeginCapture)"))
+    return err;
+  Error launched = launchAll(nullptr);
+  // The capture ends whatever happened, so the stream is usable again.
+  CUgraph graph = nullptr;
+  CUresult ended = d.cuStreamEndCapture(stream_, &graph);
+  if (launched) {
+    if (graph)
+      (void)d.cuGraphDestroy(graph);
+    return launched.withContext("capturing the CUDA graph");
+  }
+  if (Error err = d.check(ended, "capturing the CUDA graph (cuStreamEndCapture)"))
+    return err;
+  if (Error err = d.check(d.cuGraphInstantiateWithFlags(&graphExec_, graph, 0),
+                          "instantiating the CUDA graph")) {
+    graphExec_ = nullptr;
+    (void)d.cuGraphDestroy(graph);
+    return err;
+  }
+  graph_ = graph;
+  return Error::success();
+}
+
+Error Executor::launchAll(std::vector<double> *dispatchMillis) {
+  Driver &d = *driver_;
+  const Module &module = *module_;
   if (dispatchMillis)
     dispatchMillis->assign(module.dispatches().size(), 0.0);
   std::vector<CUdeviceptr> pointers;
@@ -362,12 +419,7 @@ Error Executor::run(const std::vector<TensorRef> &inputs,
                                   .count();
     }
   }
-  for (size_t i = 0; i < outputs.size(); ++i)
-    if (uint64_t bytes = module.outputs()[i].byteSize)
-      if (Error err = d.check(d.cuMemcpyDtoHAsync(outputs[i].data, outputs_[i], bytes, stream_),
-                              concat("copying output ", i, " from the device")))
-        return err;
-  return d.check(d.cuStreamSynchronize(stream_), "running the module on the GPU");
+  return Error::success();
 }
 
 } // namespace tessera::runtime::cuda

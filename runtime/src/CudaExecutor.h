@@ -18,9 +18,12 @@ class Executor {
 public:
   /// `constants[i]` is constant i's bytes on the host (spec.byteSize of them); they are
   /// uploaded here and may be freed afterwards.
+  /// With `graph`, the first run captures the module's launches as a CUDA graph and every
+  /// run replays it (one launch instead of one per kernel); runs timing each dispatch launch
+  /// kernels one by one.
   static Expected<std::unique_ptr<Executor>> create(std::shared_ptr<const Module> module,
                                                     const std::vector<const uint8_t *> &constants,
-                                                    int deviceOrdinal = 0);
+                                                    int deviceOrdinal = 0, bool graph = false);
   ~Executor();
   Executor(const Executor &) = delete;
   Executor &operator=(const Executor &) = delete;
@@ -50,6 +53,10 @@ private:
     GemmPlan *gemm = nullptr;
   };
   Error planGemm(const GpuKernelInfo &kernel, GemmPlan &plan);
+  /// Enqueues every dispatch's kernels and products on the stream.
+  Error launchAll(std::vector<double> *dispatchMillis);
+  /// Captures launchAll as graphExec_.
+  Error captureGraph();
 
   std::shared_ptr<const Module> module_;
   std::unique_ptr<Driver> driver_;
@@ -71,6 +78,9 @@ private:
   cublasLtMatmulPreference_t blasPreference_ = nullptr;
   std::vector<std::unique_ptr<GemmPlan>> plans_;
   CUdeviceptr workspace_ = 0;
+  bool useGraph_ = false;
+  CUgraph graph_ = nullptr;
+  CUgraphExec graphExec_ = nullptr;
   static constexpr size_t kWorkspaceBytes = 32u << 20;
 };
 

@@ -134,7 +134,7 @@ Expected<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Module>
       Expected<std::unique_ptr<cuda::Executor>> executor =
           cuda::Executor::create(session->module_, {session->constantBases_.begin(),
                                                     session->constantBases_.end()},
-                                 options.cudaDevice);
+                                 options.cudaDevice, options.cudaGraph);
       if (!executor)
         return executor.takeError().withContext(source);
       session->cuda_ = executor.takeValue();

@@ -39,6 +39,8 @@ void printUsage(FILE *out, const char *progName) {
                "                           random values (f32 in [0, 1))\n"
                "  --device cpu|cuda[:N]    where to run (default cpu); on cuda every dispatch is\n"
                "                           synchronized to time it, and no CPU peak is measured\n"
+               "  --cuda-graph             on cuda, time whole runs as one CUDA graph launch\n"
+               "                           (the per-dispatch times still launch one by one)\n"
                "  --max-memory SIZE        the most memory the module may ask for (arena, generated\n"
                "                           constants, inputs, outputs; default: half of this\n"
                "                           machine's memory), e.g. 8G\n"
@@ -88,6 +90,8 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
     } else if (args.matchValue(arg, "--device", value, missing)) {
       if (missing || !parseDevice(value, options.session))
         return usageError(progName, "--device expects cpu, cuda or cuda:N");
+    } else if (arg == "--cuda-graph") {
+      options.session.cudaGraph = true;
     } else if (args.matchValue(arg, "--max-memory", value, missing)) {
       if (missing || !parseMaxMemory(value, options.session))
         return usageError(progName, "--max-memory expects a size such as 8G, 512M or a number "

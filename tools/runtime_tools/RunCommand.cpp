@@ -55,6 +55,8 @@ void printUsage(FILE *out, const char *progName) {
                "                           --detections only the detected ones), batch row 0\n"
                "  --device cpu|cuda[:N]    where to run (default cpu); cuda needs the module's\n"
                "                           PTX (--target cuda) and an NVIDIA driver\n"
+               "  --cuda-graph             on cuda, run the launches as one CUDA graph (captured\n"
+               "                           on the first run, replayed after)\n"
                "  --max-memory SIZE        the most memory the module may ask for (arena, generated\n"
                "                           constants, inputs, outputs; default: half of this\n"
                "                           machine's memory), e.g. 8G\n"
@@ -110,6 +112,8 @@ int parseOptions(int argc, char **argv, const char *progName, Options &options) 
     } else if (args.matchValue(arg, "--device", value, missing)) {
       if (missing || !parseDevice(value, options.session))
         return usageError(progName, "--device expects cpu, cuda or cuda:N");
+    } else if (arg == "--cuda-graph") {
+      options.session.cudaGraph = true;
     } else if (args.matchValue(arg, "--max-memory", value, missing)) {
       if (missing || !parseMaxMemory(value, options.session))
         return usageError(progName, "--max-memory expects a size such as 8G, 512M or a number "

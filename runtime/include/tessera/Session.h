@@ -31,6 +31,10 @@ struct SessionOptions {
   // CUDA device `cudaDevice` through the driver API (loaded when the session is created).
   Device device = Device::Cpu;
   int cudaDevice = 0;
+  // On a CUDA device: capture the module's launches as a CUDA graph on the first run and
+  // replay it after (one launch per run instead of one per kernel). Runs that time each
+  // dispatch launch kernel by kernel.
+  bool cudaGraph = false;
   // The most memory the session may allocate for the module (arena, generated constants,
   // staged inputs and outputs), checked before anything is allocated; 0 = half of this
   // machine's physical memory (tessera/Limits.h).

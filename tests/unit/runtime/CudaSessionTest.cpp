@@ -155,6 +155,75 @@ TEST(CudaSession, RunsThroughTheDriver) {
   EXPECT_EQ(fake["streamsCreated"], fake["streamsDestroyed"]);
 }
 
+// With cudaGraph the first run captures the launches and every run replays them: the same
+// results run after run (the inputs change, the graph reads the same device buffers), one
+// capture, one graph launch per run, no kernel launched on its own except by runs that time
+// each dispatch; the graphs are freed with the session.
+TEST(CudaSession, RunsThroughACudaGraph) {
+  FakeDriver fake;
+  std::shared_ptr<Module> module = loadOrDie(makeCudaModule());
+  ASSERT_TRUE(module);
+  {
+    SessionOptions options = onCuda();
+    options.cudaGraph = true;
+    Expected<std::unique_ptr<Session>> session = Session::create(module, options);
+    ASSERT_TRUE(session) << session.error().message();
+    std::vector<float> c(8);
+    fillSeededUniformF32(c.data(), 8, kReferenceSeed, -1.0f, 1.0f, 0);
+    for (int run = 0; run < 3; ++run) {
+      std::vector<float> x = {1, 2, 3, 4, -1, -2, 0.5f, float(run)};
+      std::vector<float> y(8, -7.0f), z(8, -7.0f);
+      std::vector<double> millis;
+      Error err = (*session)->run({{DType::F32, {8}, x.data()}},
+                                  {{DType::F32, {8}, y.data()}, {DType::F32, {8}, z.data()}},
+                                  run == 2 ? &millis : nullptr);
+      ASSERT_FALSE(err) << err.message();
+      for (int i = 0; i < 8; ++i) {
+        EXPECT_EQ(y[i], 4 * x[i]) << "run " << run << ", " << i;
+        EXPECT_EQ(z[i], 2 * c[i]) << "run " << run << ", " << i;
+      }
+    }
+    EXPECT_EQ(fake["captures"], 1);
+    EXPECT_EQ(fake["graphLaunches"], 2);
+    EXPECT_EQ(fake["launches"], 4); // only the timed run launches kernels one by one
+    ::setenv("FAKE_CUDA_FAIL", "launch", 1);
+    std::vector<float> x(8), y(8), z(8);
+    Error err = (*session)->run({{DType::F32, {8}, x.data()}},
+                                {{DType::F32, {8}, y.data()}, {DType::F32, {8}, z.data()}});
+    ::unsetenv("FAKE_CUDA_FAIL");
+    EXPECT_EQ(err.message(), "launching the CUDA graph: CUDA_ERROR_LAUNCH_FAILED (719)");
+  }
+  EXPECT_EQ(fake["graphsCreated"], fake["graphsDestroyed"]);
+  EXPECT_EQ(fake["bytesInUse"], 0);
+}
+
+// A capture or instantiation that fails is reported and leaves the session able to capture
+// on the next run.
+TEST(CudaSession, CudaGraphErrors) {
+  FakeDriver fake;
+  std::shared_ptr<Module> module = loadOrDie(makeCudaModule());
+  ASSERT_TRUE(module);
+  SessionOptions options = onCuda();
+  options.cudaGraph = true;
+  Expected<std::unique_ptr<Session>> session = Session::create(module, options);
+  ASSERT_TRUE(session) << session.error().message();
+  std::vector<float> x(8, 1.0f), y(8), z(8);
+  auto run = [&] {
+    Error err = (*session)->run({{DType::F32, {8}, x.data()}},
+                                {{DType::F32, {8}, y.data()}, {DType::F32, {8}, z.data()}});
+    return err ? err.message() : std::string("<no error>");
+  };
+  ::setenv("FAKE_CUDA_FAIL", "capture", 1);
+  EXPECT_EQ(run(), "capturing the CUDA graph (cuStreamBeginCapture): "
+                   "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED (900)");
+  ::setenv("FAKE_CUDA_FAIL", "instantiate", 1);
+  EXPECT_EQ(run(), "instantiating the CUDA graph: CUDA_ERROR_INVALID_VALUE (1)");
+  ::unsetenv("FAKE_CUDA_FAIL");
+  EXPECT_EQ(run(), "<no error>");
+  EXPECT_EQ(y[0], 4.0f);
+  EXPECT_EQ(fake["graphLaunches"], 1);
+}
+
 TEST(CudaSession, OlderPtxRunsOnNewerDevice) {
   FakeDriver fake;
   EXPECT_EQ(cudaError(makeCudaModule("sm_80")), "<no error>");

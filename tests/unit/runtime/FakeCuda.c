@@ -4,11 +4,12 @@
  * out[i] = 2 * in[i] for i < N over their first two parameters, so a test can follow data
  * through uploads, launches and downloads. Every call is counted (fake_cuda_counter), and
  * behaviour is steered by environment variables read at each call:
- *   FAKE_CUDA_FAIL=init|jit|launch|sync   make that step fail
+ *   FAKE_CUDA_FAIL=init|jit|launch|sync|capture|instantiate   make that step fail
  *   FAKE_CUDA_MEMORY=BYTES                device memory size (default 1 GiB)
  *   FAKE_CUDA_CC=90                       compute capability, major*10+minor
  *   FAKE_CUDA_TRACE=1                     print every launch to stderr
- */
+ * Stream capture records launches instead of running them (with their parameter values, as
+ * the driver copies them); launching the graph runs the recorded kernels in order. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@ enum { MAX_FUNCTIONS = 4096, MAX_ALLOCATIONS = 65536 };
 static struct {
   long inits, launches, uploads, downloads, allocations, frees, modulesLoaded, modulesUnloaded,
       contextsRetained, contextsReleased, streamsCreated, streamsDestroyed, uploadBytes,
-      downloadBytes;
+      downloadBytes, captures, graphLaunches, graphsCreated, graphsDestroyed;
+  int capturing;
   uint64_t bytesInUse;
   const char *image;
 } state;
@@ -53,6 +55,10 @@ long fake_cuda_counter(const char *name) {
   if (strcmp(name, #n) == 0)                                                                  \
     return (long)state.n;
   COUNTER(inits)
+  COUNTER(captures)
+  COUNTER(graphLaunches)
+  COUNTER(graphsCreated)
+  COUNTER(graphsDestroyed)
   COUNTER(launches)
   COUNTER(uploads)
   COUNTER(downloads)
@@ -241,24 +247,112 @@ CUresult cuStreamSynchronize(void *stream) {
   return failing("sync") ? 700 /* CUDA_ERROR_ILLEGAL_ADDRESS */ : 0;
 }
 
+/* Runs a launch's kernel: only scale2_<N> does something. */
+static void execute(const char *name, CUdeviceptr in, CUdeviceptr out) {
+  if (strncmp(name, "scale2_", 7) == 0) {
+    long n = atol(name + 7);
+    const float *x = (const float *)(uintptr_t)in;
+    float *y = (float *)(uintptr_t)out;
+    for (long i = 0; i < n; ++i)
+      y[i] = 2.0f * x[i];
+  }
+}
+
+enum { MAX_RECORDED = 65536 };
+typedef struct {
+  int count;
+  struct Recorded {
+    const char *name;
+    CUdeviceptr in, out;
+  } launches[MAX_RECORDED];
+} Graph;
+static Graph *recording;
+
 CUresult cuLaunchKernel(void *function, unsigned gridX, unsigned gridY, unsigned gridZ,
                         unsigned blockX, unsigned blockY, unsigned blockZ, unsigned shared,
                         void *stream, void **params, void **extra) {
   (void)stream;
   (void)extra;
   const char *name = ((struct Function *)function)->name;
+  if (state.capturing) {
+    if (recording->count == MAX_RECORDED)
+      return 999; /* CUDA_ERROR_UNKNOWN */
+    struct Recorded *r = &recording->launches[recording->count++];
+    r->name = name;
+    /* Only scale2_ kernels read their parameters (two of them, by construction). */
+    int reads = strncmp(name, "scale2_", 7) == 0;
+    r->in = reads ? *(const CUdeviceptr *)params[0] : 0;
+    r->out = reads ? *(const CUdeviceptr *)params[1] : 0;
+    if (getenv("FAKE_CUDA_TRACE"))
+      fprintf(stderr, "fake-cuda: capture %s\n", name);
+    return 0;
+  }
   if (getenv("FAKE_CUDA_TRACE"))
     fprintf(stderr, "fake-cuda: launch %s grid %u,%u,%u block %u,%u,%u shared %u\n", name,
             gridX, gridY, gridZ, blockX, blockY, blockZ, shared);
   if (failing("launch"))
     return 719; /* CUDA_ERROR_LAUNCH_FAILED */
   ++state.launches;
-  if (strncmp(name, "scale2_", 7) == 0) {
-    long n = atol(name + 7);
-    const float *in = *(const float *const *)params[0];
-    float *out = *(float *const *)params[1];
-    for (long i = 0; i < n; ++i)
-      out[i] = 2.0f * in[i];
+  if (strncmp(name, "scale2_", 7) == 0)
+    execute(name, *(const CUdeviceptr *)params[0], *(const CUdeviceptr *)params[1]);
+  return 0;
+}
+
+CUresult cuStreamBeginCapture_v2(void *stream, int mode) {
+  (void)stream;
+  if (failing("capture"))
+    return 900; /* CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED */
+  if (state.capturing || mode != 1 /* thread-local */)
+    return 1; /* CUDA_ERROR_INVALID_VALUE */
+  recording = calloc(1, sizeof(Graph));
+  state.capturing = 1;
+  ++state.captures;
+  return 0;
+}
+
+CUresult cuStreamEndCapture(void *stream, void **graph) {
+  (void)stream;
+  if (!state.capturing)
+    return 1;
+  state.capturing = 0;
+  *graph = recording;
+  recording = NULL;
+  ++state.graphsCreated;
+  return 0;
+}
+
+CUresult cuGraphInstantiateWithFlags(void **exec, void *graph, unsigned long long flags) {
+  if (failing("instantiate") || flags != 0)
+    return 1;
+  Graph *copy = malloc(sizeof(Graph));
+  memcpy(copy, graph, sizeof(Graph));
+  *exec = copy;
+  ++state.graphsCreated;
+  return 0;
+}
+
+CUresult cuGraphLaunch(void *exec, void *stream) {
+  (void)stream;
+  if (failing("launch"))
+    return 719;
+  Graph *g = exec;
+  ++state.graphLaunches;
+  for (int i = 0; i < g->count; ++i) {
+    if (getenv("FAKE_CUDA_TRACE"))
+      fprintf(stderr, "fake-cuda: graph runs %s\n", g->launches[i].name);
+    execute(g->launches[i].name, g->launches[i].in, g->launches[i].out);
   }
+  return 0;
+}
+
+CUresult cuGraphExecDestroy(void *exec) {
+  free(exec);
+  ++state.graphsDestroyed;
+  return 0;
+}
+
+CUresult cuGraphDestroy(void *graph) {
+  free(graph);
+  ++state.graphsDestroyed;
   return 0;
 }
