@@ -1,5 +1,26 @@
-// Lowering of the patch and resampling ops the TTSR / FPT / lambda models use.
+// tess-to-linalg, windows and resampling (TessToLinalg/Windows.cpp): pooling as one generic
+// over the padded input; unfold, fold, bicubic resize and avg pooling as the TTSR / FPT /
+// lambda models use them (the same function also lowers an einsum, a contraction).
 // RUN: tessera-opt %s --tess-to-linalg | FileCheck %s
+
+// CHECK-DAG: #[[POOL_IN:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d3, d5 * 2 + d4)>
+// CHECK-DAG: #[[POOL_WIN:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d4)>
+// CHECK-DAG: #[[POOL_OUT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d5)>
+
+// Padding with -inf; the window only gives the kernel loops their bounds.
+// CHECK-LABEL: func.func @max_pool
+// CHECK: %[[NINF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK: %[[PADFILL:.+]] = linalg.fill ins(%[[NINF]] : f32) outs(%{{.*}} : tensor<1x4x11x10xf32>)
+// CHECK: %[[PADDED:.+]] = tensor.insert_slice %arg0 into %[[PADFILL]][0, 0, 1, 1] [1, 4, 9, 8] [1, 1, 1, 1]
+// CHECK: %[[INIT:.+]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x4x5x4xf32>)
+// CHECK: %[[WIN:.+]] = tensor.empty() : tensor<3x3xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[POOL_IN]], #[[POOL_WIN]], #[[POOL_OUT]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]}
+// CHECK-SAME: ins(%[[PADDED]], %[[WIN]] : tensor<1x4x11x10xf32>, tensor<3x3xf32>) outs(%[[INIT]] : tensor<1x4x5x4xf32>)
+// CHECK: arith.maximumf
+func.func @max_pool(%x: tensor<1x4x9x8xf32>) -> tensor<1x4x5x4xf32> {
+  %0 = tess.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1>} : tensor<1x4x9x8xf32> -> tensor<1x4x5x4xf32>
+  return %0 : tensor<1x4x5x4xf32>
+}
 
 // unfold: pad (fill + insert_slice), copy into [N, C, KH, KW, OH, OW], collapse.
 // CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 1, 1] [1, 2, 8, 8] [1, 1, 1, 1]
