@@ -7,7 +7,7 @@ packages=(build-essential cmake ninja-build python3 ccache
           llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools lld-19 clang-19 libclang-rt-19-dev
           libflatbuffers-dev flatbuffers-compiler libgtest-dev
           libpng-dev libjpeg62-turbo-dev
-          python3-dev pybind11-dev python3-numpy python3-pytest pkgconf)
+          python3-dev pybind11-dev python3-numpy python3-pytest pkgconf clang-format-19)
 
 missing=()
 for p in "${packages[@]}"; do

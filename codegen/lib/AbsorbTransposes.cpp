@@ -7,8 +7,8 @@
 
 #include "BufferAccess.h"
 #include "Program.h"
-#include "tessera/passes/PassReport.h"
 #include "tessera/ir/TessDialect.h"
+#include "tessera/passes/PassReport.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
@@ -96,16 +96,16 @@ LogicalResult rebase(Value oldBase, Value newBase, function_ref<bool(Operation *
                                            sub.getMixedStrides());
       } else if (auto collapse = dyn_cast<memref::CollapseShapeOp>(user)) {
         auto type = cast<MemRefType>(to.getType());
-        if (memref::CollapseShapeOp::isGuaranteedCollapsible(
-                type, collapse.getReassociationIndices()))
+        if (memref::CollapseShapeOp::isGuaranteedCollapsible(type,
+                                                             collapse.getReassociationIndices()))
           view = b.create<memref::CollapseShapeOp>(collapse.getLoc(), to,
                                                    collapse.getReassociationIndices());
         else if (!(view = collapseUnitDims(b, collapse, to)))
           return fail();
       } else if (auto expand = dyn_cast<memref::ExpandShapeOp>(user)) {
-        auto type = memref::ExpandShapeOp::computeExpandedType(
-            cast<MemRefType>(to.getType()), expand.getType().getShape(),
-            expand.getReassociationIndices());
+        auto type = memref::ExpandShapeOp::computeExpandedType(cast<MemRefType>(to.getType()),
+                                                               expand.getType().getShape(),
+                                                               expand.getReassociationIndices());
         if (failed(type))
           return fail();
         view = b.create<memref::ExpandShapeOp>(expand.getLoc(), *type, to,

@@ -11,7 +11,7 @@ namespace {
 
 struct AttentionBufferization
     : bufferization::DstBufferizableOpInterfaceExternalModel<AttentionBufferization,
-                                                            tessera::tess::AttentionOp> {
+                                                             tessera::tess::AttentionOp> {
   LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
                           const bufferization::BufferizationOptions &options) const {
     auto attention = cast<tessera::tess::AttentionOp>(op);

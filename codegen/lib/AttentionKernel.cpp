@@ -33,9 +33,7 @@ struct Builder {
 
   Value idx(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
   Value f(float v) { return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(v)); }
-  Value splat(float v) {
-    return b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(vec, v));
-  }
+  Value splat(float v) { return b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(vec, v)); }
   Value add(Value a, Value c) { return b.create<arith::AddIOp>(loc, a, c); }
   Value mul(Value a, Value c) { return b.create<arith::MulIOp>(loc, a, c); }
   Value min(Value a, Value c) { return b.create<arith::MinSIOp>(loc, a, c); }
@@ -71,8 +69,8 @@ bool emitVectorAttention(tess::AttentionOp op, const AttentionKernelOptions &opt
   auto oType = cast<MemRefType>(op.getInit().getType());
   int64_t rank = qType.getRank(), batchRank = rank - 2;
   SmallVector<int64_t> qs, ks, vs, os;
-  if (!strides(qType, qs) || !strides(kType, ks) || !strides(vType, vs) ||
-      !strides(oType, os) || !qType.getElementType().isF32())
+  if (!strides(qType, qs) || !strides(kType, ks) || !strides(vType, vs) || !strides(oType, os) ||
+      !qType.getElementType().isF32())
     return false;
   // q rows, v rows and output rows contiguous; keys contiguous along the key index (k is a
   // transposed view of a [.., D, N] buffer: see tessera-transpose-attention-keys).
@@ -122,14 +120,14 @@ bool emitVectorAttention(tess::AttentionOp op, const AttentionKernelOptions &opt
 
   // Scratch per task on the stack: one chunk of scores (then probabilities) per tile row,
   // and each row's running maximum and sum.
-  Value scores = b.create<memref::AllocaOp>(
-      loc, MemRefType::get({tileRows, chunk}, b.getF32Type()), b.getI64IntegerAttr(64));
+  Value scores = b.create<memref::AllocaOp>(loc, MemRefType::get({tileRows, chunk}, b.getF32Type()),
+                                            b.getI64IntegerAttr(64));
   // The keys as [.., D, N]: unit stride along the keys, the innermost dimension.
   SmallVector<AffineExpr> swap;
   for (int64_t i = 0; i < rank; ++i)
     swap.push_back(getAffineDimExpr(i == rank - 2 ? rank - 1 : i == rank - 1 ? rank - 2 : i, ctx));
-  Value kt = b.create<memref::TransposeOp>(
-      loc, op.getK(), AffineMapAttr::get(AffineMap::get(rank, 0, swap, ctx)));
+  Value kt = b.create<memref::TransposeOp>(loc, op.getK(),
+                                           AffineMapAttr::get(AffineMap::get(rank, 0, swap, ctx)));
   Value rowMax = b.create<memref::AllocaOp>(loc, MemRefType::get({tileRows}, b.getF32Type()));
   Value rowSum = b.create<memref::AllocaOp>(loc, MemRefType::get({tileRows}, b.getF32Type()));
 
@@ -246,16 +244,16 @@ bool emitVectorAttention(tess::AttentionOp op, const AttentionKernelOptions &opt
               bv = B.loadMasked(bias.buffer, at, masks[s]);
             } else {
               at.back() = B.idx(0);
-              bv = b.create<vector::BroadcastOp>(
-                  loc, B.vec, b.create<memref::LoadOp>(loc, bias.buffer, at));
+              bv = b.create<vector::BroadcastOp>(loc, B.vec,
+                                                 b.create<memref::LoadOp>(loc, bias.buffer, at));
             }
             sv = b.create<arith::AddFOp>(loc, sv, bv);
           }
           Value keep = masks[s];
           if (causal) {
             // key j <= row i
-            Value keys = b.create<vector::BroadcastOp>(
-                loc, VectorType::get({lanes}, b.getIndexType()), key);
+            Value keys =
+                b.create<vector::BroadcastOp>(loc, VectorType::get({lanes}, b.getIndexType()), key);
             keys = b.create<arith::AddIOp>(loc, keys, keyLanes);
             Value row = b.create<vector::BroadcastOp>(
                 loc, VectorType::get({lanes}, b.getIndexType()), B.add(r0, B.idx(rb + i)));
@@ -303,11 +301,11 @@ bool emitVectorAttention(tess::AttentionOp op, const AttentionKernelOptions &opt
         OpBuilder::InsertionGuard g2(b);
         b.setInsertionPointToStart(mx.getBody());
         Value s = B.load(scores, ValueRange{ri, B.mul(mx.getInductionVar(), B.idx(lanes))});
-        b.create<scf::YieldOp>(loc, ValueRange{b.create<arith::MaximumFOp>(
-                                        loc, mx.getRegionIterArgs()[0], s)});
+        b.create<scf::YieldOp>(
+            loc, ValueRange{b.create<arith::MaximumFOp>(loc, mx.getRegionIterArgs()[0], s)});
       }
-      Value chunkMax = b.create<vector::ReductionOp>(loc, vector::CombiningKind::MAXIMUMF,
-                                                     mx.getResult(0));
+      Value chunkMax =
+          b.create<vector::ReductionOp>(loc, vector::CombiningKind::MAXIMUMF, mx.getResult(0));
       Value mOld = b.create<memref::LoadOp>(loc, rowMax, ValueRange{ri});
       Value mNew = b.create<arith::MaximumFOp>(loc, mOld, chunkMax);
       // Rows with every key masked so far keep m = -inf: subtract 0 instead (p = 0, corr = 1).
@@ -329,8 +327,9 @@ bool emitVectorAttention(tess::AttentionOp op, const AttentionKernelOptions &opt
       Value chunkSum =
           b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, sum.getResult(0));
       Value lOld = b.create<memref::LoadOp>(loc, rowSum, ValueRange{ri});
-      b.create<memref::StoreOp>(loc, b.create<arith::AddFOp>(loc, b.create<arith::MulFOp>(loc, lOld, corr), chunkSum),
-                                rowSum, ValueRange{ri});
+      b.create<memref::StoreOp>(
+          loc, b.create<arith::AddFOp>(loc, b.create<arith::MulFOp>(loc, lOld, corr), chunkSum),
+          rowSum, ValueRange{ri});
       b.create<memref::StoreOp>(loc, mNew, rowMax, ValueRange{ri});
       ifValid(i, [&] {
         Value cv = b.create<vector::BroadcastOp>(loc, B.vec, corr);
@@ -350,8 +349,7 @@ bool emitVectorAttention(tess::AttentionOp op, const AttentionKernelOptions &opt
         SmallVector<Value> init;
         for (int64_t i = 0; i < rows; ++i)
           for (int64_t ev = e0; ev < e0 + ne; ++ev)
-            init.push_back(
-                loadE(out, concat(batch, {rowIndex[rb + i], B.idx(ev * lanes)}), ev));
+            init.push_back(loadE(out, concat(batch, {rowIndex[rb + i], B.idx(ev * lanes)}), ev));
         auto jl = b.create<scf::ForOp>(loc, B.idx(0), count, B.idx(1), init);
         {
           OpBuilder::InsertionGuard g2(b);
@@ -383,8 +381,8 @@ bool emitVectorAttention(tess::AttentionOp op, const AttentionKernelOptions &opt
   for (int64_t i = 0; i < tileRows; ++i)
     ifValid(i, [&] {
       Value l = b.create<memref::LoadOp>(loc, rowSum, ValueRange{B.idx(i)});
-      Value inv = b.create<vector::BroadcastOp>(
-          loc, B.vec, b.create<arith::DivFOp>(loc, B.f(1.0f), l));
+      Value inv =
+          b.create<vector::BroadcastOp>(loc, B.vec, b.create<arith::DivFOp>(loc, B.f(1.0f), l));
       for (int64_t ev = 0; ev < eVectors; ++ev) {
         SmallVector<Value> at = concat(batch, {rowIndex[i], B.idx(ev * lanes)});
         storeE(b.create<arith::MulFOp>(loc, loadE(out, at, ev), inv), out, at, ev);

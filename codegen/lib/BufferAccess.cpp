@@ -17,7 +17,8 @@ bool touches(Operation *op, Value root, bool writesOnly) {
     if (hit)
       return;
     if (auto copy = dyn_cast<memref::CopyOp>(inner)) {
-      hit = bufferRoot(copy.getTarget()) == root || (!writesOnly && bufferRoot(copy.getSource()) == root);
+      hit = bufferRoot(copy.getTarget()) == root ||
+            (!writesOnly && bufferRoot(copy.getSource()) == root);
       return;
     }
     if (auto dps = dyn_cast<DestinationStyleOpInterface>(inner)) {
@@ -52,8 +53,8 @@ bool overwrites(Operation *op, Value root) {
     return bufferRoot(copy.getTarget()) == root && bufferRoot(copy.getSource()) != root;
   // Ops that never read their destination; a generic whose body ignores it.
   auto generic = dyn_cast<linalg::GenericOp>(op);
-  if (!generic && !isa<linalg::FillOp, linalg::TransposeOp, linalg::CopyOp,
-                       tessera::tess::AttentionOp>(op))
+  if (!generic &&
+      !isa<linalg::FillOp, linalg::TransposeOp, linalg::CopyOp, tessera::tess::AttentionOp>(op))
     return false;
   auto dps = cast<DestinationStyleOpInterface>(op);
   bool writes = false;

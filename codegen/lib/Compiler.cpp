@@ -32,20 +32,20 @@
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
-#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FileSystem.h"
 
@@ -143,8 +143,7 @@ void renderConfigValue(Attribute value, llvm::raw_ostream &os) {
     char text[64];
     auto [end, ec] = std::to_chars(text, text + sizeof(text), f.getValueAsDouble());
     os << (ec == std::errc() ? std::string(text, end) : std::string("nan"));
-  }
-  else if (auto s = dyn_cast<StringAttr>(value))
+  } else if (auto s = dyn_cast<StringAttr>(value))
     os << '"' << s.getValue() << '"';
   else if (auto list = dyn_cast<ArrayAttr>(value)) {
     os << '[';
@@ -166,10 +165,13 @@ BuildRecord buildRecordOf(ModuleOp module, const CompileOptions &options) {
     }
   llvm::raw_string_ostream config(build.config);
   if (auto entries = module->getAttrOfType<DictionaryAttr>("tess.config"))
-    llvm::interleave(entries, config, [&](NamedAttribute entry) {
-      config << entry.getName().getValue() << "=";
-      renderConfigValue(entry.getValue(), config);
-    }, ", ");
+    llvm::interleave(
+        entries, config,
+        [&](NamedAttribute entry) {
+          config << entry.getName().getValue() << "=";
+          renderConfigValue(entry.getValue(), config);
+        },
+        ", ");
   llvm::raw_string_ostream flags(build.options);
   flags << "--target " << llvm::join(options.targets, ",");
   if (llvm::is_contained(options.targets, "cuda"))
@@ -203,12 +205,12 @@ llvm::Expected<std::vector<std::unique_ptr<Target>>> createTargets(const Compile
   if (options.targets.empty())
     return makeError("no target given");
   for (const std::string &name : options.targets) {
-    auto target = name == "cpu"             ? createCpuTarget(options)
-                  : name == "cuda"          ? createCudaTarget(options)
-                  : name == "cuda-emulator" ? createCudaTarget(options, /*emulate=*/true)
-                                            : llvm::Expected<std::unique_ptr<Target>>(makeError(
-                                                  "unknown target '" + name +
-                                                  "' (targets: cpu, cuda, cuda-emulator)"));
+    auto target = name == "cpu"    ? createCpuTarget(options)
+                  : name == "cuda" ? createCudaTarget(options)
+                  : name == "cuda-emulator"
+                      ? createCudaTarget(options, /*emulate=*/true)
+                      : llvm::Expected<std::unique_ptr<Target>>(makeError(
+                            "unknown target '" + name + "' (targets: cpu, cuda, cuda-emulator)"));
     if (!target)
       return target.takeError();
     if (name == "cuda-emulator" && options.targets.size() != 1)
@@ -235,13 +237,21 @@ CompileOptions sharedPipelineOptions(const CompileOptions &options,
 } // namespace
 
 std::vector<std::string> optionalPasses() {
-  return {"tessera-fuse-attention", "tessera-layout-patches", "tessera-propagate-layouts",
+  return {"tessera-fuse-attention",
+          "tessera-layout-patches",
+          "tessera-propagate-layouts",
           "tessera-gather-patches",
-          "tessera-fuse-elementwise", "tessera-tile-lambda",
-          "tessera-fold-output-copies", "tessera-absorb-transposes",
-          "tessera-compute-into-padding", "tessera-transpose-attention-keys",
-          "tessera-pack-weights", "tessera-contraction-kernels", "tessera-fuse-rows",
-          "tessera-gpu-attention", "tessera-gpu-block-reductions",
+          "tessera-fuse-elementwise",
+          "tessera-tile-lambda",
+          "tessera-fold-output-copies",
+          "tessera-absorb-transposes",
+          "tessera-compute-into-padding",
+          "tessera-transpose-attention-keys",
+          "tessera-pack-weights",
+          "tessera-contraction-kernels",
+          "tessera-fuse-rows",
+          "tessera-gpu-attention",
+          "tessera-gpu-block-reductions",
           "tessera-gpu-tiled-contractions"};
 }
 
@@ -255,12 +265,11 @@ bool cudaToolkitAvailable() {
 }
 
 void registerCompilerDialects(DialectRegistry &registry) {
-  registry.insert<tess::TessDialect, func::FuncDialect, linalg::LinalgDialect,
-                  tensor::TensorDialect, arith::ArithDialect, math::MathDialect,
-                  memref::MemRefDialect, scf::SCFDialect, affine::AffineDialect,
-                  bufferization::BufferizationDialect, cf::ControlFlowDialect,
-                  vector::VectorDialect, LLVM::LLVMDialect, gpu::GPUDialect,
-                  NVVM::NVVMDialect>();
+  registry
+      .insert<tess::TessDialect, func::FuncDialect, linalg::LinalgDialect, tensor::TensorDialect,
+              arith::ArithDialect, math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+              affine::AffineDialect, bufferization::BufferizationDialect, cf::ControlFlowDialect,
+              vector::VectorDialect, LLVM::LLVMDialect, gpu::GPUDialect, NVVM::NVVMDialect>();
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   linalg::registerBufferizableOpInterfaceExternalModels(registry);
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
@@ -279,11 +288,12 @@ void registerCompilerPasses() {
 }
 
 std::vector<std::string> configurablePasses() {
-  return {"tessera-tile-lambda", "tessera-fuse-rows", "tessera-pack-weights",
-          "tessera-contraction-kernels", "tessera-lower-attention",
-          "tessera-absorb-transposes", "tessera-gpu-attention",
-          "tessera-gpu-block-reductions", "tessera-gpu-library-calls",
-          "tessera-gpu-tiled-contractions", "tessera-gpu-loops", "tessera-outline-gpu-kernels"};
+  return {"tessera-tile-lambda",       "tessera-fuse-rows",
+          "tessera-pack-weights",      "tessera-contraction-kernels",
+          "tessera-lower-attention",   "tessera-absorb-transposes",
+          "tessera-gpu-attention",     "tessera-gpu-block-reductions",
+          "tessera-gpu-library-calls", "tessera-gpu-tiled-contractions",
+          "tessera-gpu-loops",         "tessera-outline-gpu-kernels"};
 }
 
 llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &options) {
@@ -313,7 +323,7 @@ llvm::Error lowerToPhase(ModuleOp module, Phase phase, const CompileOptions &opt
 llvm::Expected<std::vector<uint8_t>> compileToModule(ModuleOp module,
                                                      const CompileOptions &options) {
   if (auto err = checkPassOptions(options))
-    return std::move(err);
+    return err;
   auto targets = createTargets(options);
   if (!targets)
     return targets.takeError();
@@ -334,7 +344,7 @@ llvm::Expected<std::vector<uint8_t>> compileToModule(ModuleOp module,
     addLinalgPhase(pm, shared);
     addDispatchPhase(pm, shared, bits);
     if (auto err = runPipeline(module, pm, "lowering"))
-      return std::move(err);
+      return err;
   }
   CapturedDiagnostics diags(module.getContext());
   FailureOr<ProgramInfo> program = extractProgram(module);

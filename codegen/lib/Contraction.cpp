@@ -58,8 +58,7 @@ bool isMultiplyAccumulate(linalg::GenericOp op) {
 }
 
 bool uses(AffineMap map, unsigned dim) {
-  return llvm::any_of(map.getResults(),
-                      [&](AffineExpr e) { return e.isFunctionOfDim(dim); });
+  return llvm::any_of(map.getResults(), [&](AffineExpr e) { return e.isFunctionOfDim(dim); });
 }
 
 /// The panel size when `map` reads n only as (n floordiv P) and, last, (n mod P).
@@ -130,9 +129,8 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
     // Read directly: n is the last index, unit stride, and appears nowhere else.
     auto last = dyn_cast<AffineDimExpr>(rhsMap.getResults().back());
     bool onlyLast = last && last.getPosition() == c.n &&
-                    llvm::count_if(rhsMap.getResults(), [&](AffineExpr e) {
-                      return e.isFunctionOfDim(c.n);
-                    }) == 1;
+                    llvm::count_if(rhsMap.getResults(),
+                                   [&](AffineExpr e) { return e.isFunctionOfDim(c.n); }) == 1;
     c.rhsContiguous = onlyLast && hasUnitInnerStride(rhsType);
     // Otherwise the kernel needs it packed: a plain permutation of loops.
     if (!c.rhsContiguous && !rhsMap.isProjectedPermutation())

@@ -19,8 +19,8 @@ namespace tessera {
 } // namespace tessera
 
 using namespace mlir;
-using tessera::codegen::bufferRoot;
 using tessera::codegen::BufferEffects;
+using tessera::codegen::bufferRoot;
 using tessera::codegen::Contraction;
 
 namespace {
@@ -97,9 +97,8 @@ FailureOr<AffineMap> composeMap(linalg::GenericOp op, AffineMap anchor, AffineMa
 /// through a view without them.
 FailureOr<Operand> classify(Value buffer, AffineMap map, unsigned n) {
   auto type = cast<MemRefType>(buffer.getType());
-  unsigned usesN = llvm::count_if(map.getResults(), [&](AffineExpr e) {
-    return e.isFunctionOfDim(n);
-  });
+  unsigned usesN =
+      llvm::count_if(map.getResults(), [&](AffineExpr e) { return e.isFunctionOfDim(n); });
   if (usesN == 0)
     return Operand{Operand::Scalar, buffer, map};
   if (usesN != 1)
@@ -127,8 +126,8 @@ FailureOr<Operand> classify(Value buffer, AffineMap map, unsigned n) {
     OpBuilder b(buffer.getContext());
     b.setInsertionPointAfterValue(buffer);
     buffer = b.create<memref::CollapseShapeOp>(buffer.getLoc(), buffer, groups);
-    map = AffineMap::get(map.getNumDims(), 0, map.getResults().take_front(pos + 1),
-                         map.getContext());
+    map =
+        AffineMap::get(map.getNumDims(), 0, map.getResults().take_front(pos + 1), map.getContext());
     type = cast<MemRefType>(buffer.getType());
   }
   if (!tessera::codegen::hasUnitInnerStride(type))
@@ -206,17 +205,14 @@ bool stageHoistable(Operation *op, Operation *point, bool apply) {
   return ok;
 }
 
-struct ContractionKernelsPass
-    : tessera::impl::ContractionKernelsBase<ContractionKernelsPass> {
+struct ContractionKernelsPass : tessera::impl::ContractionKernelsBase<ContractionKernelsPass> {
   using ContractionKernelsBase::ContractionKernelsBase;
 
   LogicalResult initialize(MLIRContext *ctx) override {
     if (vectorWidth < 1 || (vectorWidth & (vectorWidth - 1)))
-      return emitError(UnknownLoc::get(ctx),
-                       "vector-width must be a power of two >= 1");
+      return emitError(UnknownLoc::get(ctx), "vector-width must be a power of two >= 1");
     if (rowBlock < 0 || rowBlock > 32)
-      return emitError(UnknownLoc::get(ctx),
-                       "rows must be in [1, 32], or 0 (automatic)");
+      return emitError(UnknownLoc::get(ctx), "rows must be in [1, 32], or 0 (automatic)");
     if (columnBlock < 0 || columnBlock % vectorWidth || columnBlock > 16 * vectorWidth)
       return emitError(UnknownLoc::get(ctx),
                        "columns must be 0 (automatic) or a multiple of vector-width, at most "
@@ -268,15 +264,15 @@ struct ContractionKernelsPass
     plan.c = *c;
     plan.lanes = vectorWidth;
     int64_t n = c->ranges[c->n];
-    plan.columns = c->panel         ? c->panel
-                   : columnBlock   ? int64_t(columnBlock)
-                                   : tessera::codegen::chooseColumns(n, vectorWidth);
+    plan.columns = c->panel      ? c->panel
+                   : columnBlock ? int64_t(columnBlock)
+                                 : tessera::codegen::chooseColumns(n, vectorWidth);
     if (plan.columns % plan.lanes || plan.columns > 16 * plan.lanes)
       return std::nullopt;
     int64_t vectors = plan.columns / plan.lanes;
     plan.rows = c->m.empty() ? 1
-                : rowBlock ? int64_t(rowBlock)
-                           : tessera::codegen::chooseRows(vectors, plan.lanes);
+                : rowBlock   ? int64_t(rowBlock)
+                             : tessera::codegen::chooseRows(vectors, plan.lanes);
     int64_t reductionSize = 1;
     for (unsigned d : c->reductions)
       reductionSize *= c->ranges[d];
@@ -347,10 +343,9 @@ struct ContractionKernelsPass
     for (Operation *mid : between(generic, op))
       if (tessera::codegen::touches(mid, bufferRoot(input->get()), true))
         return;
-    FailureOr<AffineMap> map =
-        composeMap(generic, generic.getMatchingIndexingMap(generic.getDpsInitOperand(0)),
-                   op.getMatchingIndexingMap(op.getDpsInitOperand(0)),
-                   generic.getMatchingIndexingMap(input));
+    FailureOr<AffineMap> map = composeMap(
+        generic, generic.getMatchingIndexingMap(generic.getDpsInitOperand(0)),
+        op.getMatchingIndexingMap(op.getDpsInitOperand(0)), generic.getMatchingIndexingMap(input));
     if (failed(map))
       return;
     FailureOr<Operand> operand = classify(input->get(), *map, plan.c.n);
@@ -454,10 +449,9 @@ struct ContractionKernelsPass
       for (Value v : pending)
         if (bufferRoot(v) != destRoot && !deadAfter(bufferRoot(v), consumer))
           return;
-      FailureOr<AffineMap> resultMap =
-          composeMap(consumer, destMap, plan.resultMap, destMap);
-      if (failed(resultMap) || !tessera::codegen::hasUnitInnerStride(
-                                   cast<MemRefType>(dest->get().getType())))
+      FailureOr<AffineMap> resultMap = composeMap(consumer, destMap, plan.resultMap, destMap);
+      if (failed(resultMap) ||
+          !tessera::codegen::hasUnitInnerStride(cast<MemRefType>(dest->get().getType())))
         return;
       // The kernel stores the result while it still reads its operands elsewhere: none may
       // live in the result's buffer, except a stage operand read at the element it replaces.
@@ -525,8 +519,8 @@ struct ContractionKernelsPass
           result.push_back(index(cst.getValue()));
           continue;
         }
-        result.push_back(b.create<affine::AffineApplyOp>(
-            loc, AffineMap::get(map.getNumDims(), 0, e), loops));
+        result.push_back(
+            b.create<affine::AffineApplyOp>(loc, AffineMap::get(map.getNumDims(), 0, e), loops));
       }
       return result;
     }
@@ -569,8 +563,7 @@ struct ContractionKernelsPass
       Block &body = stage.op.getRegion().front();
       IRMapping mapping;
       for (auto [arg, operand] : llvm::zip(body.getArguments(), stage.operands))
-        mapping.map(arg, operand.kind == Operand::Accumulator ? acc
-                                                              : load(operand, loops, valid));
+        mapping.map(arg, operand.kind == Operand::Accumulator ? acc : load(operand, loops, valid));
       for (Operation &inner : body.without_terminator()) {
         if (auto cst = dyn_cast<arith::ConstantOp>(inner)) {
           auto type = VectorType::get(vecType.getShape(), cst.getType());
@@ -619,8 +612,8 @@ struct ContractionKernelsPass
       // The row loops' values of row m0 + i of the block, computed once per block row.
       SmallVector<SmallVector<Value>> rowValues;
       for (int64_t i = 0; i < rows; ++i)
-        rowValues.push_back(rowLoops(i ? b.create<arith::AddIOp>(loc, m0, index(i)).getResult()
-                                       : m0));
+        rowValues.push_back(
+            rowLoops(i ? b.create<arith::AddIOp>(loc, m0, index(i)).getResult() : m0));
       auto atRow = [&](SmallVector<Value> at, int64_t i) {
         for (auto [d, v] : llvm::zip(c.m, rowValues[i]))
           at[d] = v;
@@ -685,8 +678,8 @@ struct ContractionKernelsPass
             Value splat = b.create<vector::BroadcastOp>(loc, vecType, a);
             // mul + add that LLVM may contract: one FMA where the target has FMA, a correct
             // (unfused) pair where it does not.
-            auto contract = arith::FastMathFlagsAttr::get(b.getContext(),
-                                                          arith::FastMathFlags::contract);
+            auto contract =
+                arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::contract);
             for (int64_t v = 0; v < vectors; ++v) {
               Value p = b.create<arith::MulFOp>(loc, splat, bv[v], contract);
               next[i * vectors + v] =
@@ -740,8 +733,8 @@ struct ContractionKernelsPass
       if (full < panels) {
         int64_t edgeVectors = ceilDiv(edgeColumns, plan.lanes);
         int64_t edgeLast = edgeColumns - (edgeVectors - 1) * plan.lanes;
-        block(loops, index(panels - 1), index((panels - 1) * plan.columns), m0, rows,
-              edgeVectors, edgeLast);
+        block(loops, index(panels - 1), index((panels - 1) * plan.columns), m0, rows, edgeVectors,
+              edgeLast);
       }
     }
 
@@ -771,8 +764,8 @@ struct ContractionKernelsPass
         body(index(fullEnd), rest);
         return;
       }
-      Value last = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, chunk,
-                                           index(plan.chunks - 1));
+      Value last =
+          b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, chunk, index(plan.chunks - 1));
       auto branch = b.create<scf::IfOp>(loc, last, /*withElseRegion=*/false);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(branch.thenBlock());
@@ -781,11 +774,9 @@ struct ContractionKernelsPass
 
     /// One rows-outer task: the register blocks of row chunk `chunk`, each against every
     /// column block.
-    void rowsOuterTask(SmallVector<Value> loops, Value chunk, int64_t panels,
-                       int64_t edgeColumns) {
-      forRowBlocks(chunk, [&](Value m0, int64_t rows) {
-        allPanels(loops, m0, rows, panels, edgeColumns);
-      });
+    void rowsOuterTask(SmallVector<Value> loops, Value chunk, int64_t panels, int64_t edgeColumns) {
+      forRowBlocks(
+          chunk, [&](Value m0, int64_t rows) { allPanels(loops, m0, rows, panels, edgeColumns); });
     }
 
     /// The row blocks of one task: column block `panel`, row chunk `chunk`.
@@ -826,8 +817,8 @@ struct ContractionKernelsPass
       steps.push_back(one);
     }
     lbs.push_back(zero);
-    ubs.push_back(b.create<arith::ConstantIndexOp>(
-        loc, plan.rowsOuter ? plan.chunks : panels * plan.chunks));
+    ubs.push_back(
+        b.create<arith::ConstantIndexOp>(loc, plan.rowsOuter ? plan.chunks : panels * plan.chunks));
     steps.push_back(one);
     auto loop = b.create<scf::ParallelOp>(loc, lbs, ubs, steps);
     bool conv = llvm::any_of(op.getMatchingIndexingMap(op.getDpsInputOperand(c.lhs)).getResults(),
@@ -858,8 +849,8 @@ struct ContractionKernelsPass
         if (edgeColumns == plan.columns) {
           e.task(loops, panel, chunk, vectors, plan.lanes);
         } else {
-          Value isEdge = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, panel,
-                                                 e.index(panels - 1));
+          Value isEdge =
+              b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, panel, e.index(panels - 1));
           int64_t edgeVectors = ceilDiv(edgeColumns, plan.lanes);
           int64_t edgeLast = edgeColumns - (edgeVectors - 1) * plan.lanes;
           auto branch = b.create<scf::IfOp>(loc, isEdge, /*withElseRegion=*/true);

@@ -103,11 +103,13 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachine(const s
   // a generic subtarget whether the name is known before making one with it.
   std::unique_ptr<llvm::MCSubtargetInfo> generic(target->createMCSubtargetInfo(kTriple, "", ""));
   if (!generic || !generic->isCPUStringValid(cpu))
-    return makeError("unknown target CPU '" + cpu + "' (LLVM x86-64 names such as x86-64-v3, "
+    return makeError("unknown target CPU '" + cpu +
+                     "' (LLVM x86-64 names such as x86-64-v3, "
                      "skylake-avx512, znver4)");
   llvm::TargetOptions options;
-  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
-      kTriple, cpu, "", options, llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  std::unique_ptr<llvm::TargetMachine> tm(
+      target->createTargetMachine(kTriple, cpu, "", options, llvm::Reloc::PIC_, std::nullopt,
+                                  llvm::CodeGenOptLevel::Aggressive));
   if (!tm)
     return makeError("cannot create a target machine for CPU '" + cpu + "'");
   return tm;
@@ -197,9 +199,10 @@ llvm::Expected<std::vector<uint8_t>> emitSharedObject(ModuleOp module,
   if (!linker)
     return linker.takeError();
   // libm provides the scalar math functions (erff, tanhf, expf) the kernels call.
-  std::vector<llvm::StringRef> args = {*linker, "-shared", "--as-needed", "-z", "noexecstack",
-                                       "-z", "now", "--hash-style=both", "-o", sharedFile.path,
-                                       objectFile.path};
+  std::vector<llvm::StringRef> args = {
+      *linker,        "-shared", "--as-needed",       "-z", "noexecstack",
+      "-z",           "now",     "--hash-style=both", "-o", sharedFile.path,
+      objectFile.path};
   for (const char *lib : {"/lib/x86_64-linux-gnu/libm.so.6", "/usr/lib/x86_64-linux-gnu/libm.so.6"})
     if (llvm::sys::fs::exists(lib)) {
       args.push_back(lib);
@@ -210,14 +213,13 @@ llvm::Expected<std::vector<uint8_t>> emitSharedObject(ModuleOp module,
   llvm::sys::fs::createTemporaryFile("tessera-ld", "log", logFile.path);
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, logFile.path.str(),
                                                 logFile.path.str()};
-  int rc = llvm::sys::ExecuteAndWait(*linker, args, std::nullopt, redirects, 120, 0,
-                                     &errorMessage);
+  int rc = llvm::sys::ExecuteAndWait(*linker, args, std::nullopt, redirects, 120, 0, &errorMessage);
   if (rc != 0) {
     std::string log;
     if (auto buf = llvm::MemoryBuffer::getFile(logFile.path))
       log = (*buf)->getBuffer().str();
-    return makeError("linking the CPU executable failed (" + *linker + "): " +
-                     (errorMessage.empty() ? log : errorMessage));
+    return makeError("linking the CPU executable failed (" + *linker +
+                     "): " + (errorMessage.empty() ? log : errorMessage));
   }
   auto buffer = llvm::MemoryBuffer::getFile(sharedFile.path);
   if (!buffer)

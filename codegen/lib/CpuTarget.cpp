@@ -84,13 +84,13 @@ llvm::Expected<ExecutableInfo> buildCpuExecutable(ModuleOp module, ProgramInfo &
   if (!bits)
     return bits.takeError();
   if (auto err = lowerCpuDispatches(module, &program, options, *bits, /*toLLVM=*/true))
-    return std::move(err);
+    return err;
   std::vector<std::string> names;
   for (const DispatchInfo &d : program.dispatches)
     if (!llvm::is_contained(names, d.function))
       names.push_back(d.function);
   if (auto err = addEntryPoints(module, names))
-    return std::move(err);
+    return err;
   CapturedDiagnostics diags(module.getContext());
   auto object = emitSharedObject(module, cpu);
   if (!object)
@@ -103,8 +103,8 @@ llvm::Expected<ExecutableInfo> buildCpuExecutable(ModuleOp module, ProgramInfo &
   return exe;
 }
 
-llvm::Error lowerCpuDispatches(ModuleOp module, ProgramInfo *program,
-                               const CompileOptions &options, unsigned vectorBits, bool toLLVM) {
+llvm::Error lowerCpuDispatches(ModuleOp module, ProgramInfo *program, const CompileOptions &options,
+                               unsigned vectorBits, bool toLLVM) {
   PassManager loops(module.getContext());
   configure(loops, options);
   addLoopPhase(loops, options, vectorBits);

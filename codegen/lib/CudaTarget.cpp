@@ -1,6 +1,6 @@
 // The CUDA target: attention as shared-memory tile kernels, matrix products as cuBLASLt calls,
-// long row reductions as block reductions, the rest as per-thread loops with register accumulators (one kernel per loop nest strided
-// over the grid), NVVM, PTX for the requested architecture.
+// long row reductions as block reductions, the rest as per-thread loops with register accumulators
+// (one kernel per loop nest strided over the grid), NVVM, PTX for the requested architecture.
 #include "CpuCodegen.h"
 #include "CudaCodegen.h"
 #include "Pipeline.h"
@@ -51,7 +51,7 @@ public:
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
     if (auto err = runPipeline(module, pm, "GPU kernel lowering"))
-      return std::move(err);
+      return err;
     if (emulate_)
       return emulate(module, program);
     CapturedDiagnostics diags(module.getContext());
@@ -81,7 +81,7 @@ private:
     configure(pm, options_);
     pm.addPass(createEmulateGpuKernels());
     if (auto err = runPipeline(module, pm, "GPU kernel emulation"))
-      return std::move(err);
+      return err;
     return buildCpuExecutable(module, program, options_, hostTargetCpu());
   }
 

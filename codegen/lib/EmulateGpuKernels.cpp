@@ -75,8 +75,8 @@ public:
       }
       SmallVector<int64_t> shape{block_};
       llvm::append_range(shape, type.getShape());
-      perThread_.push_back({s, b.create<memref::AllocaOp>(
-                                   loc, MemRefType::get(shape, type.getElementType()))});
+      perThread_.push_back(
+          {s, b.create<memref::AllocaOp>(loc, MemRefType::get(shape, type.getElementType()))});
     }
 
     auto blocks = b.create<scf::ForOp>(loc, zero_, gridValue_, one_);
@@ -194,7 +194,9 @@ private:
     };
     if (!def)
       return refuse("a block argument crosses a barrier");
-    auto dimValue = [&](gpu::Dimension dim, Value x) { return dim == gpu::Dimension::x ? x : zero_; };
+    auto dimValue = [&](gpu::Dimension dim, Value x) {
+      return dim == gpu::Dimension::x ? x : zero_;
+    };
     if (auto t = dyn_cast<gpu::ThreadIdOp>(def)) {
       if (!tid && t.getDimension() == gpu::Dimension::x)
         return refuse("a loop holding a barrier has bounds that depend on the thread");

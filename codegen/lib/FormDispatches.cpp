@@ -2,8 +2,8 @@
 // buffers, called from the graph. The graph is left as the host program: allocations, views
 // and calls, which the module writer turns into the runtime's dispatch list.
 #include "tessera/codegen/Passes.h"
-#include "tessera/passes/PassReport.h"
 #include "tessera/ir/TessDialect.h"
+#include "tessera/passes/PassReport.h"
 
 #include "Program.h"
 
@@ -184,8 +184,8 @@ struct FormDispatchesPass : tessera::impl::FormDispatchesBase<FormDispatchesPass
       // The function goes right before the graph so that dispatches read in program order.
       builder.setInsertionPoint(graph);
       std::string name = "d" + std::to_string(counter++) + "_" + kindOf(op);
-      auto fn = builder.create<func::FuncOp>(op->getLoc(), name,
-                                             builder.getFunctionType(argTypes, {}));
+      auto fn =
+          builder.create<func::FuncOp>(op->getLoc(), name, builder.getFunctionType(argTypes, {}));
       fn->setAttr(tessera::kDispatchAttr, builder.getUnitAttr());
       if (uint64_t flops = countFlops(op))
         fn->setAttr(tessera::kFlopsAttr, builder.getI64IntegerAttr(int64_t(flops)));

@@ -29,9 +29,9 @@ namespace {
 /// How one op touches one buffer with respect to the row loops d0 .. d(p-1).
 struct Access {
   Operation *op;
-  Value value;                     // the memref operand as the op sees it
+  Value value; // the memref operand as the op sees it
   bool written;
-  bool broadcast;                  // depends on no row loop: the whole buffer is read
+  bool broadcast; // depends on no row loop: the whole buffer is read
   /// Else: the buffer dimension indexed by exactly row loop i, or -1 where the buffer does
   /// not depend on row loop i (a partial row: every row (b, n) of a GEMM reads x[b, :]).
   SmallVector<int> positions;
@@ -145,8 +145,8 @@ LogicalResult accessesOf(Operation *op, ArrayRef<unsigned> rowDims, SmallVector<
         if (auto dim = dyn_cast<AffineDimExpr>(e))
           bounded.set(dim.getPosition());
   }
-  bool gathers = llvm::any_of(ArrayRef(out).drop_front(first),
-                              [](const Access &a) { return a.gathered; });
+  bool gathers =
+      llvm::any_of(ArrayRef(out).drop_front(first), [](const Access &a) { return a.gathered; });
   if (gathers && !bounded.all())
     return failure();
   // Buffers read inside the body (a gather's memref.load) may be read anywhere.
@@ -178,9 +178,8 @@ linalg::GenericOp readInBody(linalg::GenericOp op, ArrayRef<Value> gathered) {
     }
   for (OpOperand &out : op.getDpsInitsMutable())
     maps.push_back(op.getMatchingIndexingMap(&out));
-  auto generic = b.create<linalg::GenericOp>(op.getLoc(), TypeRange{}, inputs,
-                                             op.getDpsInits(), maps,
-                                             op.getIteratorTypesArray());
+  auto generic = b.create<linalg::GenericOp>(op.getLoc(), TypeRange{}, inputs, op.getDpsInits(),
+                                             maps, op.getIteratorTypesArray());
   generic->setDiscardableAttrs(op->getDiscardableAttrDictionary());
   Block *old = op.getBody();
   Block *body = b.createBlock(&generic.getRegion());
@@ -453,8 +452,8 @@ struct FuseRowsPass : tessera::impl::FuseRowsBase<FuseRowsPass> {
           return;
         OpBuilder ib(index->getContext());
         ib.setInsertionPointAfter(index);
-        Value shifted = ib.create<arith::AddIOp>(index.getLoc(), index,
-                                                 ivs[row - rowLoops.begin()]);
+        Value shifted =
+            ib.create<arith::AddIOp>(index.getLoc(), index, ivs[row - rowLoops.begin()]);
         index.getResult().replaceAllUsesExcept(shifted, shifted.getDefiningOp());
       });
     }

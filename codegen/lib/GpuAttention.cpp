@@ -2,10 +2,10 @@
 // tessera-outline-gpu-kernels turns into a kernel as it is): one block per (batch·head, tile
 // of query rows), one query row per thread with its scaled query and its output accumulator
 // in registers, the keys and values staged tile by tile in shared memory by all threads of
-// the block (along whichever dimension is contiguous, so the loads coalesce), and FlashAttention-2's
-// online softmax applied per group of keys so the rescaling of the accumulator is paid once
-// per group. Causal tiles stop at the tile's last query row. Memory beyond the operands is
-// the two shared tiles, whatever the sequence length.
+// the block (along whichever dimension is contiguous, so the loads coalesce), and
+// FlashAttention-2's online softmax applied per group of keys so the rescaling of the accumulator
+// is paid once per group. Causal tiles stop at the tile's last query row. Memory beyond the
+// operands is the two shared tiles, whatever the sequence length.
 //
 // The kernel is written so that sequential threads between barriers are a valid schedule
 // (tessera-emulate-gpu-kernels relies on it): barriers sit only in loops whose bounds are the
@@ -133,10 +133,10 @@ struct GpuAttentionPass : tessera::impl::GpuAttentionBase<GpuAttentionPass> {
       return Value(ob.create<arith::ConstantIndexOp>(loc, value));
     };
     Value one = cidx(b, 1);
-    auto launch = b.create<gpu::LaunchOp>(loc, cidx(b, grid), one, one, cidx(b, threads), one,
-                                          one, Value(), Type(), ValueRange{},
-                                          TypeRange{shared(d, keysAlongRows), shared(e, valuesAlongRows)},
-                                          TypeRange{priv(d), priv(e), priv(2)});
+    auto launch = b.create<gpu::LaunchOp>(
+        loc, cidx(b, grid), one, one, cidx(b, threads), one, one, Value(), Type(), ValueRange{},
+        TypeRange{shared(d, keysAlongRows), shared(e, valuesAlongRows)},
+        TypeRange{priv(d), priv(e), priv(2)});
     Block *body = &launch.getBody().front();
     b.setInsertionPointToStart(body);
     b.create<gpu::TerminatorOp>(loc);
@@ -153,8 +153,8 @@ struct GpuAttentionPass : tessera::impl::GpuAttentionBase<GpuAttentionPass> {
     auto fconst = [&](OpBuilder &ob, double value) {
       return Value(ob.create<arith::ConstantOp>(loc, ob.getF32FloatAttr(float(value))));
     };
-    auto fastmath = arith::FastMathFlagsAttr::get(
-        ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+    auto fastmath = arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::reassoc |
+                                                           arith::FastMathFlags::contract);
     const double negInfinity = -std::numeric_limits<double>::infinity();
 
     // Work items (batch·head, query tile), strided over the grid; every bound below the work
@@ -175,8 +175,7 @@ struct GpuAttentionPass : tessera::impl::GpuAttentionBase<GpuAttentionPass> {
           }
           Value rowBase = wb.create<arith::MulIOp>(loc, qt, cidx(wb, threads));
           Value i = wb.create<arith::AddIOp>(loc, rowBase, tid);
-          Value valid =
-              wb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, i, cidx(wb, m));
+          Value valid = wb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, i, cidx(wb, m));
           auto at = [&](ValueRange tail) {
             SmallVector<Value> idx(batchIdx);
             idx.append(tail.begin(), tail.end());
@@ -224,9 +223,8 @@ struct GpuAttentionPass : tessera::impl::GpuAttentionBase<GpuAttentionPass> {
                         Value minor = sb.create<arith::RemUIOp>(loc, flat, fast);
                         Value r = alongRows ? minor : major, c = alongRows ? major : minor;
                         Value j = sb.create<arith::AddIOp>(loc, j0, r);
-                        Value inside =
-                            sb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, j,
-                                                     cidx(sb, n));
+                        Value inside = sb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, j,
+                                                                cidx(sb, n));
                         auto read = sb.create<scf::IfOp>(
                             loc, inside,
                             [&](OpBuilder &rb, Location) {
@@ -247,13 +245,13 @@ struct GpuAttentionPass : tessera::impl::GpuAttentionBase<GpuAttentionPass> {
                 ifValid(tb, [&](OpBuilder &ib) {
                   Value count = ib.create<arith::MinUIOp>(
                       loc, cidx(ib, tile), ib.create<arith::SubIOp>(loc, keyEnd, j0));
-                  ib.create<scf::ForOp>(
-                      loc, cidx(ib, 0), count, cidx(ib, kGroup), ValueRange{},
-                      [&](OpBuilder &gb, Location, Value g, ValueRange) {
-                        groupUpdate(gb, loc, g, j0, i, count, batchIdx, biases, rank, causal,
-                                    d, e, query, acc, stats, keyTileBuf, valueTileBuf, fastmath);
-                        gb.create<scf::YieldOp>(loc);
-                      });
+                  ib.create<scf::ForOp>(loc, cidx(ib, 0), count, cidx(ib, kGroup), ValueRange{},
+                                        [&](OpBuilder &gb, Location, Value g, ValueRange) {
+                                          groupUpdate(gb, loc, g, j0, i, count, batchIdx, biases,
+                                                      rank, causal, d, e, query, acc, stats,
+                                                      keyTileBuf, valueTileBuf, fastmath);
+                                          gb.create<scf::YieldOp>(loc);
+                                        });
                 });
                 // The next tile overwrites what slower threads may still be reading.
                 tb.create<gpu::BarrierOp>(loc);
@@ -262,7 +260,8 @@ struct GpuAttentionPass : tessera::impl::GpuAttentionBase<GpuAttentionPass> {
 
           ifValid(wb, [&](OpBuilder &ib) {
             Value inv = ib.create<arith::DivFOp>(
-                loc, fconst(ib, 1.0), ib.create<memref::LoadOp>(loc, stats, ValueRange{cidx(ib, 1)}));
+                loc, fconst(ib, 1.0),
+                ib.create<memref::LoadOp>(loc, stats, ValueRange{cidx(ib, 1)}));
             for (int64_t x = 0; x < e; ++x) {
               Value c = cidx(ib, x);
               Value a = ib.create<memref::LoadOp>(loc, acc, ValueRange{c});
@@ -332,8 +331,7 @@ struct GpuAttentionPass : tessera::impl::GpuAttentionBase<GpuAttentionPass> {
     // exp(-inf - -inf) would be NaN.
     Value empty = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mNew, negInf);
     Value corr = b.create<arith::SelectOp>(
-        loc, empty, oneF,
-        b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, mOld, mNew)));
+        loc, empty, oneF, b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, mOld, mNew)));
     SmallVector<Value> probs;
     Value sum = b.create<arith::MulFOp>(loc, lOld, corr);
     for (Value s : scores) {

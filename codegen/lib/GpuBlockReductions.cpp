@@ -1,9 +1,10 @@
 // Lowers the long row reductions of the normalizations, softmax and pooling to block-level
 // GPU reductions: one block per output element (strided over the grid), its threads reading
 // the reduced elements side by side (the innermost reduced dimension is the input's
-// contiguous one, so neighbouring threads read neighbouring elements), each folding a strided share into a register, then a
-// tree in shared memory. tessera-gpu-loops would instead give each output element one thread
-// that walks the whole row alone, reading memory a row's length apart from its neighbours.
+// contiguous one, so neighbouring threads read neighbouring elements), each folding a strided share
+// into a register, then a tree in shared memory. tessera-gpu-loops would instead give each output
+// element one thread that walks the whole row alone, reading memory a row's length apart from its
+// neighbours.
 //
 // Only reductions that are `out = combine(f(inputs), out)` with an associative, commutative
 // combine (add, mul, max, min) qualify, with a single input indexed by the reduced
@@ -35,8 +36,8 @@ Operation *combinerOf(linalg::LinalgOp op, unsigned i) {
   Value yielded = block->getTerminator()->getOperand(i);
   Operation *c = yielded.getDefiningOp();
   if (!c || c->getBlock() != block ||
-      !isa<arith::AddFOp, arith::MulFOp, arith::MaximumFOp, arith::MinimumFOp,
-           arith::MaxNumFOp, arith::MinNumFOp>(c))
+      !isa<arith::AddFOp, arith::MulFOp, arith::MaximumFOp, arith::MinimumFOp, arith::MaxNumFOp,
+           arith::MinNumFOp>(c))
     return nullptr;
   if (!acc.hasOneUse() || (c->getOperand(0) != acc && c->getOperand(1) != acc) ||
       c->getOperand(0) == c->getOperand(1))
@@ -64,8 +65,7 @@ Value readAt(OpBuilder &b, Location loc, Value operand, AffineMap map, ValueRang
   return b.create<memref::LoadOp>(loc, operand, indices);
 }
 
-struct GpuBlockReductionsPass
-    : tessera::impl::GpuBlockReductionsBase<GpuBlockReductionsPass> {
+struct GpuBlockReductionsPass : tessera::impl::GpuBlockReductionsBase<GpuBlockReductionsPass> {
   using GpuBlockReductionsBase::GpuBlockReductionsBase;
 
   LogicalResult initialize(MLIRContext *ctx) override {
@@ -119,8 +119,7 @@ struct GpuBlockReductionsPass
         continue;
       bool usesReduced = false;
       for (unsigned d = 0; d < ranges.size(); ++d)
-        usesReduced |= iterators[d] == utils::IteratorType::reduction &&
-                       maps[i].isFunctionOfDim(d);
+        usesReduced |= iterators[d] == utils::IteratorType::reduction && maps[i].isFunctionOfDim(d);
       if (!usesReduced)
         continue;
       ++reducedInputs;
@@ -141,8 +140,7 @@ struct GpuBlockReductionsPass
   /// the reduction instead and the fill goes.
   static Value takeFill(linalg::LinalgOp op, Value init) {
     auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
-    if (!fill || fill.getDpsInits()[0] != init ||
-        llvm::is_contained(op.getDpsInputs(), init))
+    if (!fill || fill.getDpsInits()[0] != init || llvm::is_contained(op.getDpsInputs(), init))
       return Value();
     Value v = fill.getInputs()[0];
     fill->erase();
@@ -185,13 +183,13 @@ struct GpuBlockReductionsPass
     auto cidx = [&](OpBuilder &ob, int64_t v) {
       return Value(ob.create<arith::ConstantIndexOp>(loc, v));
     };
-    auto sharedType = MemRefType::get(
-        {int64_t(numOutputs), threads}, f32, MemRefLayoutAttrInterface{},
-        gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+    auto sharedType =
+        MemRefType::get({int64_t(numOutputs), threads}, f32, MemRefLayoutAttrInterface{},
+                        gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
     Value one = cidx(b, 1);
-    auto launch = b.create<gpu::LaunchOp>(loc, cidx(b, grid), one, one, cidx(b, threads), one,
-                                          one, Value(), Type(), ValueRange{},
-                                          TypeRange{sharedType}, TypeRange{});
+    auto launch =
+        b.create<gpu::LaunchOp>(loc, cidx(b, grid), one, one, cidx(b, threads), one, one, Value(),
+                                Type(), ValueRange{}, TypeRange{sharedType}, TypeRange{});
     Block *body = &launch.getBody().front();
     b.setInsertionPointToStart(body);
     b.create<gpu::TerminatorOp>(loc);
@@ -263,8 +261,8 @@ struct GpuBlockReductionsPass
           // The tree: halves of the block fold into the lower half until one value is left.
           for (int64_t half = threads / 2; half >= 1; half /= 2) {
             rb.create<gpu::BarrierOp>(loc);
-            Value lower = rb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, tid,
-                                                   cidx(rb, half));
+            Value lower =
+                rb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, tid, cidx(rb, half));
             auto step = rb.create<scf::IfOp>(loc, lower, /*withElseRegion=*/false);
             OpBuilder sb = step.getThenBodyBuilder();
             Value other = sb.create<arith::AddIOp>(loc, tid, cidx(sb, half));
@@ -278,8 +276,7 @@ struct GpuBlockReductionsPass
           }
           rb.create<gpu::BarrierOp>(loc);
           // Thread 0 combines with the output's start value and stores.
-          Value first =
-              rb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, tid, cidx(rb, 0));
+          Value first = rb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, tid, cidx(rb, 0));
           auto store = rb.create<scf::IfOp>(loc, first, /*withElseRegion=*/false);
           OpBuilder sb = store.getThenBodyBuilder();
           SmallVector<Value> outIvs = ivs;

@@ -104,7 +104,8 @@ bool isMultiplyAccumulate(linalg::GenericOp op) {
   if (!mul)
     return false;
   Value x = b.getArgument(0), y = b.getArgument(1);
-  bool operands = (mul.getLhs() == x && mul.getRhs() == y) || (mul.getLhs() == y && mul.getRhs() == x);
+  bool operands =
+      (mul.getLhs() == x && mul.getRhs() == y) || (mul.getLhs() == y && mul.getRhs() == x);
   // Nothing else in the payload.
   return operands && std::distance(b.begin(), b.end()) == 3;
 }

@@ -26,8 +26,8 @@ Value readOperand(OpBuilder &b, Location loc, Value operand, AffineMap map, Valu
     return operand;
   SmallVector<Value> indices;
   for (AffineExpr e : map.getResults())
-    indices.push_back(b.create<affine::AffineApplyOp>(
-        loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
+    indices.push_back(
+        b.create<affine::AffineApplyOp>(loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
   return b.create<memref::LoadOp>(loc, operand, indices);
 }
 
@@ -35,8 +35,8 @@ void writeOperand(OpBuilder &b, Location loc, Value value, Value buffer, AffineM
                   ValueRange ivs) {
   SmallVector<Value> indices;
   for (AffineExpr e : map.getResults())
-    indices.push_back(b.create<affine::AffineApplyOp>(
-        loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
+    indices.push_back(
+        b.create<affine::AffineApplyOp>(loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
   b.create<memref::StoreOp>(loc, value, buffer, indices);
 }
 
@@ -199,9 +199,9 @@ void lower(linalg::LinalgOp op, ArrayRef<Value> initValues, int64_t factor) {
     SmallVector<Value> accs;
     for (int64_t r = 0; r < copies; ++r)
       for (unsigned i = 0; i < inits.size(); ++i)
-        accs.push_back(initValues[i] ? initValues[i]
-                                     : readOperand(b, loc, inits[i], maps[numInputs + i],
-                                                   outputIvs[r]));
+        accs.push_back(initValues[i]
+                           ? initValues[i]
+                           : readOperand(b, loc, inits[i], maps[numInputs + i], outputIvs[r]));
     std::function<SmallVector<Value>(OpBuilder &, unsigned, ValueRange)> nest =
         [&](OpBuilder &b, unsigned level, ValueRange accs) -> SmallVector<Value> {
       unsigned d = reduction[level];
@@ -223,9 +223,9 @@ void lower(linalg::LinalgOp op, ArrayRef<Value> initValues, int64_t factor) {
               for (int64_t r = 0; r < copies; ++r) {
                 SmallVector<Value> args;
                 for (unsigned i = 0; i < numInputs; ++i)
-                  args.push_back(shared[i] ? shared[i]
-                                           : readOperand(b, loc, op.getDpsInputs()[i], maps[i],
-                                                         copyIvs[r]));
+                  args.push_back(
+                      shared[i] ? shared[i]
+                                : readOperand(b, loc, op.getDpsInputs()[i], maps[i], copyIvs[r]));
                 ValueRange mine = iterAccs.slice(r * inits.size(), inits.size());
                 args.append(mine.begin(), mine.end());
                 llvm::append_range(next, clonePayload(b, op, args, copyIvs[r]));
@@ -327,9 +327,8 @@ struct GpuLoopsPass : tessera::impl::GpuLoopsBase<GpuLoopsPass> {
         return signalPassFailure();
       }
       auto it = initValues.find(o);
-      SmallVector<Value> init = it != initValues.end()
-                                    ? it->second
-                                    : SmallVector<Value>(op.getNumDpsInits(), Value());
+      SmallVector<Value> init =
+          it != initValues.end() ? it->second : SmallVector<Value>(op.getNumDpsInits(), Value());
       if (registerBlockedDim(op, registerBlock) >= 0 &&
           llvm::is_contained(op.getIteratorTypesArray(), utils::IteratorType::reduction))
         ++blockedCount;

@@ -23,12 +23,12 @@ using namespace mlir;
 
 namespace {
 
-constexpr int64_t kTile = 64;    // outputs per block along M and along N
-constexpr int64_t kStep = 8;     // reduction steps staged at a time
+constexpr int64_t kTile = 64; // outputs per block along M and along N
+constexpr int64_t kStep = 8;  // reduction steps staged at a time
 constexpr int64_t kThreads = 256;
-constexpr int64_t kSide = 16;    // threads along each side of the tile
+constexpr int64_t kSide = 16;                 // threads along each side of the tile
 constexpr int64_t kPerThread = kTile / kSide; // register block: kPerThread x kPerThread
-constexpr int64_t kPad = 4;      // extra columns of a shared tile against bank conflicts
+constexpr int64_t kPad = 4; // extra columns of a shared tile against bank conflicts
 
 /// True for a payload `out + in0 * in1` (either order), nothing else.
 bool isMultiplyAccumulate(linalg::GenericOp op) {
@@ -161,7 +161,8 @@ struct GpuTiledContractionsPass
     auto stride = [&](Value v, AffineMap map, ArrayRef<unsigned> loops) -> int64_t {
       SmallVector<int64_t> strides;
       int64_t offset;
-      if (loops.empty() || failed(getStridesAndOffset(cast<MemRefType>(v.getType()), strides, offset)))
+      if (loops.empty() ||
+          failed(getStridesAndOffset(cast<MemRefType>(v.getType()), strides, offset)))
         return -1;
       unsigned last = loops.back();
       for (auto [i, e] : llvm::enumerate(map.getResults()))
@@ -183,8 +184,8 @@ struct GpuTiledContractionsPass
       return Value(ob.create<arith::ConstantIndexOp>(loc, v));
     };
     Value one = cidx(b, 1);
-    auto launch = b.create<gpu::LaunchOp>(loc, cidx(b, grid), one, one, cidx(b, kThreads), one,
-                                          one, Value(), Type(), ValueRange{},
+    auto launch = b.create<gpu::LaunchOp>(loc, cidx(b, grid), one, one, cidx(b, kThreads), one, one,
+                                          Value(), Type(), ValueRange{},
                                           TypeRange{sharedTile, sharedTile}, TypeRange{accType});
     Block *body = &launch.getBody().front();
     b.setInsertionPointToStart(body);
@@ -196,8 +197,8 @@ struct GpuTiledContractionsPass
     Value bid = launch.getBlockIds().x, tid = launch.getThreadIds().x;
     Value gridSize = b.create<gpu::GridDimOp>(loc, gpu::Dimension::x);
     Value zeroF = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0.0f));
-    auto fastmath = arith::FastMathFlagsAttr::get(
-        ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+    auto fastmath = arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::reassoc |
+                                                           arith::FastMathFlags::contract);
 
     b.create<scf::ForOp>(
         loc, bid, cidx(b, work), gridSize, ValueRange{},
@@ -218,8 +219,8 @@ struct GpuTiledContractionsPass
               loc, cidx(wb, 0), cidx(wb, g.depth), cidx(wb, kStep), ValueRange{},
               [&](OpBuilder &kb, Location, Value k0, ValueRange) {
                 // Element (row r of the tile, step s) of input `in`, zero outside the product.
-                auto stage = [&](Value in, AffineMap map, ArrayRef<unsigned> own,
-                                 int64_t ownExtent, Value base, Value tile, bool alongK) {
+                auto stage = [&](Value in, AffineMap map, ArrayRef<unsigned> own, int64_t ownExtent,
+                                 Value base, Value tile, bool alongK) {
                   for (int64_t rep = 0; rep < kTile * kStep / kThreads; ++rep) {
                     Value flat = kb.create<arith::AddIOp>(loc, tid, cidx(kb, rep * kThreads));
                     Value fast = cidx(kb, alongK ? kStep : kTile);
@@ -291,10 +292,8 @@ struct GpuTiledContractionsPass
                   loc, colBase, wb.create<arith::AddIOp>(loc, tx, cidx(wb, j * kSide)));
               Value inside = wb.create<arith::AndIOp>(
                   loc,
-                  wb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, row,
-                                           cidx(wb, g.rows)),
-                  wb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, col,
-                                           cidx(wb, g.cols)));
+                  wb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, row, cidx(wb, g.rows)),
+                  wb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, col, cidx(wb, g.cols)));
               auto store = wb.create<scf::IfOp>(loc, inside, /*withElseRegion=*/false);
               OpBuilder sb = store.getThenBodyBuilder();
               SmallVector<Value> ivs(numLoops, cidx(sb, 0));
@@ -303,8 +302,8 @@ struct GpuTiledContractionsPass
               delinearize(sb, loc, col, g.n, ranges, ivs);
               SmallVector<Value> indices = apply(sb, loc, maps[2], ivs);
               Value old = sb.create<memref::LoadOp>(loc, out, indices);
-              Value sum = sb.create<memref::LoadOp>(
-                  loc, acc, ValueRange{cidx(sb, i * kPerThread + j)});
+              Value sum =
+                  sb.create<memref::LoadOp>(loc, acc, ValueRange{cidx(sb, i * kPerThread + j)});
               sb.create<memref::StoreOp>(loc, sb.create<arith::AddFOp>(loc, old, sum), out,
                                          indices);
             }

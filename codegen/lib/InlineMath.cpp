@@ -52,8 +52,8 @@ Value inlineExp(const ShapedBuilder &s, Value x) {
   Type i32 = s.withElement(b.getI32Type());
   // Below -87.3 the result underflows: return 0 there (and for -inf), keep NaN.
   Value tooSmall = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, x, s.f(-87.3f));
-  Value xc = b.create<arith::MinimumFOp>(l, b.create<arith::MaximumFOp>(l, x, s.f(-87.3f)),
-                                         s.f(88.7f));
+  Value xc =
+      b.create<arith::MinimumFOp>(l, b.create<arith::MaximumFOp>(l, x, s.f(-87.3f)), s.f(88.7f));
   Value n =
       b.create<math::RoundEvenOp>(l, b.create<arith::MulFOp>(l, xc, s.f(1.44269504088896341f)));
   // r = x - n ln2 with ln2 split in two so that n * ln2_hi is exact.
@@ -67,8 +67,7 @@ Value inlineExp(const ShapedBuilder &s, Value x) {
   // n = 128 would overflow the exponent: split as 2^(n-1) * 2.
   Value big = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sgt, ni, s.i(127));
   Value bitsSafe = b.create<arith::SelectOp>(
-      l, big, b.create<arith::ShLIOp>(l, b.create<arith::AddIOp>(l, ni, s.i(126)), s.i(23)),
-      bits);
+      l, big, b.create<arith::ShLIOp>(l, b.create<arith::AddIOp>(l, ni, s.i(126)), s.i(23)), bits);
   Value scale = b.create<arith::BitcastOp>(l, s.type, bitsSafe);
   Value result = b.create<arith::MulFOp>(l, p, scale);
   result = b.create<arith::SelectOp>(l, big, b.create<arith::MulFOp>(l, result, s.f(2.f)), result);
@@ -103,11 +102,10 @@ struct ErfExpansion : OpRewritePattern<math::ErfOp> {
     // erf(x) / x as a rational function of x^2, fitted for relative error on [0, 16].
     Value p = s.polynomial(t, {1.128379139f, 0.1935960866f, 0.05310842780f, 3.885462627e-3f,
                                2.846022647e-4f, 1.986279051e-6f});
-    Value q = s.polynomial(t, {1.f, 0.5049026151f, 0.1153710168f, 0.01521156951f,
-                               1.186059617e-3f, 3.741677678e-5f});
+    Value q = s.polynomial(
+        t, {1.f, 0.5049026151f, 0.1153710168f, 0.01521156951f, 1.186059617e-3f, 3.741677678e-5f});
     Value erf = b.create<arith::DivFOp>(l, b.create<arith::MulFOp>(l, x, p), q);
-    erf = b.create<arith::MinimumFOp>(l, b.create<arith::MaximumFOp>(l, erf, s.f(-1.f)),
-                                      s.f(1.f));
+    erf = b.create<arith::MinimumFOp>(l, b.create<arith::MaximumFOp>(l, erf, s.f(-1.f)), s.f(1.f));
     // NaN stays NaN (the clamps above would have turned it into a number).
     Value isNan =
         b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, op.getOperand(), op.getOperand());
@@ -131,8 +129,8 @@ struct TanhExpansion : OpRewritePattern<math::TanhOp> {
                                0.02059115578f, -5.660174591e-3f});
     Value small = b.create<arith::MulFOp>(l, x, r);
     // Elsewhere 1 - 2 / (e^{2|x|} + 1), with |x| <= 9 (tanh(9) rounds to 1).
-    Value e = inlineExp(s, b.create<arith::MulFOp>(
-                               l, b.create<arith::MinimumFOp>(l, ax, s.f(9.f)), s.f(2.f)));
+    Value e = inlineExp(
+        s, b.create<arith::MulFOp>(l, b.create<arith::MinimumFOp>(l, ax, s.f(9.f)), s.f(2.f)));
     Value large = b.create<arith::SubFOp>(
         l, s.f(1.f), b.create<arith::DivFOp>(l, s.f(2.f), b.create<arith::AddFOp>(l, e, s.f(1.f))));
     large = b.create<math::CopySignOp>(l, large, x);

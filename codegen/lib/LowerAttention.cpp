@@ -5,8 +5,8 @@
 #include "tessera/codegen/Passes.h"
 
 #include "AttentionKernel.h"
-#include "tessera/passes/PassReport.h"
 #include "tessera/ir/TessDialect.h"
+#include "tessera/passes/PassReport.h"
 
 #include <limits>
 
@@ -29,8 +29,8 @@ struct LowerAttentionPass : tessera::impl::LowerAttentionBase<LowerAttentionPass
       return emitError(UnknownLoc::get(ctx), "vector-width must be 0 or a power of two");
     if (rows < 0 || rows > 16 || queryBlocks < 1 || queryBlocks > 16)
       return emitError(UnknownLoc::get(ctx), "rows must be in [0, 16], query-blocks in [1, 16]");
-    if (vectorWidth && (keyChunk < 4 * vectorWidth || keyChunk % (4 * vectorWidth) ||
-                        keyChunk > 4096))
+    if (vectorWidth &&
+        (keyChunk < 4 * vectorWidth || keyChunk % (4 * vectorWidth) || keyChunk > 4096))
       return emitError(UnknownLoc::get(ctx),
                        "key-chunk must be a multiple of 4 x vector-width, at most 4096");
     return success();
@@ -55,8 +55,7 @@ struct LowerAttentionPass : tessera::impl::LowerAttentionBase<LowerAttentionPass
         lower(op);
     }
     if (vectorized)
-      tessera::reportStatistic(getArgument(), "attentions as register-blocked kernels",
-                               vectorized);
+      tessera::reportStatistic(getArgument(), "attentions as register-blocked kernels", vectorized);
     numLowered += ops.size();
     if (ops.size() > vectorized)
       tessera::reportStatistic(getArgument(), "attentions lowered to scalar loops",
@@ -72,9 +71,8 @@ struct LowerAttentionPass : tessera::impl::LowerAttentionBase<LowerAttentionPass
     int64_t rank = qType.getRank(), batch = rank - 2;
     int64_t m = qType.getShape()[rank - 2], d = qType.getShape()[rank - 1];
     int64_t n = kType.getShape()[rank - 2], e = vType.getShape()[rank - 1];
-    Type f32 = b.getF32Type();
-    auto flags = arith::FastMathFlagsAttr::get(
-        b.getContext(), arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+    auto flags = arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::reassoc |
+                                                                   arith::FastMathFlags::contract);
     auto index = [&](int64_t v) { return Value(b.create<arith::ConstantIndexOp>(loc, v)); };
     auto fconst = [&](double v) {
       return Value(b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(float(v))));
@@ -129,7 +127,8 @@ struct LowerAttentionPass : tessera::impl::LowerAttentionBase<LowerAttentionPass
           l, c0, jEnd, cBlock, ValueRange{negInf, zero},
           [&](OpBuilder &jb, Location, Value j0, ValueRange carried) {
             Value mOld = carried[0], lOld = carried[1];
-            Value count = jb.create<arith::MinSIOp>(l, cBlock, jb.create<arith::SubIOp>(l, jEnd, j0));
+            Value count =
+                jb.create<arith::MinSIOp>(l, cBlock, jb.create<arith::SubIOp>(l, jEnd, j0));
             auto scoresLoop = jb.create<scf::ForOp>(
                 l, c0, count, c1, ValueRange{negInf},
                 [&](OpBuilder &tb, Location, Value t, ValueRange mx) {
@@ -155,7 +154,8 @@ struct LowerAttentionPass : tessera::impl::LowerAttentionBase<LowerAttentionPass
                     sv = tb.create<arith::AddFOp>(l, sv, tb.create<memref::LoadOp>(l, bias, bidx));
                   }
                   tb.create<memref::StoreOp>(l, sv, scores, ValueRange{t});
-                  tb.create<scf::YieldOp>(l, ValueRange{tb.create<arith::MaximumFOp>(l, mx[0], sv)});
+                  tb.create<scf::YieldOp>(l,
+                                          ValueRange{tb.create<arith::MaximumFOp>(l, mx[0], sv)});
                 });
             Value blockMax = scoresLoop.getResult(0);
             // A new maximum rescales what has been accumulated so far by exp(m_old - m_new).
@@ -173,7 +173,9 @@ struct LowerAttentionPass : tessera::impl::LowerAttentionBase<LowerAttentionPass
                   tb.create<scf::YieldOp>(
                       l, ValueRange{blockMax, tb.create<arith::MulFOp>(l, lOld, corr)});
                 },
-                [&](OpBuilder &eb, Location) { eb.create<scf::YieldOp>(l, ValueRange{mOld, lOld}); });
+                [&](OpBuilder &eb, Location) {
+                  eb.create<scf::YieldOp>(l, ValueRange{mOld, lOld});
+                });
             Value mNew = rescale.getResult(0), lNew = rescale.getResult(1);
             // p = exp(s - m) in place; a key masked to -inf contributes nothing.
             auto probs = jb.create<scf::ForOp>(
@@ -185,22 +187,22 @@ struct LowerAttentionPass : tessera::impl::LowerAttentionBase<LowerAttentionPass
                       l, masked, zero,
                       tb.create<math::ExpOp>(l, tb.create<arith::SubFOp>(l, sv, mNew)));
                   tb.create<memref::StoreOp>(l, p, scores, ValueRange{t});
-                  tb.create<scf::YieldOp>(l, ValueRange{tb.create<arith::AddFOp>(l, sum[0], p, flags)});
+                  tb.create<scf::YieldOp>(
+                      l, ValueRange{tb.create<arith::AddFOp>(l, sum[0], p, flags)});
                 });
-            jb.create<scf::ForOp>(
-                l, c0, count, c1, ValueRange{},
-                [&](OpBuilder &tb, Location, Value t, ValueRange) {
-                  Value j = tb.create<arith::AddIOp>(l, j0, t);
-                  Value p = tb.create<memref::LoadOp>(l, scores, ValueRange{t});
-                  forEachE(tb, [&](OpBuilder &fb, Value ei) {
-                    Value o = fb.create<memref::LoadOp>(l, out, at(row, ei));
-                    Value vv = fb.create<memref::LoadOp>(l, v, keyIndex(j, ei));
-                    Value upd = fb.create<arith::AddFOp>(
-                        l, o, fb.create<arith::MulFOp>(l, p, vv, flags), flags);
-                    fb.create<memref::StoreOp>(l, upd, out, at(row, ei));
-                  });
-                  tb.create<scf::YieldOp>(l);
-                });
+            jb.create<scf::ForOp>(l, c0, count, c1, ValueRange{},
+                                  [&](OpBuilder &tb, Location, Value t, ValueRange) {
+                                    Value j = tb.create<arith::AddIOp>(l, j0, t);
+                                    Value p = tb.create<memref::LoadOp>(l, scores, ValueRange{t});
+                                    forEachE(tb, [&](OpBuilder &fb, Value ei) {
+                                      Value o = fb.create<memref::LoadOp>(l, out, at(row, ei));
+                                      Value vv = fb.create<memref::LoadOp>(l, v, keyIndex(j, ei));
+                                      Value upd = fb.create<arith::AddFOp>(
+                                          l, o, fb.create<arith::MulFOp>(l, p, vv, flags), flags);
+                                      fb.create<memref::StoreOp>(l, upd, out, at(row, ei));
+                                    });
+                                    tb.create<scf::YieldOp>(l);
+                                  });
             jb.create<scf::YieldOp>(
                 l, ValueRange{mNew, jb.create<arith::AddFOp>(l, lNew, probs.getResult(0))});
           });

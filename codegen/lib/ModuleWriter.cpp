@@ -9,8 +9,8 @@
 #include "mlir/IR/BuiltinTypes.h"
 
 #include <algorithm>
-#include <map>
 #include <cmath>
+#include <map>
 
 namespace fbs = tessera::schema;
 
@@ -64,9 +64,8 @@ flatbuffers::Offset<flatbuffers::Vector<uint8_t>> alignedBytes(flatbuffers::Flat
 
 /// The parameter values from a safetensors file, checked against the graph: every missing,
 /// extra and mismatched name is reported at once.
-llvm::Expected<std::vector<runtime::Tensor>> loadWeights(const ProgramInfo &program,
-                                                         const std::string &path,
-                                                         bool allowUnused) {
+llvm::Expected<std::vector<runtime::Tensor>>
+loadWeights(const ProgramInfo &program, const std::string &path, bool allowUnused) {
   auto file = runtime::SafetensorsFile::open(path);
   if (!file)
     return makeError(file.error().message());
@@ -195,8 +194,8 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
       float low, high;
       seededRange(param.name, param.shape, low, high);
       constants.push_back(fbs::CreateConstant(fb, *s, fbs::ConstantStorage::SeededUniform, 0,
-                                              parameterSeed(weights.seed, param.name), low,
-                                              high, packing));
+                                              parameterSeed(weights.seed, param.name), low, high,
+                                              packing));
       continue;
     }
     std::vector<uint8_t> bytes;
@@ -232,8 +231,8 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
       size = bytes.size();
     }
     auto vec = alignedBytes(fb, data, size);
-    constants.push_back(fbs::CreateConstant(fb, *s, fbs::ConstantStorage::Embedded, vec, 0, 0,
-                                            0, packing));
+    constants.push_back(
+        fbs::CreateConstant(fb, *s, fbs::ConstantStorage::Embedded, vec, 0, 0, 0, packing));
   }
 
   // One entry point per dispatch function; identical dispatches share one.
@@ -253,17 +252,15 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
         continue;
       auto it = executable.kernels.find(functions[e]);
       if (it == executable.kernels.end())
-        return makeError("internal error: no GPU kernels recorded for dispatch '" +
-                         functions[e] + "'");
+        return makeError("internal error: no GPU kernels recorded for dispatch '" + functions[e] +
+                         "'");
       for (const GpuKernelInfo &k : it->second) {
         flatbuffers::Offset<fbs::GemmCall> gemm;
         if (const auto &g = k.gemm)
           gemm = fbs::CreateGemmCall(fb, g->m, g->n, g->k, g->batch, g->aBinding, g->bBinding,
-                                     g->dBinding,
-                                     g->aOffset, g->bOffset, g->dOffset, g->transposeA,
-                                     g->transposeB, g->lda, g->ldb, g->ldd, g->strideA,
-                                     g->strideB, g->strideD, g->beta,
-                                     fbs::GemmCompute(g->compute));
+                                     g->dBinding, g->aOffset, g->bOffset, g->dOffset, g->transposeA,
+                                     g->transposeB, g->lda, g->ldb, g->ldd, g->strideA, g->strideB,
+                                     g->strideD, g->beta, fbs::GemmCompute(g->compute));
         kernels.push_back(fbs::CreateGpuKernel(fb, e, fb.CreateString(k.name), k.blockSize,
                                                k.gridSize, k.sharedMemoryBytes, gemm));
       }
@@ -273,9 +270,9 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
       bytes.push_back(0); // cuModuleLoadData reads PTX as a C string
     auto code = alignedBytes(fb, bytes.data(), bytes.size());
     auto entriesVec = fb.CreateVector(entries);
-    auto kernelsVec = ptx ? fb.CreateVector(kernels)
-                          : flatbuffers::Offset<flatbuffers::Vector<
-                                flatbuffers::Offset<fbs::GpuKernel>>>();
+    auto kernelsVec =
+        ptx ? fb.CreateVector(kernels)
+            : flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fbs::GpuKernel>>>();
     exes.push_back(fbs::CreateExecutable(
         fb, ptx ? fbs::ExecutableFormat::Ptx : fbs::ExecutableFormat::ElfSharedObject,
         fb.CreateString(executable.target), code, entriesVec, kernelsVec));
@@ -292,15 +289,11 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
       access.push_back(uint8_t(b.read) | uint8_t(b.written) << 1);
       types.push_back(fb.CreateString(b.type));
     }
-    dispatches.push_back(fbs::CreateDispatch(fb, fb.CreateString(d.name), 0,
-                                             entryIndex.at(d.function),
-                                             d.workgroups, 1, 1,
-                                             fb.CreateVectorOfStructs(bindings), d.flops,
-                                             fb.CreateString(d.source),
-                                             fb.CreateString(d.parameters),
-                                             fb.CreateVector(access),
-                                             fb.CreateVector(d.dependsOn),
-                                             fb.CreateVector(types)));
+    dispatches.push_back(fbs::CreateDispatch(
+        fb, fb.CreateString(d.name), 0, entryIndex.at(d.function), d.workgroups, 1, 1,
+        fb.CreateVectorOfStructs(bindings), d.flops, fb.CreateString(d.source),
+        fb.CreateString(d.parameters), fb.CreateVector(access), fb.CreateVector(d.dependsOn),
+        fb.CreateVector(types)));
   }
 
   std::vector<flatbuffers::Offset<fbs::AttentionMap>> attentionMaps;
@@ -318,11 +311,10 @@ llvm::Expected<std::vector<uint8_t>> writeModule(const ProgramInfo &program,
   auto imageFlags = fb.CreateString(program.imageFlags);
   std::vector<flatbuffers::Offset<fbs::SourceFile>> sources;
   for (const auto &[path, sha256] : build.sources)
-    sources.push_back(
-        fbs::CreateSourceFile(fb, fb.CreateString(path), fb.CreateString(sha256)));
-  auto buildInfo = fbs::CreateBuildInfo(fb, fb.CreateVector(sources), fb.CreateString(build.config),
-                                        fb.CreateString(build.options),
-                                        fb.CreateString(build.weights));
+    sources.push_back(fbs::CreateSourceFile(fb, fb.CreateString(path), fb.CreateString(sha256)));
+  auto buildInfo =
+      fbs::CreateBuildInfo(fb, fb.CreateVector(sources), fb.CreateString(build.config),
+                           fb.CreateString(build.options), fb.CreateString(build.weights));
   auto name = fb.CreateString(program.name);
   auto producer = fb.CreateString("tessera 0.1 (LLVM/MLIR 19)");
   auto inputsVec = fb.CreateVector(inputs);

@@ -80,9 +80,8 @@ void sequentialize(scf::ParallelOp loop) {
         b.clone(op, map);
       return;
     }
-    b.create<scf::ForOp>(loc, loop.getLowerBound()[d], loop.getUpperBound()[d],
-                         loop.getStep()[d], ValueRange{},
-                         [&](OpBuilder &b, Location, Value iv, ValueRange) {
+    b.create<scf::ForOp>(loc, loop.getLowerBound()[d], loop.getUpperBound()[d], loop.getStep()[d],
+                         ValueRange{}, [&](OpBuilder &b, Location, Value iv, ValueRange) {
                            ivs.push_back(iv);
                            build(b, d + 1);
                            ivs.pop_back();
@@ -207,10 +206,14 @@ struct OutlineGpuKernelsPass : tessera::impl::OutlineGpuKernelsBase<OutlineGpuKe
       map.map(args.y, make(gpu::Dimension::y));
       map.map(args.z, make(gpu::Dimension::z));
     };
-    ids(launch.getBlockIds(), [&](gpu::Dimension d) { return b.create<gpu::BlockIdOp>(loc, index, d); });
-    ids(launch.getThreadIds(), [&](gpu::Dimension d) { return b.create<gpu::ThreadIdOp>(loc, index, d); });
-    ids(launch.getGridSize(), [&](gpu::Dimension d) { return b.create<gpu::GridDimOp>(loc, index, d); });
-    ids(launch.getBlockSize(), [&](gpu::Dimension d) { return b.create<gpu::BlockDimOp>(loc, index, d); });
+    ids(launch.getBlockIds(),
+        [&](gpu::Dimension d) { return b.create<gpu::BlockIdOp>(loc, index, d); });
+    ids(launch.getThreadIds(),
+        [&](gpu::Dimension d) { return b.create<gpu::ThreadIdOp>(loc, index, d); });
+    ids(launch.getGridSize(),
+        [&](gpu::Dimension d) { return b.create<gpu::GridDimOp>(loc, index, d); });
+    ids(launch.getBlockSize(),
+        [&](gpu::Dimension d) { return b.create<gpu::BlockDimOp>(loc, index, d); });
     for (BlockArgument a : launch.getWorkgroupAttributions())
       map.map(a, kernel.addWorkgroupAttribution(a.getType(), a.getLoc()));
     for (BlockArgument a : launch.getPrivateAttributions())
@@ -252,9 +255,9 @@ struct OutlineGpuKernelsPass : tessera::impl::OutlineGpuKernelsBase<OutlineGpuKe
               Value pos = d == 0 ? rest : b.create<arith::RemUIOp>(loc, rest, n);
               if (d > 0)
                 rest = b.create<arith::DivUIOp>(loc, rest, n);
-              ivs[d] = b.create<arith::AddIOp>(
-                  loc, loop.getLowerBound()[d],
-                  b.create<arith::MulIOp>(loc, pos, loop.getStep()[d]));
+              ivs[d] =
+                  b.create<arith::AddIOp>(loc, loop.getLowerBound()[d],
+                                          b.create<arith::MulIOp>(loc, pos, loop.getStep()[d]));
             }
             IRMapping map;
             map.map(loop.getInductionVars(), ivs);

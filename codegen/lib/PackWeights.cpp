@@ -88,8 +88,7 @@ struct PackWeightsPass : tessera::impl::PackWeightsBase<PackWeightsPass> {
       int64_t width =
           panel ? int64_t(panel) : tessera::codegen::chooseColumns(c->ranges[c->n], vectorWidth);
       bool created = false;
-      BlockArgument copy =
-          packedCopy(graph, param, offset, rhs->get(), map, *c, width, created);
+      BlockArgument copy = packedCopy(graph, param, offset, rhs->get(), map, *c, width, created);
       packed += created;
       ++reads;
       // (.., n floordiv panel, ..), then n mod panel last.
@@ -134,8 +133,7 @@ struct PackWeightsPass : tessera::impl::PackWeightsBase<PackWeightsPass> {
   }
 
   BlockArgument packedCopy(func::FuncOp graph, BlockArgument param, int64_t offset, Value view,
-                           AffineMap map,
-                           const tessera::codegen::Contraction &c, int64_t panel,
+                           AffineMap map, const tessera::codegen::Contraction &c, int64_t panel,
                            bool &created) {
     MLIRContext *ctx = &getContext();
     Builder b(ctx);
@@ -166,8 +164,8 @@ struct PackWeightsPass : tessera::impl::PackWeightsBase<PackWeightsPass> {
     for (BlockArgument arg : graph.getArguments()) {
       if (graph.getArgAttr(arg.getArgNumber(), tessera::kParamAttr))
         last = arg.getArgNumber() + 1;
-      if (auto existing = graph.getArgAttrOfType<DictionaryAttr>(arg.getArgNumber(),
-                                                                  tessera::kPackedAttr)) {
+      if (auto existing =
+              graph.getArgAttrOfType<DictionaryAttr>(arg.getArgNumber(), tessera::kPackedAttr)) {
         last = arg.getArgNumber() + 1;
         if (existing == info)
           return arg;

@@ -19,8 +19,8 @@ using namespace mlir;
 namespace tessera::codegen {
 
 bool isBufferView(Operation *op) {
-  return isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
-             memref::TransposeOp, memref::CastOp, memref::ReinterpretCastOp>(op);
+  return isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp, memref::TransposeOp,
+             memref::CastOp, memref::ReinterpretCastOp>(op);
 }
 
 Value bufferRoot(Value v, SmallVectorImpl<Operation *> *chain) {
@@ -225,8 +225,10 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module) {
       PackingInfo info{offset ? offset.getInt() : 0, shape.asArrayRef().vec(),
                        permutation.asArrayRef().vec(), panelDim.getInt(), panel.getInt()};
       roots[arg] = {BufferKind::Constant, uint32_t(program.constants.size())};
-      program.constants.push_back({tensorInfo(param.str(), arg.getType()), {},
-                                   parameterIndex[param.getValue()], std::move(info)});
+      program.constants.push_back({tensorInfo(param.str(), arg.getType()),
+                                   {},
+                                   parameterIndex[param.getValue()],
+                                   std::move(info)});
     } else {
       auto name = graph.getArgAttrOfType<StringAttr>(i, kOutputAttr);
       if (!name)
@@ -240,20 +242,18 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module) {
     for (auto map : maps.getAsRange<DictionaryAttr>()) {
       auto output = map.getAs<StringAttr>("output");
       auto layer = map.getAs<StringAttr>("layer");
-      auto it = llvm::find_if(program.outputs,
-                              [&](const TensorInfo &t) { return output && t.name == output.str(); });
+      auto it = llvm::find_if(
+          program.outputs, [&](const TensorInfo &t) { return output && t.name == output.str(); });
       if (!layer || it == program.outputs.end())
-        return graph.emitError("malformed ") << kAttentionMapsAttr << " entry " << map,
-               failure();
+        return graph.emitError("malformed ") << kAttentionMapsAttr << " entry " << map, failure();
       AttentionMapInfo info{uint32_t(it - program.outputs.begin()), layer.str(), {}, {}};
-      for (auto [key, grid] : {std::pair{"query_grid", &info.queryGrid},
-                               std::pair{"key_grid", &info.keyGrid}}) {
+      for (auto [key, grid] :
+           {std::pair{"query_grid", &info.queryGrid}, std::pair{"key_grid", &info.keyGrid}}) {
         auto values = map.getAs<ArrayAttr>(key);
         if (!values)
           continue;
         if (values.size() != 3 || !llvm::all_of(values, llvm::IsaPred<IntegerAttr>))
-          return graph.emitError("malformed ") << key << " in " << kAttentionMapsAttr,
-                 failure();
+          return graph.emitError("malformed ") << key << " in " << kAttentionMapsAttr, failure();
         std::array<int64_t, 3> g;
         for (size_t i = 0; i < 3; ++i)
           g[i] = cast<IntegerAttr>(values[i]).getInt();
@@ -275,7 +275,7 @@ FailureOr<ProgramInfo> extractProgram(ModuleOp module) {
       if (!globals.count(global)) {
         globals[global] = program.constants.size();
         program.constants.push_back(
-            {tensorInfo("const." + get.getName().str(), get.getType()), value});
+            {tensorInfo("const." + get.getName().str(), get.getType()), value, -1, std::nullopt});
       }
       roots[get.getResult()] = {BufferKind::Constant, globals[global]};
       continue;

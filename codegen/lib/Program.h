@@ -63,7 +63,7 @@ struct DispatchInfo {
   std::string function; // the dispatch function's symbol (identical dispatches share one)
   std::vector<BindingInfo> bindings;
   uint32_t workgroups = 1;
-  uint64_t flops = 0; // two per multiply-accumulate (tess.flops on the dispatch function)
+  uint64_t flops = 0;     // two per multiply-accumulate (tess.flops on the dispatch function)
   std::string source;     // "file:line:col" of the DSL op the dispatch was formed around
   std::string parameters; // the parameters it reads, less their last component
   std::vector<uint32_t> dependsOn; // earlier dispatches that write a buffer it reads
@@ -112,8 +112,7 @@ bool isBufferView(mlir::Operation *op);
 /// The buffer `v` views (through isBufferView ops): an allocation, a graph argument or a
 /// global; `v` itself when it is not a view. `chain`, when given, receives the view ops from
 /// the root outwards (the order to rebuild them in).
-mlir::Value bufferRoot(mlir::Value v,
-                       llvm::SmallVectorImpl<mlir::Operation *> *chain = nullptr);
+mlir::Value bufferRoot(mlir::Value v, llvm::SmallVectorImpl<mlir::Operation *> *chain = nullptr);
 
 /// Bytes per element of a buffer of this element type.
 uint64_t elementBytes(mlir::Type type);

@@ -52,8 +52,7 @@ struct TileLoopsPass : tessera::impl::TileLoopsBase<TileLoopsPass> {
         marked.push_back(op);
       else if (auto t = dyn_cast<linalg::TransposeOp>(op.getOperation()))
         if (auto sizes = transposeTiles(t))
-          op->setAttr(tessera::kTileSizesAttr,
-                      DenseI64ArrayAttr::get(op->getContext(), *sizes)),
+          op->setAttr(tessera::kTileSizesAttr, DenseI64ArrayAttr::get(op->getContext(), *sizes)),
               marked.push_back(op);
     });
     IRRewriter rewriter(&getContext());

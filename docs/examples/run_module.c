@@ -54,8 +54,8 @@ int main(int argc, char **argv) {
     outputs[i] = malloc((info.num_elements ? info.num_elements : 1) * sizeof(float));
   }
   /* Fails with a message when an input or output is not f32. */
-  if (tsr_session_run_f32(session, (const float *const *)inputs, numInputs, outputs,
-                          numOutputs) != TSR_OK)
+  if (tsr_session_run_f32(session, (const float *const *)inputs, numInputs, outputs, numOutputs) !=
+      TSR_OK)
     return fail("run");
 
   printf("tessera runtime %s on %s\n", tsr_version(), tsr_session_device_name(session));

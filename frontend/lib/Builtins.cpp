@@ -140,8 +140,7 @@ bool check(CallArgs &a, const std::string &err) {
 // Handlers
 //===----------------------------------------------------------------------===//
 
-template <typename OpT, double (*Scalar)(double)>
-std::optional<Val> unary(CallArgs &a) {
+template <typename OpT, double (*Scalar)(double)> std::optional<Val> unary(CallArgs &a) {
   if (a.at(0)->isNumber())
     return Val::ofFloat(Scalar(a.at(0)->number()));
   std::optional<Value> x = a.tensor(0);
@@ -174,15 +173,15 @@ std::optional<Val> gelu(CallArgs &a) {
     return std::nullopt;
   if (*approx != "none" && *approx != "tanh" && *approx != "sigmoid") {
     a.fail(a.locOf(1), "gelu approximate must be \"none\" (erf), \"tanh\" or \"sigmoid\" "
-                       "(x * sigmoid(1.702 x)), got \"" + *approx + "\"");
+                       "(x * sigmoid(1.702 x)), got \"" +
+                           *approx + "\"");
     return std::nullopt;
   }
   return Val::ofTensor(a.b().create<tess::GeluOp>(a.loc(), *x, *approx));
 }
 
 /// Operands i and j as tensors; a number takes the element type of the other operand.
-bool tensorPair(CallArgs &a, size_t i, size_t j, std::optional<Value> &x,
-                std::optional<Value> &y) {
+bool tensorPair(CallArgs &a, size_t i, size_t j, std::optional<Value> &x, std::optional<Value> &y) {
   if (a.at(i)->isNumber() && !a.at(j)->isNumber()) {
     y = a.tensor(j);
     if (y)
@@ -195,8 +194,7 @@ bool tensorPair(CallArgs &a, size_t i, size_t j, std::optional<Value> &x,
   return x && y;
 }
 
-template <char Op>
-std::optional<Val> binary(CallArgs &a) {
+template <char Op> std::optional<Val> binary(CallArgs &a) {
   std::optional<Value> x, y;
   if (!tensorPair(a, 0, 1, x, y))
     return std::nullopt;
@@ -229,7 +227,8 @@ std::optional<Val> linear(CallArgs &a) {
     return std::nullopt;
   if (a.at(1)->kind != Val::Kind::Path) {
     a.fail(a.locOf(1), "linear's second argument names its parameters (e.g. blocks[i].fc1), "
-                       "got " + describe(*a.at(1)));
+                       "got " +
+                           describe(*a.at(1)));
     return std::nullopt;
   }
   std::string p = a.at(1)->s;
@@ -244,9 +243,11 @@ std::optional<Val> linear(CallArgs &a) {
   std::optional<Value> w = a.el.findParam(p + ".weight");
   if (!w) {
     if (!a.at(2)) {
-      a.fail(a.locOf(1), "parameter '" + p + ".weight' is not declared: declare it with "
-                         "`param " + p + ".weight: f32[OUT, " + std::to_string(in) +
-                         "]` or pass out = OUT");
+      a.fail(a.locOf(1), "parameter '" + p +
+                             ".weight' is not declared: declare it with "
+                             "`param " +
+                             p + ".weight: f32[OUT, " + std::to_string(in) +
+                             "]` or pass out = OUT");
       return std::nullopt;
     }
     std::optional<int64_t> out = a.integer(2);
@@ -284,8 +285,7 @@ std::optional<Val> linear(CallArgs &a) {
   return Val::ofTensor(a.b().create<tess::LinearOp>(a.loc(), *x, *w, bias));
 }
 
-template <typename OpT>
-std::optional<Val> reduce(CallArgs &a) {
+template <typename OpT> std::optional<Val> reduce(CallArgs &a) {
   std::optional<Value> x = a.tensor(0);
   std::optional<bool> keep = a.boolean(2);
   if (!x || !keep)
@@ -342,17 +342,16 @@ std::optional<Val> layerNorm(CallArgs &a) {
   if (a.at(1)) {
     if (a.at(1)->kind != Val::Kind::Path) {
       a.fail(a.locOf(1), "layer_norm's second argument names its parameters (e.g. norm1), "
-                         "got " + describe(*a.at(1)));
+                         "got " +
+                             describe(*a.at(1)));
       return std::nullopt;
     }
     int64_t d = shapeOf(*x).back();
     std::string p = a.at(1)->s;
-    std::optional<Value> wv = a.el.declareParam(p + ".weight", {d}, a.b().getF32Type(),
-                                                a.call.loc);
+    std::optional<Value> wv = a.el.declareParam(p + ".weight", {d}, a.b().getF32Type(), a.call.loc);
     if (!wv)
       return std::nullopt;
-    std::optional<Value> bv = a.el.declareParam(p + ".bias", {d}, a.b().getF32Type(),
-                                                a.call.loc);
+    std::optional<Value> bv = a.el.declareParam(p + ".bias", {d}, a.b().getF32Type(), a.call.loc);
     if (!bv)
       return std::nullopt;
     w = *wv, bias = *bv;
@@ -470,7 +469,6 @@ std::optional<Val> concat(CallArgs &a) {
   return Val::ofTensor(a.b().create<tess::ConcatOp>(a.loc(), inputs, *n));
 }
 
-
 /// "f32" / "i32" / "i64" / "bool" as an element type.
 std::optional<Type> dtypeArg(CallArgs &a, size_t i) {
   std::optional<std::string> name = a.string(i);
@@ -524,8 +522,7 @@ std::optional<std::vector<int64_t>> pairArg(CallArgs &a, size_t i) {
   return v;
 }
 
-template <const char *Pred>
-std::optional<Val> compare(CallArgs &a) {
+template <const char *Pred> std::optional<Val> compare(CallArgs &a) {
   std::optional<Value> x, y;
   if (!tensorPair(a, 0, 1, x, y))
     return std::nullopt;
@@ -545,8 +542,8 @@ std::optional<Val> where(CallArgs &a) {
   if (!c || !tensorPair(a, 1, 2, x, y))
     return std::nullopt;
   if (!typeOf(*c).getElementType().isInteger(1)) {
-    a.fail(a.locOf(0), "where's condition must be a comparison result (bool), got " +
-                           describe(*a.at(0)));
+    a.fail(a.locOf(0),
+           "where's condition must be a comparison result (bool), got " + describe(*a.at(0)));
     return std::nullopt;
   }
   if (typeOf(*x).getElementType() != typeOf(*y).getElementType()) {
@@ -618,8 +615,7 @@ std::optional<Val> full(CallArgs &a) {
     v = a.b().getBoolAttr(*value != 0); // like cast(x, "bool"): any non-zero value is true
   else
     v = a.b().getIntegerAttr(*t, int64_t(*value));
-  return Val::ofTensor(
-      a.b().create<tess::ConstantOp>(a.loc(), DenseElementsAttr::get(type, v)));
+  return Val::ofTensor(a.b().create<tess::ConstantOp>(a.loc(), DenseElementsAttr::get(type, v)));
 }
 
 std::optional<Val> broadcastTo(CallArgs &a) {
@@ -663,13 +659,12 @@ std::optional<Val> embedding(CallArgs &a) {
   if (!idx)
     return std::nullopt;
   if (!isIndexTensor(*idx)) {
-    a.fail(a.locOf(0), "embedding indices must be an i32 or i64 tensor, got " +
-                           describe(*a.at(0)));
+    a.fail(a.locOf(0), "embedding indices must be an i32 or i64 tensor, got " + describe(*a.at(0)));
     return std::nullopt;
   }
   if (a.at(1)->kind != Val::Kind::Path) {
-    a.fail(a.locOf(1), "embedding's second argument names its parameters, got " +
-                           describe(*a.at(1)));
+    a.fail(a.locOf(1),
+           "embedding's second argument names its parameters, got " + describe(*a.at(1)));
     return std::nullopt;
   }
   std::string p = a.at(1)->s + ".weight";
@@ -697,8 +692,7 @@ std::optional<Val> embedding(CallArgs &a) {
   return Val::ofTensor(a.b().create<tess::GatherOp>(a.loc(), *w, *idx, 0));
 }
 
-template <typename OpT>
-std::optional<Val> argReduce(CallArgs &a) {
+template <typename OpT> std::optional<Val> argReduce(CallArgs &a) {
   std::optional<Value> x = a.tensor(0);
   std::optional<int64_t> axis = a.integer(1);
   std::optional<bool> keep = a.boolean(2);
@@ -725,7 +719,8 @@ std::optional<Val> conv2d(CallArgs &a) {
   bool weightTensor = a.at(1)->kind == Val::Kind::Tensor;
   if (!weightTensor && a.at(1)->kind != Val::Kind::Path) {
     a.fail(a.locOf(1), "conv2d's second argument names its parameters (e.g. layer1.0.conv1) "
-                       "or is a weight tensor, got " + describe(*a.at(1)));
+                       "or is a weight tensor, got " +
+                           describe(*a.at(1)));
     return std::nullopt;
   }
   std::optional<std::vector<int64_t>> stride = pairArg(a, 4), padding = pairArg(a, 5),
@@ -739,8 +734,8 @@ std::optional<Val> conv2d(CallArgs &a) {
     return std::nullopt;
   }
   if (*groups < 1 || shapeOf(*x)[1] % *groups != 0) {
-    a.fail(a.locOf(7), "conv2d groups must divide the input channels (" +
-                           std::to_string(shapeOf(*x)[1]) + ")");
+    a.fail(a.locOf(7),
+           "conv2d groups must divide the input channels (" + std::to_string(shapeOf(*x)[1]) + ")");
     return std::nullopt;
   }
   std::string p = weightTensor ? "" : a.at(1)->s;
@@ -750,8 +745,9 @@ std::optional<Val> conv2d(CallArgs &a) {
     hasBias = false;
   if (!w) {
     if (!a.at(2) || !a.at(3)) {
-      a.fail(a.locOf(1), "parameter '" + p + ".weight' is not declared: declare it or pass "
-                         "out and kernel");
+      a.fail(a.locOf(1), "parameter '" + p +
+                             ".weight' is not declared: declare it or pass "
+                             "out and kernel");
       return std::nullopt;
     }
     std::optional<int64_t> out = a.integer(2);
@@ -784,8 +780,8 @@ std::optional<Val> conv2d(CallArgs &a) {
   if (!check(a, tess::conv2dShape(shapeOf(*x), shapeOf(*w), bias ? &biasShape : nullptr, *stride,
                                   *padding, *dilation, *groups, shape)))
     return std::nullopt;
-  return Val::ofTensor(a.b().create<tess::Conv2dOp>(a.loc(), *x, *w, bias, *stride, *padding,
-                                                    *dilation, *groups));
+  return Val::ofTensor(
+      a.b().create<tess::Conv2dOp>(a.loc(), *x, *w, bias, *stride, *padding, *dilation, *groups));
 }
 
 std::optional<Val> maxPool2d(CallArgs &a) {
@@ -800,8 +796,7 @@ std::optional<Val> maxPool2d(CallArgs &a) {
   tess::Shape shape;
   if (!check(a, tess::maxPool2dShape(shapeOf(*x), *kernel, *stride, *padding, shape)))
     return std::nullopt;
-  return Val::ofTensor(
-      a.b().create<tess::MaxPool2dOp>(a.loc(), *x, *kernel, *stride, *padding));
+  return Val::ofTensor(a.b().create<tess::MaxPool2dOp>(a.loc(), *x, *kernel, *stride, *padding));
 }
 
 /// `batch_norm(x, p, eps = 1e-5)` in eval mode over channel dimension 1 with p.weight, p.bias,
@@ -813,8 +808,8 @@ std::optional<Val> batchNorm(CallArgs &a) {
   if (!x || !eps)
     return std::nullopt;
   if (a.at(1)->kind != Val::Kind::Path) {
-    a.fail(a.locOf(1), "batch_norm's second argument names its parameters, got " +
-                           describe(*a.at(1)));
+    a.fail(a.locOf(1),
+           "batch_norm's second argument names its parameters, got " + describe(*a.at(1)));
     return std::nullopt;
   }
   ArrayRef<int64_t> xs = shapeOf(*x);
@@ -834,8 +829,9 @@ std::optional<Val> batchNorm(CallArgs &a) {
   Location loc = a.loc();
   OpBuilder &bl = a.b();
   Value scale = bl.create<tess::MulOp>(
-      loc, *w, bl.create<tess::RsqrtOp>(loc, bl.create<tess::AddOp>(loc, *v,
-                                                                    a.el.scalarConstant(*eps, a.call.loc))));
+      loc, *w,
+      bl.create<tess::RsqrtOp>(
+          loc, bl.create<tess::AddOp>(loc, *v, a.el.scalarConstant(*eps, a.call.loc))));
   Value shift = bl.create<tess::SubOp>(loc, *b, bl.create<tess::MulOp>(loc, *m, scale));
   SmallVector<int64_t> chanShape(xs.size() - 1, 1);
   chanShape[0] = c;
@@ -858,8 +854,8 @@ std::optional<Val> avgPool2d(CallArgs &a) {
   tess::Shape shape;
   if (!check(a, tess::avgPool2dShape(shapeOf(*x), *kernel, *stride, *padding, shape)))
     return std::nullopt;
-  return Val::ofTensor(a.b().create<tess::AvgPool2dOp>(a.loc(), *x, *kernel, *stride, *padding,
-                                                       *includePad));
+  return Val::ofTensor(
+      a.b().create<tess::AvgPool2dOp>(a.loc(), *x, *kernel, *stride, *padding, *includePad));
 }
 
 std::optional<Val> unfold(CallArgs &a) {
@@ -884,8 +880,7 @@ std::optional<Val> fold(CallArgs &a) {
   if (!check(a, tess::foldShape(shapeOf(*x), *size, *kernel, *stride, *padding, shape)))
     return std::nullopt;
   auto type = RankedTensorType::get(shape, a.b().getF32Type());
-  return Val::ofTensor(
-      a.b().create<tess::FoldOp>(a.loc(), type, *x, *kernel, *stride, *padding));
+  return Val::ofTensor(a.b().create<tess::FoldOp>(a.loc(), type, *x, *kernel, *stride, *padding));
 }
 
 /// `interpolate(x, size = [h, w] | scale = s, mode = "nearest")` on [N, C, H, W].
@@ -921,8 +916,8 @@ std::optional<Val> interpolate(CallArgs &a) {
     double h = std::floor(xs[2] * *scale), w = std::floor(xs[3] * *scale);
     if (!(h >= 1 && w >= 1 && h <= double(int64_t(1) << 40) && w <= double(int64_t(1) << 40))) {
       char text[96];
-      std::snprintf(text, sizeof text, "interpolate: scale %g gives an output of %g x %g",
-                    *scale, h, w);
+      std::snprintf(text, sizeof text, "interpolate: scale %g gives an output of %g x %g", *scale,
+                    h, w);
       a.fail(a.locOf(2), text);
       return std::nullopt;
     }
@@ -994,7 +989,10 @@ const std::vector<Builtin> &builtins() {
       {"tanh", {{"x", true}}, false, unary<tess::TanhOp, tanhS>, "hyperbolic tangent"},
       {"sigmoid", {{"x", true}}, false, unary<tess::SigmoidOp, sigmoidS>, "1 / (1 + e^-x)"},
       {"neg", {{"x", true}}, false, unary<tess::NegOp, negS>, "-x"},
-      {"gelu", {{"x", true}, {"approximate", false}}, false, gelu,
+      {"gelu",
+       {{"x", true}, {"approximate", false}},
+       false,
+       gelu,
        "GELU; approximate = \"none\" (erf, default), \"tanh\" or \"sigmoid\" (x*sigmoid(1.702x))"},
       {"add", {{"a", true}, {"b", true}}, false, binary<'+'>, "a + b (broadcasting)"},
       {"sub", {{"a", true}, {"b", true}}, false, binary<'-'>, "a - b (broadcasting)"},
@@ -1002,27 +1000,58 @@ const std::vector<Builtin> &builtins() {
       {"div", {{"a", true}, {"b", true}}, false, binary<'/'>, "a / b (broadcasting)"},
       {"maximum", {{"a", true}, {"b", true}}, false, binary<'>'>, "elementwise max (broadcasting)"},
       {"minimum", {{"a", true}, {"b", true}}, false, binary<'<'>, "elementwise min (broadcasting)"},
-      {"matmul", {{"a", true}, {"b", true}, {"transpose_a", false}, {"transpose_b", false}},
-       false, matmul, "batched matrix product, batch dimensions broadcast"},
-      {"linear", {{"x", true}, {"params", true}, {"out", false}, {"bias", false}}, false, linear,
+      {"matmul",
+       {{"a", true}, {"b", true}, {"transpose_a", false}, {"transpose_b", false}},
+       false,
+       matmul,
+       "batched matrix product, batch dimensions broadcast"},
+      {"linear",
+       {{"x", true}, {"params", true}, {"out", false}, {"bias", false}},
+       false,
+       linear,
        "x @ params.weight^T + params.bias (torch layout); out = N declares the parameters"},
-      {"sum", {{"x", true}, {"axis", false}, {"keepdims", false}}, false,
-       reduce<tess::ReduceSumOp>, "sum over axis (int or list; default all)"},
-      {"mean", {{"x", true}, {"axis", false}, {"keepdims", false}}, false,
-       reduce<tess::ReduceMeanOp>, "mean over axis (int or list; default all)"},
-      {"max", {{"x", true}, {"axis", false}, {"keepdims", false}}, false,
-       reduce<tess::ReduceMaxOp>, "maximum over axis (int or list; default all)"},
-      {"softmax", {{"x", true}, {"axis", false}}, false, softmax, "softmax along axis (default -1)"},
-      {"layer_norm", {{"x", true}, {"params", false}, {"eps", false}}, false, layerNorm,
+      {"sum",
+       {{"x", true}, {"axis", false}, {"keepdims", false}},
+       false,
+       reduce<tess::ReduceSumOp>,
+       "sum over axis (int or list; default all)"},
+      {"mean",
+       {{"x", true}, {"axis", false}, {"keepdims", false}},
+       false,
+       reduce<tess::ReduceMeanOp>,
+       "mean over axis (int or list; default all)"},
+      {"max",
+       {{"x", true}, {"axis", false}, {"keepdims", false}},
+       false,
+       reduce<tess::ReduceMaxOp>,
+       "maximum over axis (int or list; default all)"},
+      {"softmax",
+       {{"x", true}, {"axis", false}},
+       false,
+       softmax,
+       "softmax along axis (default -1)"},
+      {"layer_norm",
+       {{"x", true}, {"params", false}, {"eps", false}},
+       false,
+       layerNorm,
        "LayerNorm over the last dimension; params.weight/.bias [D]; eps default 1e-5"},
-      {"reshape", {{"x", true}, {"shape", true}}, false, reshape,
+      {"reshape",
+       {{"x", true}, {"shape", true}},
+       false,
+       reshape,
        "row-major reshape; one dimension may be -1"},
-      {"transpose", {{"x", true}, {"perm", false}}, false, transpose,
+      {"transpose",
+       {{"x", true}, {"perm", false}},
+       false,
+       transpose,
        "permute dimensions (default: swap the last two)"},
       {"permute", {{"x", true}, {"perm", true}}, false, transpose, "permute dimensions"},
       {"concat", {{"axis", false}}, true, concat, "concat(a, b, ..., axis = 0)"},
       {"dim", {{"x", true}, {"axis", true}}, false, dim, "size of one dimension (an integer)"},
-      {"path", {{"name", true}}, false, pathOf,
+      {"path",
+       {{"name", true}},
+       false,
+       pathOf,
        "a parameter path from a string; path(\"\") is the root (top-level names)"},
       {"sin", {{"x", true}}, false, unary<tess::SinOp, sinS>, "sine"},
       {"cos", {{"x", true}}, false, unary<tess::CosOp, cosS>, "cosine"},
@@ -1036,44 +1065,103 @@ const std::vector<Builtin> &builtins() {
       {"greater_equal", {{"a", true}, {"b", true}}, false, compare<kGe>, "a >= b"},
       {"equal", {{"a", true}, {"b", true}}, false, compare<kEq>, "a == b"},
       {"not_equal", {{"a", true}, {"b", true}}, false, compare<kNe>, "a != b"},
-      {"where", {{"condition", true}, {"a", true}, {"b", true}}, false, where,
+      {"where",
+       {{"condition", true}, {"a", true}, {"b", true}},
+       false,
+       where,
        "condition ? a : b elementwise (broadcasting)"},
-      {"cast", {{"x", true}, {"dtype", true}}, false, cast,
+      {"cast",
+       {{"x", true}, {"dtype", true}},
+       false,
+       cast,
        "convert to \"f32\", \"i32\", \"i64\" or \"bool\""},
-      {"iota", {{"shape", true}, {"axis", true}, {"dtype", false}}, false, iota,
+      {"iota",
+       {{"shape", true}, {"axis", true}, {"dtype", false}},
+       false,
+       iota,
        "tensor whose elements are their index along axis"},
       {"arange", {{"n", true}, {"dtype", false}}, false, arange, "[0, 1, ..., n-1]"},
-      {"full", {{"shape", true}, {"value", true}, {"dtype", false}}, false, full,
+      {"full",
+       {{"shape", true}, {"value", true}, {"dtype", false}},
+       false,
+       full,
        "constant tensor"},
-      {"broadcast_to", {{"x", true}, {"shape", true}}, false, broadcastTo,
+      {"broadcast_to",
+       {{"x", true}, {"shape", true}},
+       false,
+       broadcastTo,
        "numpy broadcast to shape"},
-      {"gather", {{"x", true}, {"indices", true}, {"axis", false}}, false, gather,
+      {"gather",
+       {{"x", true}, {"indices", true}, {"axis", false}},
+       false,
+       gather,
        "slices of x at integer indices along axis (indices clamped to range)"},
-      {"embedding", {{"indices", true}, {"params", true}, {"num", false}, {"dim", false}}, false,
-       embedding, "rows of params.weight [num, dim] (torch.nn.Embedding)"},
-      {"argmax", {{"x", true}, {"axis", false}, {"keepdims", false}}, false,
-       argReduce<tess::ArgMaxOp>, "index (i64) of the maximum along axis (first on ties)"},
-      {"argmin", {{"x", true}, {"axis", false}, {"keepdims", false}}, false,
-       argReduce<tess::ArgMinOp>, "index (i64) of the minimum along axis (first on ties)"},
-      {"conv2d", {{"x", true}, {"params", true}, {"out", false}, {"kernel", false},
-                  {"stride", false}, {"padding", false}, {"dilation", false}, {"groups", false},
-                  {"bias", false}}, false, conv2d,
+      {"embedding",
+       {{"indices", true}, {"params", true}, {"num", false}, {"dim", false}},
+       false,
+       embedding,
+       "rows of params.weight [num, dim] (torch.nn.Embedding)"},
+      {"argmax",
+       {{"x", true}, {"axis", false}, {"keepdims", false}},
+       false,
+       argReduce<tess::ArgMaxOp>,
+       "index (i64) of the maximum along axis (first on ties)"},
+      {"argmin",
+       {{"x", true}, {"axis", false}, {"keepdims", false}},
+       false,
+       argReduce<tess::ArgMinOp>,
+       "index (i64) of the minimum along axis (first on ties)"},
+      {"conv2d",
+       {{"x", true},
+        {"params", true},
+        {"out", false},
+        {"kernel", false},
+        {"stride", false},
+        {"padding", false},
+        {"dilation", false},
+        {"groups", false},
+        {"bias", false}},
+       false,
+       conv2d,
        "NCHW convolution with params.weight [out, C/groups, kh, kw] and params.bias"},
-      {"max_pool2d", {{"x", true}, {"kernel", true}, {"stride", false}, {"padding", false}},
-       false, maxPool2d, "NCHW max pooling (stride defaults to kernel)"},
-      {"avg_pool2d", {{"x", true}, {"kernel", true}, {"stride", false}, {"padding", false},
-                      {"count_include_pad", false}}, false, avgPool2d,
+      {"max_pool2d",
+       {{"x", true}, {"kernel", true}, {"stride", false}, {"padding", false}},
+       false,
+       maxPool2d,
+       "NCHW max pooling (stride defaults to kernel)"},
+      {"avg_pool2d",
+       {{"x", true},
+        {"kernel", true},
+        {"stride", false},
+        {"padding", false},
+        {"count_include_pad", false}},
+       false,
+       avgPool2d,
        "NCHW average pooling (stride defaults to kernel)"},
-      {"unfold", {{"x", true}, {"kernel", true}, {"stride", false}, {"padding", false}}, false,
-       unfold, "sliding blocks [N, C*kh*kw, L] (torch.nn.functional.unfold)"},
-      {"fold", {{"x", true}, {"size", true}, {"kernel", true}, {"stride", false},
-                {"padding", false}}, false, fold,
+      {"unfold",
+       {{"x", true}, {"kernel", true}, {"stride", false}, {"padding", false}},
+       false,
+       unfold,
+       "sliding blocks [N, C*kh*kw, L] (torch.nn.functional.unfold)"},
+      {"fold",
+       {{"x", true}, {"size", true}, {"kernel", true}, {"stride", false}, {"padding", false}},
+       false,
+       fold,
        "sum blocks [N, C*kh*kw, L] into [N, C, h, w] (torch.nn.functional.fold)"},
-      {"interpolate", {{"x", true}, {"size", false}, {"scale", false}, {"mode", false}}, false,
-       interpolate, "resample NCHW: nearest, bilinear or bicubic (align_corners = False)"},
-      {"einsum", {{"equation", true}}, true, einsum,
+      {"interpolate",
+       {{"x", true}, {"size", false}, {"scale", false}, {"mode", false}},
+       false,
+       interpolate,
+       "resample NCHW: nearest, bilinear or bicubic (align_corners = False)"},
+      {"einsum",
+       {{"equation", true}},
+       true,
+       einsum,
        "einsum(\"ij,jk->ik\", a, b): contraction over named axes"},
-      {"batch_norm", {{"x", true}, {"params", true}, {"eps", false}}, false, batchNorm,
+      {"batch_norm",
+       {{"x", true}, {"params", true}, {"eps", false}},
+       false,
+       batchNorm,
        "eval-mode BatchNorm over dim 1: weight, bias, running_mean, running_var"},
   };
   return table;
@@ -1141,8 +1229,7 @@ std::vector<std::string> builtinSignatures() {
 }
 
 std::optional<Val> callBuiltin(Elaborator &el, const Builtin &builtin, const Expr &call,
-                               const std::vector<Val> &args,
-                               const std::vector<SourceLoc> &argLocs,
+                               const std::vector<Val> &args, const std::vector<SourceLoc> &argLocs,
                                const std::vector<std::pair<std::string, Val>> &kwargs) {
   CallArgs a{el, builtin, call, {}, {}, {}, {}};
   size_t n = builtin.params.size();
@@ -1178,13 +1265,13 @@ std::optional<Val> callBuiltin(Elaborator &el, const Builtin &builtin, const Exp
         idx = i;
     if (idx == n) {
       std::string sig = builtinSignatures()[&builtin - builtins().data()];
-      el.error(call.kwargs[k].loc, std::string(builtin.name) + " has no argument '" + name +
-                                       "'; usage: " + sig);
+      el.error(call.kwargs[k].loc,
+               std::string(builtin.name) + " has no argument '" + name + "'; usage: " + sig);
       return std::nullopt;
     }
     if (a.values[idx]) {
-      el.error(call.kwargs[k].loc, "argument '" + name + "' of " + builtin.name +
-                                       " is given twice");
+      el.error(call.kwargs[k].loc,
+               "argument '" + name + "' of " + builtin.name + " is given twice");
       return std::nullopt;
     }
     a.values[idx] = value;
@@ -1204,8 +1291,7 @@ std::optional<Val> callBuiltin(Elaborator &el, const Builtin &builtin, const Exp
   return builtin.handler(a);
 }
 
-std::optional<Val> buildTensorOperator(Elaborator &el, char op, Value lhs, Value rhs,
-                                       SourceLoc l) {
+std::optional<Val> buildTensorOperator(Elaborator &el, char op, Value lhs, Value rhs, SourceLoc l) {
   tess::Shape shape;
   std::string err = tess::broadcastShapes(shapeOf(lhs), shapeOf(rhs), shape);
   if (!err.empty()) {
@@ -1225,8 +1311,12 @@ std::optional<Val> buildTensorOperator(Elaborator &el, char op, Value lhs, Value
     }
     return Val::ofTensor(b.create<tess::FloorOp>(loc, b.create<tess::DivOp>(loc, lhs, rhs)));
   }
-  const char *pred = op == kLess ? "lt" : op == kLessEqual ? "le" : op == kGreater ? "gt"
-                   : op == kGreaterEqual ? "ge" : op == kEqualEqual ? "eq" : "ne";
+  const char *pred = op == kLess           ? "lt"
+                     : op == kLessEqual    ? "le"
+                     : op == kGreater      ? "gt"
+                     : op == kGreaterEqual ? "ge"
+                     : op == kEqualEqual   ? "eq"
+                                           : "ne";
   return Val::ofTensor(b.create<tess::CompareOp>(loc, lhs, rhs, pred));
 }
 

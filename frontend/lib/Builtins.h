@@ -18,8 +18,7 @@ struct Builtin;
 const Builtin *findBuiltin(const std::string &name);
 
 std::optional<Val> callBuiltin(Elaborator &el, const Builtin &builtin, const Expr &call,
-                               const std::vector<Val> &args,
-                               const std::vector<SourceLoc> &argLocs,
+                               const std::vector<Val> &args, const std::vector<SourceLoc> &argLocs,
                                const std::vector<std::pair<std::string, Val>> &kwargs);
 
 /// `op` is one of + - * / : builds the broadcasting tess op after checking shapes.

@@ -2,11 +2,11 @@
 
 #include "Builtins.h"
 
+#include "tessera/Limits.h"
 #include "tessera/frontend/Parser.h"
 #include "tessera/ir/GraphAttributes.h"
 #include "tessera/ir/ShapeRules.h"
 #include "tessera/ir/TessDialect.h"
-#include "tessera/Limits.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Verifier.h"
@@ -161,13 +161,15 @@ OwningOpRef<ModuleOp> Elaborator::run(const MLIRGenOptions &options) {
       return nullptr;
     if (flags->kind != Val::Kind::String) {
       error(decl.flags->loc, "preprocess needs a string of image flags (e.g. \"--preset "
-                             "inception\"), not " + describe(*flags));
+                             "inception\"), not " +
+                                 describe(*flags));
       return nullptr;
     }
     // The flags are checked by the driver, which knows them; it reports at this location.
     (*module)->setAttr(kPreprocessAttr, builder_.getStringAttr(flags->s));
-    (*module)->setAttr(kPreprocessLocAttr, builder_.getStringAttr(
-        file_.path() + ":" + std::to_string(decl.loc.line) + ":" + std::to_string(decl.loc.col)));
+    (*module)->setAttr(kPreprocessLocAttr,
+                       builder_.getStringAttr(file_.path() + ":" + std::to_string(decl.loc.line) +
+                                              ":" + std::to_string(decl.loc.col)));
   }
 
   if (failed(verify(*module))) {
@@ -227,8 +229,10 @@ bool Elaborator::evalConfigs(const MLIRGenOptions &options) {
         return false;
     }
     if (v->kind == Val::Kind::Tensor || v->kind == Val::Kind::Path)
-      return error(c.value->loc, "config '" + c.name + "' must be a number, boolean, string "
-                                 "or list, not " + describe(*v));
+      return error(c.value->loc, "config '" + c.name +
+                                     "' must be a number, boolean, string "
+                                     "or list, not " +
+                                     describe(*v));
     configs_[c.name] = *v;
   }
   for (const auto &[name, value] : options.configOverrides) {
@@ -237,7 +241,8 @@ bool Elaborator::evalConfigs(const MLIRGenOptions &options) {
       for (const ConfigEntry &c : program_.configs)
         known += (known.empty() ? "" : ", ") + c.name;
       return error(SourceLoc{}, "-D " + name + ": no config named '" + name + "' in " +
-                                    file_.path() + (known.empty() ? "" : " (it has: " + known + ")"));
+                                    file_.path() +
+                                    (known.empty() ? "" : " (it has: " + known + ")"));
     }
   }
   return true;
@@ -331,15 +336,15 @@ bool Elaborator::execParam(const Stmt &stmt, Scope &scope) {
     return false;
   if (path->kind != Val::Kind::Path)
     return error(stmt.path->loc, "`param` needs a parameter path such as blocks[i].norm.weight, "
-                                 "got " + describe(*path));
+                                 "got " +
+                                     describe(*path));
   std::optional<Type> et = elementType(stmt.type);
   if (!et)
     return false;
   std::optional<std::vector<int64_t>> shape = evalShape(stmt.type, scope);
   if (!shape)
     return false;
-  if (!checkTensorType(RankedTensorType::get(*shape, *et), stmt.loc,
-                       "parameter '" + path->s + "'"))
+  if (!checkTensorType(RankedTensorType::get(*shape, *et), stmt.loc, "parameter '" + path->s + "'"))
     return false;
   return declareParam(path->s, *shape, *et, stmt.loc).has_value();
 }
@@ -467,9 +472,8 @@ func::FuncOp Elaborator::buildGraph(const GraphDecl &graph) {
     return nullptr;
   }
   if (returned->size() != graph.outputs.size()) {
-    error(graph.loc, "graph '" + graph.name + "' declares " +
-                         std::to_string(graph.outputs.size()) + " outputs but returns " +
-                         std::to_string(returned->size()));
+    error(graph.loc, "graph '" + graph.name + "' declares " + std::to_string(graph.outputs.size()) +
+                         " outputs but returns " + std::to_string(returned->size()));
     func.erase();
     return nullptr;
   }
@@ -587,7 +591,8 @@ bool Elaborator::execStmt(const Stmt &stmt, Scope &scope,
       taken = cond->i != 0;
     else
       return error(stmt.value->loc, "an 'if' condition must be a compile-time boolean or "
-                                    "integer (configs, sizes), got " + describe(*cond));
+                                    "integer (configs, sizes), got " +
+                                        describe(*cond));
     return execBlock(taken ? stmt.body : stmt.elseBody, scope, returned);
   }
   }
@@ -822,8 +827,8 @@ std::optional<Val> Elaborator::callFn(const FnDecl &fn, const Expr &call, std::v
     return std::nullopt;
   }
   if (callDepth_ >= kMaxCallDepth) {
-    error(call.loc, "calls nest more than " + std::to_string(kMaxCallDepth) +
-                        " deep (is '" + fn.name + "' recursive?)");
+    error(call.loc, "calls nest more than " + std::to_string(kMaxCallDepth) + " deep (is '" +
+                        fn.name + "' recursive?)");
     return std::nullopt;
   }
   Scope scope;
@@ -894,12 +899,18 @@ std::optional<Val> Elaborator::evalBinary(const Expr &e, Scope &scope) {
     if (a->kind == Val::Kind::Int && b->kind == Val::Kind::Int) // exact for large integers
       x = double(a->i < b->i ? -1 : a->i > b->i ? 1 : 0), y = 0;
     switch (e.op) {
-    case kLess: return Val::ofBool(x < y);
-    case kLessEqual: return Val::ofBool(x <= y);
-    case kGreater: return Val::ofBool(x > y);
-    case kGreaterEqual: return Val::ofBool(x >= y);
-    case kEqualEqual: return Val::ofBool(x == y);
-    default: return Val::ofBool(x != y);
+    case kLess:
+      return Val::ofBool(x < y);
+    case kLessEqual:
+      return Val::ofBool(x <= y);
+    case kGreater:
+      return Val::ofBool(x > y);
+    case kGreaterEqual:
+      return Val::ofBool(x >= y);
+    case kEqualEqual:
+      return Val::ofBool(x == y);
+    default:
+      return Val::ofBool(x != y);
     }
   }
   if (e.op == kFloorDiv && a->isNumber() && b->isNumber()) {

@@ -29,13 +29,48 @@ struct Val {
   std::vector<Val> list;
   mlir::Value tensor;
 
-  static Val ofInt(int64_t v) { Val x; x.kind = Kind::Int; x.i = v; return x; }
-  static Val ofFloat(double v) { Val x; x.kind = Kind::Float; x.f = v; return x; }
-  static Val ofBool(bool v) { Val x; x.kind = Kind::Bool; x.b = v; return x; }
-  static Val ofString(std::string v) { Val x; x.kind = Kind::String; x.s = std::move(v); return x; }
-  static Val ofPath(std::string v) { Val x; x.kind = Kind::Path; x.s = std::move(v); return x; }
-  static Val ofTensor(mlir::Value v) { Val x; x.kind = Kind::Tensor; x.tensor = v; return x; }
-  static Val ofList(std::vector<Val> v) { Val x; x.kind = Kind::List; x.list = std::move(v); return x; }
+  static Val ofInt(int64_t v) {
+    Val x;
+    x.kind = Kind::Int;
+    x.i = v;
+    return x;
+  }
+  static Val ofFloat(double v) {
+    Val x;
+    x.kind = Kind::Float;
+    x.f = v;
+    return x;
+  }
+  static Val ofBool(bool v) {
+    Val x;
+    x.kind = Kind::Bool;
+    x.b = v;
+    return x;
+  }
+  static Val ofString(std::string v) {
+    Val x;
+    x.kind = Kind::String;
+    x.s = std::move(v);
+    return x;
+  }
+  static Val ofPath(std::string v) {
+    Val x;
+    x.kind = Kind::Path;
+    x.s = std::move(v);
+    return x;
+  }
+  static Val ofTensor(mlir::Value v) {
+    Val x;
+    x.kind = Kind::Tensor;
+    x.tensor = v;
+    return x;
+  }
+  static Val ofList(std::vector<Val> v) {
+    Val x;
+    x.kind = Kind::List;
+    x.list = std::move(v);
+    return x;
+  }
 
   bool isNumber() const { return kind == Kind::Int || kind == Kind::Float; }
   double number() const { return kind == Kind::Int ? double(i) : f; }
@@ -66,9 +101,8 @@ public:
   /// Looks up a declared parameter; nullopt without a diagnostic when it is not declared.
   std::optional<mlir::Value> findParam(const std::string &path);
   /// Declares (or re-finds with a shape check) a parameter of the graph being built.
-  std::optional<mlir::Value> declareParam(const std::string &path,
-                                          llvm::ArrayRef<int64_t> shape, mlir::Type elementType,
-                                          SourceLoc l);
+  std::optional<mlir::Value> declareParam(const std::string &path, llvm::ArrayRef<int64_t> shape,
+                                          mlir::Type elementType, SourceLoc l);
   mlir::Value scalarConstant(double value, SourceLoc l);
   mlir::Value scalarConstant(double value, mlir::Type elementType, SourceLoc l);
 

@@ -43,49 +43,92 @@ std::string describeByte(unsigned char byte) {
 
 const char *tokenKindSpelling(TokenKind kind) {
   switch (kind) {
-  case TokenKind::Eof: return "end of file";
-  case TokenKind::Error: return "invalid token";
-  case TokenKind::Identifier: return "a name";
-  case TokenKind::Integer: return "an integer";
-  case TokenKind::Float: return "a number";
-  case TokenKind::String: return "a string";
-  case TokenKind::KwConfig: return "config";
-  case TokenKind::KwPreprocess: return "preprocess";
-  case TokenKind::KwParam: return "param";
-  case TokenKind::KwFn: return "fn";
-  case TokenKind::KwGraph: return "graph";
-  case TokenKind::KwReturn: return "return";
-  case TokenKind::KwFor: return "for";
-  case TokenKind::KwIn: return "in";
-  case TokenKind::KwTrue: return "true";
-  case TokenKind::KwFalse: return "false";
-  case TokenKind::KwIf: return "if";
-  case TokenKind::KwElse: return "else";
-  case TokenKind::SlashSlash: return "//";
-  case TokenKind::Less: return "<";
-  case TokenKind::LessEqual: return "<=";
-  case TokenKind::Greater: return ">";
-  case TokenKind::GreaterEqual: return ">=";
-  case TokenKind::EqualEqual: return "==";
-  case TokenKind::NotEqual: return "!=";
-  case TokenKind::LParen: return "(";
-  case TokenKind::RParen: return ")";
-  case TokenKind::LBracket: return "[";
-  case TokenKind::RBracket: return "]";
-  case TokenKind::LBrace: return "{";
-  case TokenKind::RBrace: return "}";
-  case TokenKind::Comma: return ",";
-  case TokenKind::Colon: return ":";
-  case TokenKind::Semicolon: return ";";
-  case TokenKind::Equal: return "=";
-  case TokenKind::Plus: return "+";
-  case TokenKind::Minus: return "-";
-  case TokenKind::Star: return "*";
-  case TokenKind::Slash: return "/";
-  case TokenKind::Percent: return "%";
-  case TokenKind::Dot: return ".";
-  case TokenKind::DotDot: return "..";
-  case TokenKind::Arrow: return "->";
+  case TokenKind::Eof:
+    return "end of file";
+  case TokenKind::Error:
+    return "invalid token";
+  case TokenKind::Identifier:
+    return "a name";
+  case TokenKind::Integer:
+    return "an integer";
+  case TokenKind::Float:
+    return "a number";
+  case TokenKind::String:
+    return "a string";
+  case TokenKind::KwConfig:
+    return "config";
+  case TokenKind::KwPreprocess:
+    return "preprocess";
+  case TokenKind::KwParam:
+    return "param";
+  case TokenKind::KwFn:
+    return "fn";
+  case TokenKind::KwGraph:
+    return "graph";
+  case TokenKind::KwReturn:
+    return "return";
+  case TokenKind::KwFor:
+    return "for";
+  case TokenKind::KwIn:
+    return "in";
+  case TokenKind::KwTrue:
+    return "true";
+  case TokenKind::KwFalse:
+    return "false";
+  case TokenKind::KwIf:
+    return "if";
+  case TokenKind::KwElse:
+    return "else";
+  case TokenKind::SlashSlash:
+    return "//";
+  case TokenKind::Less:
+    return "<";
+  case TokenKind::LessEqual:
+    return "<=";
+  case TokenKind::Greater:
+    return ">";
+  case TokenKind::GreaterEqual:
+    return ">=";
+  case TokenKind::EqualEqual:
+    return "==";
+  case TokenKind::NotEqual:
+    return "!=";
+  case TokenKind::LParen:
+    return "(";
+  case TokenKind::RParen:
+    return ")";
+  case TokenKind::LBracket:
+    return "[";
+  case TokenKind::RBracket:
+    return "]";
+  case TokenKind::LBrace:
+    return "{";
+  case TokenKind::RBrace:
+    return "}";
+  case TokenKind::Comma:
+    return ",";
+  case TokenKind::Colon:
+    return ":";
+  case TokenKind::Semicolon:
+    return ";";
+  case TokenKind::Equal:
+    return "=";
+  case TokenKind::Plus:
+    return "+";
+  case TokenKind::Minus:
+    return "-";
+  case TokenKind::Star:
+    return "*";
+  case TokenKind::Slash:
+    return "/";
+  case TokenKind::Percent:
+    return "%";
+  case TokenKind::Dot:
+    return ".";
+  case TokenKind::DotDot:
+    return "..";
+  case TokenKind::Arrow:
+    return "->";
   }
   return "?";
 }
@@ -192,15 +235,24 @@ Token Lexer::lex() {
   };
   char next = pos_ + 1 < text_.size() ? text_[pos_ + 1] : '\0';
   switch (c) {
-  case '(': return punct(TokenKind::LParen, 1);
-  case ')': return punct(TokenKind::RParen, 1);
-  case '[': return punct(TokenKind::LBracket, 1);
-  case ']': return punct(TokenKind::RBracket, 1);
-  case '{': return punct(TokenKind::LBrace, 1);
-  case '}': return punct(TokenKind::RBrace, 1);
-  case ',': return punct(TokenKind::Comma, 1);
-  case ':': return punct(TokenKind::Colon, 1);
-  case ';': return punct(TokenKind::Semicolon, 1);
+  case '(':
+    return punct(TokenKind::LParen, 1);
+  case ')':
+    return punct(TokenKind::RParen, 1);
+  case '[':
+    return punct(TokenKind::LBracket, 1);
+  case ']':
+    return punct(TokenKind::RBracket, 1);
+  case '{':
+    return punct(TokenKind::LBrace, 1);
+  case '}':
+    return punct(TokenKind::RBrace, 1);
+  case ',':
+    return punct(TokenKind::Comma, 1);
+  case ':':
+    return punct(TokenKind::Colon, 1);
+  case ';':
+    return punct(TokenKind::Semicolon, 1);
   case '=':
     return next == '=' ? punct(TokenKind::EqualEqual, 2) : punct(TokenKind::Equal, 1);
   case '<':
@@ -211,11 +263,14 @@ Token Lexer::lex() {
     if (next == '=')
       return punct(TokenKind::NotEqual, 2);
     return makeError(pos_, "unexpected character '!'; did you mean '!='?");
-  case '+': return punct(TokenKind::Plus, 1);
-  case '*': return punct(TokenKind::Star, 1);
+  case '+':
+    return punct(TokenKind::Plus, 1);
+  case '*':
+    return punct(TokenKind::Star, 1);
   case '/':
     return next == '/' ? punct(TokenKind::SlashSlash, 2) : punct(TokenKind::Slash, 1);
-  case '%': return punct(TokenKind::Percent, 1);
+  case '%':
+    return punct(TokenKind::Percent, 1);
   case '-':
     return next == '>' ? punct(TokenKind::Arrow, 2) : punct(TokenKind::Minus, 1);
   case '.':
@@ -223,8 +278,8 @@ Token Lexer::lex() {
   case '\'':
     return makeError(pos_, "unexpected character '\''; strings are written in double quotes");
   default:
-    return makeError(pos_, "unexpected character '" +
-                               describeByte(static_cast<unsigned char>(c)) + "'");
+    return makeError(pos_,
+                     "unexpected character '" + describeByte(static_cast<unsigned char>(c)) + "'");
   }
 }
 
@@ -321,16 +376,22 @@ Token Lexer::lexString() {
       return makeError(begin, "unterminated string");
     char escaped = text_[pos_ + 1];
     switch (escaped) {
-    case '"': value.push_back('"'); break;
-    case '\\': value.push_back('\\'); break;
-    case 'n': value.push_back('\n'); break;
+    case '"':
+      value.push_back('"');
+      break;
+    case '\\':
+      value.push_back('\\');
+      break;
+    case 'n':
+      value.push_back('\n');
+      break;
     default: {
       unsigned char byte = static_cast<unsigned char>(escaped);
       if (isPrintable(byte))
         return makeError(pos_, std::string("invalid escape sequence '\\") + escaped +
                                    "' in string; expected \\\", \\\\ or \\n");
-      return makeError(pos_, "invalid escape sequence: '\\' followed by '" +
-                                 describeByte(byte) + "' in string");
+      return makeError(pos_, "invalid escape sequence: '\\' followed by '" + describeByte(byte) +
+                                 "' in string");
     }
     }
     pos_ += 2;

@@ -102,8 +102,8 @@ private:
   uint32_t line_ = 1;
   size_t lineStart_ = 0;
   SourceLoc lastTokenEnd_{1, 1}; // where end of file is reported
-  bool done_ = false; // an Eof or Error token has been returned
-  Token last_;        // that token, repeated by every later lex()
+  bool done_ = false;            // an Eof or Error token has been returned
+  Token last_;                   // that token, repeated by every later lex()
 };
 
 } // namespace tessera::frontend

@@ -259,8 +259,7 @@ bool Parser::parseFn(Program &program) {
       fn.paramLocs.push_back(paramLoc);
     } while (consumeIf(TokenKind::Comma));
   }
-  if (!expectClosing(TokenKind::RParen, open) ||
-      !parseBlock("function '" + fn.name + "'", fn.body))
+  if (!expectClosing(TokenKind::RParen, open) || !parseBlock("function '" + fn.name + "'", fn.body))
     return false;
   program.fns.push_back(std::move(fn));
   return true;
@@ -315,8 +314,8 @@ bool Parser::parseType(TensorTypeExpr &type) {
     return errorExpected("an element type");
   std::string_view dtype = tok_.spelling;
   if (dtype != "f32" && dtype != "i32" && dtype != "i64")
-    return error(tok_, "unknown element type " + describeToken(tok_) +
-                           "; expected f32, i32 or i64");
+    return error(tok_,
+                 "unknown element type " + describeToken(tok_) + "; expected f32, i32 or i64");
   type.loc = tok_.loc;
   type.dtype = std::string(consume().spelling);
   if (!tok_.is(TokenKind::LBracket))
@@ -490,13 +489,26 @@ ExprPtr Parser::parseComparison() {
   ExprPtr lhs = parseAdditive();
   char op = 0;
   switch (tok_.kind) {
-  case TokenKind::Less: op = kLess; break;
-  case TokenKind::LessEqual: op = kLessEqual; break;
-  case TokenKind::Greater: op = kGreater; break;
-  case TokenKind::GreaterEqual: op = kGreaterEqual; break;
-  case TokenKind::EqualEqual: op = kEqualEqual; break;
-  case TokenKind::NotEqual: op = kNotEqual; break;
-  default: return lhs;
+  case TokenKind::Less:
+    op = kLess;
+    break;
+  case TokenKind::LessEqual:
+    op = kLessEqual;
+    break;
+  case TokenKind::Greater:
+    op = kGreater;
+    break;
+  case TokenKind::GreaterEqual:
+    op = kGreaterEqual;
+    break;
+  case TokenKind::EqualEqual:
+    op = kEqualEqual;
+    break;
+  case TokenKind::NotEqual:
+    op = kNotEqual;
+    break;
+  default:
+    return lhs;
   }
   if (!lhs || !deepen())
     return nullptr;
@@ -579,8 +591,7 @@ ExprPtr Parser::parsePostfix() {
       error(tok_, "a call must name a function: found call on '" + callee + "'");
       return nullptr;
     }
-    if (!tok_.is(TokenKind::Dot) && !tok_.is(TokenKind::LBracket) &&
-        !tok_.is(TokenKind::LParen))
+    if (!tok_.is(TokenKind::Dot) && !tok_.is(TokenKind::LBracket) && !tok_.is(TokenKind::LParen))
       return expr;
     if (!deepen())
       return nullptr;
@@ -623,8 +634,7 @@ bool Parser::parseSubscript(Subscript &subscript) {
   if (tok_.is(TokenKind::Comma) || tok_.is(TokenKind::RBracket))
     return errorExpected("an index or slice");
   auto endsPart = [&] {
-    return tok_.is(TokenKind::Colon) || tok_.is(TokenKind::Comma) ||
-           tok_.is(TokenKind::RBracket);
+    return tok_.is(TokenKind::Colon) || tok_.is(TokenKind::Comma) || tok_.is(TokenKind::RBracket);
   };
   if (!tok_.is(TokenKind::Colon)) {
     ExprPtr first = parseExpr();

@@ -148,8 +148,7 @@ private:
   std::string evalIota(IotaOp op, NDArray &out);
   std::string evalBroadcastTo(BroadcastToOp op, NDArray &out);
   std::string evalGather(GatherOp op, NDArray &out);
-  std::string evalArgReduce(Operation *op, int64_t axis, bool keepdims, bool isMax,
-                            NDArray &out);
+  std::string evalArgReduce(Operation *op, int64_t axis, bool keepdims, bool isMax, NDArray &out);
   std::string evalConv2d(Conv2dOp op, NDArray &out);
   std::string evalMaxPool2d(MaxPool2dOp op, NDArray &out);
   std::string evalAvgPool2d(AvgPool2dOp op, NDArray &out);
@@ -195,8 +194,7 @@ Interpreter::run(func::FuncOp graph, const std::map<std::string, NDArray> &value
                      formatShape(v.shape) + ", expected " + formatShape(type.getShape()));
     if (int64_t(v.data.size()) != v.numElements())
       return makeErr(where + ": " + kind + " '" + name.str() + "' has " +
-                     std::to_string(v.data.size()) + " values for shape " +
-                     formatShape(v.shape));
+                     std::to_string(v.data.size()) + " values for shape " + formatShape(v.shape));
     used.insert(name.str());
     env_[arg] = v;
   }
@@ -244,8 +242,8 @@ Interpreter::run(func::FuncOp graph, const std::map<std::string, NDArray> &value
 std::string Interpreter::eval(Operation *op, NDArray &out) {
   if (auto c = dyn_cast<ConstantOp>(op))
     return evalConstant(c, out);
-  if (isa<ReluOp, ExpOp, SqrtOp, RsqrtOp, NegOp, TanhOp, SigmoidOp, GeluOp, SinOp, CosOp,
-          FloorOp, LogOp, AbsOp>(op))
+  if (isa<ReluOp, ExpOp, SqrtOp, RsqrtOp, NegOp, TanhOp, SigmoidOp, GeluOp, SinOp, CosOp, FloorOp,
+          LogOp, AbsOp>(op))
     return evalUnary(op, out);
   if (isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, PowOp>(op))
     return evalBinary(op, out);
@@ -738,8 +736,13 @@ std::string Interpreter::evalCompare(CompareOp op, NDArray &out) {
     return "operand shapes " + formatShape(a.shape) + " and " + formatShape(b.shape) +
            " do not broadcast";
   StringRef p = op.getPredicate();
-  int kind = p == "lt" ? 0 : p == "le" ? 1 : p == "gt" ? 2 : p == "ge" ? 3 : p == "eq" ? 4
-             : p == "ne" ? 5 : -1;
+  int kind = p == "lt"   ? 0
+             : p == "le" ? 1
+             : p == "gt" ? 2
+             : p == "ge" ? 3
+             : p == "eq" ? 4
+             : p == "ne" ? 5
+                         : -1;
   if (kind < 0)
     return "unknown predicate '" + p.str() + "'";
   out = NDArray::zeros(*shape);
@@ -752,12 +755,24 @@ std::string Interpreter::evalCompare(CompareOp op, NDArray &out) {
       r = kind == 5; // ordered comparisons are false with NaN; "ne" is true
     } else {
       switch (kind) {
-      case 0: r = x < y; break;
-      case 1: r = x <= y; break;
-      case 2: r = x > y; break;
-      case 3: r = x >= y; break;
-      case 4: r = x == y; break;
-      default: r = x != y; break;
+      case 0:
+        r = x < y;
+        break;
+      case 1:
+        r = x <= y;
+        break;
+      case 2:
+        r = x > y;
+        break;
+      case 3:
+        r = x >= y;
+        break;
+      case 4:
+        r = x == y;
+        break;
+      default:
+        r = x != y;
+        break;
       }
     }
     out.data[k++] = r ? 1.0 : 0.0;
@@ -861,9 +876,8 @@ std::string Interpreter::evalBroadcastTo(BroadcastToOp op, NDArray &out) {
     return "cannot broadcast " + formatShape(x.shape) + " to " + formatShape(shape);
   out = NDArray::zeros(shape);
   int64_t k = 0;
-  forEachIndex(shape, [&](const Dims &idx) {
-    out.data[k++] = x.data[broadcastOffset(idx, x.shape)];
-  });
+  forEachIndex(shape,
+               [&](const Dims &idx) { out.data[k++] = x.data[broadcastOffset(idx, x.shape)]; });
   return "";
 }
 
@@ -1228,7 +1242,8 @@ std::string Interpreter::evalEinsum(EinsumOp op, NDArray &out) {
   std::string lhs = eq.substr(0, arrow), res = eq.substr(arrow + 2);
   for (size_t start = 0;;) {
     size_t comma = lhs.find(',', start);
-    ins.push_back(lhs.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    ins.push_back(
+        lhs.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (comma == std::string::npos)
       break;
     start = comma + 1;

@@ -69,11 +69,10 @@ std::string broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t>
   return "";
 }
 
-std::string matmulShape(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs,
-                        bool transposeLhs, bool transposeRhs, Shape &result) {
+std::string matmulShape(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs, bool transposeLhs,
+                        bool transposeRhs, Shape &result) {
   if (lhs.size() < 2 || rhs.size() < 2)
-    return "matmul operands need rank >= 2, got " + formatShape(lhs) + " and " +
-           formatShape(rhs);
+    return "matmul operands need rank >= 2, got " + formatShape(lhs) + " and " + formatShape(rhs);
   size_t lr = lhs.size(), rr = rhs.size();
   int64_t m = transposeLhs ? lhs[lr - 1] : lhs[lr - 2];
   int64_t kl = transposeLhs ? lhs[lr - 2] : lhs[lr - 1];
@@ -82,8 +81,8 @@ std::string matmulShape(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs
   if (kl != kr)
     return "matmul contraction sizes differ: " + formatShape(lhs) +
            (transposeLhs ? " (transposed)" : "") + " x " + formatShape(rhs) +
-           (transposeRhs ? " (transposed)" : "") + " contracts " + std::to_string(kl) +
-           " with " + std::to_string(kr);
+           (transposeRhs ? " (transposed)" : "") + " contracts " + std::to_string(kl) + " with " +
+           std::to_string(kr);
   Shape batch;
   std::string err = broadcastShapes(lhs.drop_back(2), rhs.drop_back(2), batch);
   if (!err.empty())
@@ -102,18 +101,16 @@ std::string linearShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> w
     return "linear weight must be [out, in], got " + formatShape(weight);
   if (weight[1] != input.back())
     return "linear weight " + formatShape(weight) + " expects " + std::to_string(weight[1]) +
-           " input features, input " + formatShape(input) + " has " +
-           std::to_string(input.back());
+           " input features, input " + formatShape(input) + " has " + std::to_string(input.back());
   if (bias && (bias->size() != 1 || (*bias)[0] != weight[0]))
-    return "linear bias must be [" + std::to_string(weight[0]) + "], got " +
-           formatShape(*bias);
+    return "linear bias must be [" + std::to_string(weight[0]) + "], got " + formatShape(*bias);
   result.assign(input.begin(), input.end());
   result.back() = weight[0];
   return "";
 }
 
-std::string reduceShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> axes,
-                        bool keepdims, Shape &result) {
+std::string reduceShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> axes, bool keepdims,
+                        Shape &result) {
   llvm::SmallVector<bool, 6> reduced(input.size(), false);
   for (int64_t a : axes) {
     if (a < 0 || a >= (int64_t)input.size())
@@ -194,8 +191,7 @@ std::string concatShape(llvm::ArrayRef<llvm::SmallVector<int64_t, 6>> inputs, in
   for (size_t i = 1; i < inputs.size(); ++i) {
     const auto &s = inputs[i];
     if (s.size() != first.size())
-      return "concat inputs have different ranks: " + formatShape(first) + " and " +
-             formatShape(s);
+      return "concat inputs have different ranks: " + formatShape(first) + " and " + formatShape(s);
     for (size_t d = 0; d < s.size(); ++d)
       if ((int64_t)d != axis && s[d] != first[d])
         return "concat inputs differ outside axis " + std::to_string(axis) + ": " +
@@ -208,8 +204,8 @@ std::string concatShape(llvm::ArrayRef<llvm::SmallVector<int64_t, 6>> inputs, in
 std::string reshapeCheck(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> result) {
   int64_t a = numElements(input), b = numElements(result);
   if (a < 0 || b < 0 || a != b)
-    return "cannot reshape " + formatShape(input) + " (" + std::to_string(a) +
-           " elements) to " + formatShape(result) + " (" + std::to_string(b) + " elements)";
+    return "cannot reshape " + formatShape(input) + " (" + std::to_string(a) + " elements) to " +
+           formatShape(result) + " (" + std::to_string(b) + " elements)";
   return "";
 }
 
@@ -269,8 +265,10 @@ std::string conv2dShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> w
     int64_t span = dilation[d] * (weight[2 + d] - 1) + 1;
     int64_t padded = input[2 + d] + 2 * padding[d];
     if (padded < span)
-      return "conv2d kernel " + formatShape(weight.drop_front(2)) + " (dilated) is larger than "
-             "the padded input " + formatShape(input.drop_front(2));
+      return "conv2d kernel " + formatShape(weight.drop_front(2)) +
+             " (dilated) is larger than "
+             "the padded input " +
+             formatShape(input.drop_front(2));
     result[2 + d] = (padded - span) / strides[d] + 1;
   }
   return "";
@@ -344,8 +342,10 @@ std::string foldShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> out
       return err;
   int64_t kk = kernel[0] * kernel[1];
   if (input[1] % kk != 0)
-    return "fold input channels " + std::to_string(input[1]) + " are not a multiple of the "
-           "kernel size " + std::to_string(kk);
+    return "fold input channels " + std::to_string(input[1]) +
+           " are not a multiple of the "
+           "kernel size " +
+           std::to_string(kk);
   int64_t blocks = 1;
   for (int d = 0; d < 2; ++d) {
     int64_t padded = output[d] + 2 * padding[d];
@@ -412,8 +412,8 @@ std::string parseEinsum(const std::string &equation, size_t numInputs, EinsumSpe
   return "";
 }
 
-std::string einsumShape(const EinsumSpec &spec, llvm::ArrayRef<llvm::SmallVector<int64_t, 6>> inputs,
-                        Shape &result) {
+std::string einsumShape(const EinsumSpec &spec,
+                        llvm::ArrayRef<llvm::SmallVector<int64_t, 6>> inputs, Shape &result) {
   int64_t size[26];
   for (int64_t &s : size)
     s = -1;

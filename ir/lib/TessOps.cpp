@@ -1,7 +1,7 @@
 // Dialect registration, type inference and verifiers of the tess ops. The shape rules
 // themselves live in ShapeRules.cpp so that MLIRGen can check them with located diagnostics.
-#include "tessera/ir/TessDialect.h"
 #include "tessera/ir/ShapeRules.h"
+#include "tessera/ir/TessDialect.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -46,11 +46,11 @@ LogicalResult inferBinary(std::optional<Location> loc, ValueRange operands,
 
 } // namespace
 
-#define TESS_BINARY_INFER(OP)                                                                  \
-  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc,              \
-                                     ValueRange operands, DictionaryAttr, OpaqueProperties,    \
-                                     RegionRange, SmallVectorImpl<Type> &inferred) {           \
-    return inferBinary(loc, operands, inferred);                                               \
+#define TESS_BINARY_INFER(OP)                                                                      \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc,                   \
+                                     ValueRange operands, DictionaryAttr, OpaqueProperties,        \
+                                     RegionRange, SmallVectorImpl<Type> &inferred) {               \
+    return inferBinary(loc, operands, inferred);                                                   \
   }
 TESS_BINARY_INFER(AddOp)
 TESS_BINARY_INFER(SubOp)
@@ -93,16 +93,15 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);
 }
 
-#define TESS_REDUCE_INFER(OP)                                                                  \
-  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc,              \
-                                     ValueRange operands, DictionaryAttr attrs,                \
-                                     OpaqueProperties props, RegionRange regions,              \
-                                     SmallVectorImpl<Type> &inferred) {                        \
-    Adaptor adaptor(operands, attrs, props, regions);                                          \
-    Shape shape;                                                                               \
-    std::string err = reduceShape(shapeOf(adaptor.getInput()), adaptor.getAxes(),             \
-                                  adaptor.getKeepdims(), shape);                               \
-    return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);                  \
+#define TESS_REDUCE_INFER(OP)                                                                      \
+  LogicalResult OP::inferReturnTypes(                                                              \
+      MLIRContext *, std::optional<Location> loc, ValueRange operands, DictionaryAttr attrs,       \
+      OpaqueProperties props, RegionRange regions, SmallVectorImpl<Type> &inferred) {              \
+    Adaptor adaptor(operands, attrs, props, regions);                                              \
+    Shape shape;                                                                                   \
+    std::string err =                                                                              \
+        reduceShape(shapeOf(adaptor.getInput()), adaptor.getAxes(), adaptor.getKeepdims(), shape); \
+    return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);                       \
   }
 TESS_REDUCE_INFER(ReduceSumOp)
 TESS_REDUCE_INFER(ReduceMeanOp)
@@ -120,8 +119,7 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   if (adaptor.getBias())
     b = shapeOf(adaptor.getBias());
   Shape shape;
-  std::string err = layerNormShape(shapeOf(adaptor.getInput()),
-                                   adaptor.getWeight() ? &w : nullptr,
+  std::string err = layerNormShape(shapeOf(adaptor.getInput()), adaptor.getWeight() ? &w : nullptr,
                                    adaptor.getBias() ? &b : nullptr, shape);
   return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);
 }
@@ -171,8 +169,8 @@ LogicalResult CompareOp::inferReturnTypes(MLIRContext *ctx, std::optional<Locati
   SmallVector<Type> t;
   if (failed(inferBinary(loc, operands.take_front(2), t)))
     return failure();
-  inferred.push_back(RankedTensorType::get(cast<RankedTensorType>(t[0]).getShape(),
-                                           IntegerType::get(ctx, 1)));
+  inferred.push_back(
+      RankedTensorType::get(cast<RankedTensorType>(t[0]).getShape(), IntegerType::get(ctx, 1)));
   return success();
 }
 
@@ -204,9 +202,9 @@ LogicalResult CastOp::verify() {
 }
 
 LogicalResult IotaOp::verify() {
-  int64_t rank = getResult().getType().getRank();
-  if (getAxis() < 0 || getAxis() >= rank)
-    return emitOpError("axis ") << getAxis() << " is out of range for rank " << rank;
+  int64_t rank = getResult().getType().getRank(), axis = int64_t(getAxis());
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range for rank " << rank;
   return success();
 }
 
@@ -234,16 +232,15 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);
 }
 
-#define TESS_ARG_INFER(OP)                                                                     \
-  LogicalResult OP::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,           \
-                                     ValueRange operands, DictionaryAttr attrs,                \
-                                     OpaqueProperties props, RegionRange regions,              \
-                                     SmallVectorImpl<Type> &inferred) {                        \
-    Adaptor adaptor(operands, attrs, props, regions);                                          \
-    Shape shape;                                                                               \
-    std::string err = argReduceShape(shapeOf(adaptor.getInput()), adaptor.getAxis(),          \
-                                     adaptor.getKeepdims(), shape);                            \
-    return finish(loc, err, shape, IntegerType::get(ctx, 64), inferred);                      \
+#define TESS_ARG_INFER(OP)                                                                         \
+  LogicalResult OP::inferReturnTypes(                                                              \
+      MLIRContext *ctx, std::optional<Location> loc, ValueRange operands, DictionaryAttr attrs,    \
+      OpaqueProperties props, RegionRange regions, SmallVectorImpl<Type> &inferred) {              \
+    Adaptor adaptor(operands, attrs, props, regions);                                              \
+    Shape shape;                                                                                   \
+    std::string err = argReduceShape(shapeOf(adaptor.getInput()), adaptor.getAxis(),               \
+                                     adaptor.getKeepdims(), shape);                                \
+    return finish(loc, err, shape, IntegerType::get(ctx, 64), inferred);                           \
   }
 TESS_ARG_INFER(ArgMaxOp)
 TESS_ARG_INFER(ArgMinOp)
@@ -258,10 +255,10 @@ LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   if (adaptor.getBias())
     biasShape = shapeOf(adaptor.getBias());
   Shape shape;
-  std::string err = conv2dShape(shapeOf(adaptor.getInput()), shapeOf(adaptor.getWeight()),
-                                adaptor.getBias() ? &biasShape : nullptr, adaptor.getStrides(),
-                                adaptor.getPadding(), adaptor.getDilation(), adaptor.getGroups(),
-                                shape);
+  std::string err =
+      conv2dShape(shapeOf(adaptor.getInput()), shapeOf(adaptor.getWeight()),
+                  adaptor.getBias() ? &biasShape : nullptr, adaptor.getStrides(),
+                  adaptor.getPadding(), adaptor.getDilation(), adaptor.getGroups(), shape);
   return finish(loc, err, shape, elementOf(adaptor.getInput()), inferred);
 }
 
@@ -392,15 +389,15 @@ LogicalResult AttentionOp::verify() {
 LogicalResult GeluOp::verify() {
   StringRef a = getApproximate();
   if (a != "none" && a != "tanh" && a != "sigmoid")
-    return emitOpError("approximate must be \"none\", \"tanh\" or \"sigmoid\", got \"") << a
-                                                                                         << "\"";
+    return emitOpError("approximate must be \"none\", \"tanh\" or \"sigmoid\", got \"")
+           << a << "\"";
   return success();
 }
 
 LogicalResult SoftmaxOp::verify() {
-  int64_t rank = getInput().getType().getRank();
-  if (getAxis() < 0 || getAxis() >= rank)
-    return emitOpError("axis ") << getAxis() << " is out of range for rank " << rank;
+  int64_t rank = getInput().getType().getRank(), axis = int64_t(getAxis());
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range for rank " << rank;
   return success();
 }
 

@@ -135,7 +135,7 @@ private:
     if (auto transpose = dyn_cast<tess::TransposeOp>(op))
       return trace(transpose.getInput(), transpose.getPermutation()[axis]);
     if (auto concat = dyn_cast<tess::ConcatOp>(op)) {
-      if (concat.getAxis() != axis)
+      if (int64_t(concat.getAxis()) != axis)
         return firstOf(concat.getInputs(), v, axis);
       // A few tokens in front of a grid: ViT's class token (and distillation token). Many are
       // no tokens but another sequence (a second grid), which a picture cannot show.
@@ -173,7 +173,7 @@ private:
     if (auto norm = dyn_cast<tess::LayerNormOp>(op))
       return trace(norm.getInput(), axis);
     if (auto softmax = dyn_cast<tess::SoftmaxOp>(op))
-      return softmax.getAxis() == axis ? std::nullopt : trace(softmax.getInput(), axis);
+      return int64_t(softmax.getAxis()) == axis ? std::nullopt : trace(softmax.getInput(), axis);
     if (isa<tess::AddOp, tess::SubOp, tess::MulOp, tess::DivOp, tess::MaxOp, tess::MinOp,
             tess::PowOp, tess::SelectOp, tess::BroadcastToOp, tess::CastOp, tess::GeluOp>(op) ||
         op->hasTrait<OpTrait::SameOperandsAndResultType>())
@@ -237,8 +237,8 @@ Value probabilities(OpBuilder &b, tess::AttentionOp attention) {
     Value j = b.create<tess::IotaOp>(loc, indices, b.getI64IntegerAttr(1));
     Value i = b.create<tess::IotaOp>(loc, indices, b.getI64IntegerAttr(0));
     Value keep = b.create<tess::CompareOp>(loc, j, i, b.getStringAttr("le"));
-    s = b.create<tess::SelectOp>(
-        loc, keep, s, scalarF32(b, loc, -std::numeric_limits<float>::infinity()));
+    s = b.create<tess::SelectOp>(loc, keep, s,
+                                 scalarF32(b, loc, -std::numeric_limits<float>::infinity()));
   }
   return b.create<tess::SoftmaxOp>(loc, s.getType(), s, b.getI64IntegerAttr(rank - 1));
 }
@@ -246,8 +246,7 @@ Value probabilities(OpBuilder &b, tess::AttentionOp attention) {
 struct ExposeAttentionPass : tessera::impl::ExposeAttentionBase<ExposeAttentionPass> {
   void runOnOperation() override {
     func::FuncOp graph = getOperation();
-    if (graph.isExternal() || graph.getNumResults() == 0 ||
-        !graph.getResultAttr(0, kOutputAttr))
+    if (graph.isExternal() || graph.getNumResults() == 0 || !graph.getResultAttr(0, kOutputAttr))
       return; // only the graph function has named outputs
     SmallVector<tess::AttentionOp> attentions;
     graph.walk([&](tess::AttentionOp op) {
@@ -282,9 +281,9 @@ struct ExposeAttentionPass : tessera::impl::ExposeAttentionBase<ExposeAttentionP
       Value p = probabilities(b, attention);
       unsigned index = graph.getNumResults();
       ret->insertOperands(index, p);
-      graph.insertResult(index, p.getType(),
-                         attrs.getDictionaryAttr(
-                             {attrs.getNamedAttr(kOutputAttr, attrs.getStringAttr(name))}));
+      graph.insertResult(
+          index, p.getType(),
+          attrs.getDictionaryAttr({attrs.getNamedAttr(kOutputAttr, attrs.getStringAttr(name))}));
 
       Value q = attention.getQ(), k = attention.getK();
       SmallVector<NamedAttribute> map{attrs.getNamedAttr("output", attrs.getStringAttr(name)),

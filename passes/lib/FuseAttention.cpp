@@ -1,8 +1,8 @@
 // fuse-attention: the attention chains of the models (multi-head reshapes happen outside the
 // chain, so they need no special case) become one tess.attention.
 #include "tessera/ir/TessDialect.h"
-#include "tessera/passes/Passes.h"
 #include "tessera/passes/PassReport.h"
+#include "tessera/passes/Passes.h"
 
 #include "mlir/IR/Matchers.h"
 
@@ -43,7 +43,7 @@ bool isIotaAlong(Value v, int64_t axisFromEnd) {
   while (auto c = v.getDefiningOp<tess::CastOp>())
     v = c.getInput();
   auto iota = v.getDefiningOp<tess::IotaOp>();
-  return iota && iota.getAxis() == iota.getType().getRank() - 1 - axisFromEnd;
+  return iota && int64_t(iota.getAxis()) == iota.getType().getRank() - 1 - axisFromEnd;
 }
 
 /// `j <= i` or `i >= j` with i, j iotas over the score rows and columns.
@@ -90,7 +90,8 @@ bool decompose(Value s, ScoreChain &chain, SmallVector<PendingBias> &biases, dou
     return false;
   };
   if (auto mul = dyn_cast<tess::MulOp>(def)) {
-    for (auto [x, c] : {std::pair{mul.getLhs(), mul.getRhs()}, std::pair{mul.getRhs(), mul.getLhs()}})
+    for (auto [x, c] :
+         {std::pair{mul.getLhs(), mul.getRhs()}, std::pair{mul.getRhs(), mul.getLhs()}})
       if (std::optional<double> k = splatConstant(c)) {
         chain.ops.push_back(def);
         if (decompose(x, chain, biases, factor * *k))
@@ -157,7 +158,7 @@ struct FuseAttentionPass : tessera::impl::FuseAttentionBase<FuseAttentionPass> {
       return failure();
     auto softmax = pv.getLhs().getDefiningOp<tess::SoftmaxOp>();
     if (!softmax || !softmax->hasOneUse() ||
-        softmax.getAxis() != softmax.getType().getRank() - 1)
+        int64_t(softmax.getAxis()) != softmax.getType().getRank() - 1)
       return failure();
     ScoreChain chain;
     SmallVector<PendingBias> pending;
@@ -187,9 +188,9 @@ struct FuseAttentionPass : tessera::impl::FuseAttentionBase<FuseAttentionPass> {
     }
     auto outType = typeOf(pv.getResult());
     Value init = b.create<tensor::EmptyOp>(loc, outType.getShape(), outType.getElementType());
-    auto attention = b.create<tess::AttentionOp>(loc, TypeRange{outType}, q, k, v, biases, init,
-                                                 b.getF64FloatAttr(chain.scale),
-                                                 b.getBoolAttr(chain.causal));
+    auto attention =
+        b.create<tess::AttentionOp>(loc, TypeRange{outType}, q, k, v, biases, init,
+                                    b.getF64FloatAttr(chain.scale), b.getBoolAttr(chain.causal));
     pv.getResult().replaceAllUsesWith(attention.getResult(0));
     pv.erase();
     softmax.erase();

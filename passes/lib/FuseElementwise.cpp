@@ -5,8 +5,8 @@
 // input of another generic joins that consumer's group, and each group becomes one generic
 // whose body clones each member's body once. Pairwise fusion (MLIR's FuseElementwiseOps)
 // clones the growing fused body at every step, quadratic in a chain's length.
-#include "tessera/passes/Passes.h"
 #include "tessera/passes/PassReport.h"
+#include "tessera/passes/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -64,9 +64,8 @@ std::vector<Member> collectGroup(linalg::GenericOp root, size_t maxBodyOps,
     Member member;
     unsigned nextOperand;
   };
-  std::vector<Frame> stack{{{root, AffineMap::getMultiDimIdentityMap(root.getNumLoops(),
-                                                                      root.getContext())},
-                            0}};
+  std::vector<Frame> stack{
+      {{root, AffineMap::getMultiDimIdentityMap(root.getNumLoops(), root.getContext())}, 0}};
   while (!stack.empty()) {
     Frame &top = stack.back();
     linalg::GenericOp op = top.member.op;
@@ -144,8 +143,7 @@ void fuseGroup(const std::vector<Member> &group, RewriterBase &rewriter) {
     }
     if (i + 1 == group.size())
       for (auto [k, init] : llvm::enumerate(root.getDpsInitsMutable()))
-        mapping.map(root.getMatchingBlockArgument(&init),
-                    body->getArgument(inputs.size() + k));
+        mapping.map(root.getMatchingBlockArgument(&init), body->getArgument(inputs.size() + k));
     for (Operation &op : m.op.getBody()->without_terminator()) {
       Operation *copy = rewriter.clone(op, mapping);
       // linalg.index counts this member's loops; in the fused op it names a root loop.

@@ -4,8 +4,8 @@
 // the re-laid-out tensor is never built. TTSR's texture transfer, fold(gather(unfold(ref))),
 // reads the reference features in place: neither the unfolded patches nor the gathered ones
 // ([B, C*k*k, L], 59 MB for the finest level at 160x160) exist.
-#include "tessera/passes/Passes.h"
 #include "tessera/passes/PassReport.h"
+#include "tessera/passes/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -28,8 +28,7 @@ Value indexConstant(PatternRewriter &rewriter, Location loc, int64_t v) {
 
 /// extract(collapse_shape(t), i) == extract(t, delinearize(i)).
 struct ExtractOfCollapse : OpRewritePattern<tensor::ExtractOp> {
-  ExtractOfCollapse(MLIRContext *ctx, unsigned &count)
-      : OpRewritePattern(ctx), count(count) {}
+  ExtractOfCollapse(MLIRContext *ctx, unsigned &count) : OpRewritePattern(ctx), count(count) {}
   LogicalResult matchAndRewrite(tensor::ExtractOp op, PatternRewriter &rewriter) const override {
     auto collapse = op.getTensor().getDefiningOp<tensor::CollapseShapeOp>();
     if (!collapse || !collapse.getSrcType().hasStaticShape())
@@ -43,8 +42,8 @@ struct ExtractOfCollapse : OpRewritePattern<tensor::ExtractOp> {
       for (int64_t d : llvm::reverse(group)) {
         AffineExpr i = getAffineDimExpr(0, getContext());
         AffineExpr e = group.size() == 1 ? i : (i.floorDiv(stride)) % shape[d];
-        part.push_back(rewriter.create<affine::AffineApplyOp>(
-            loc, AffineMap::get(1, 0, e), ValueRange{index}));
+        part.push_back(rewriter.create<affine::AffineApplyOp>(loc, AffineMap::get(1, 0, e),
+                                                              ValueRange{index}));
         stride *= shape[d];
       }
       indices.append(part.rbegin(), part.rend());
@@ -88,11 +87,10 @@ struct ExtractOfSlice : OpRewritePattern<tensor::ExtractOp> {
 /// Ops a re-layout body may contain: index arithmetic, selects, casts, reads. No float math,
 /// so evaluating the body once per read costs about one load.
 bool isDataMovement(Operation &op) {
-  if (isa<linalg::YieldOp, linalg::IndexOp, tensor::ExtractOp, arith::ConstantOp,
-          arith::SelectOp, arith::CmpIOp, arith::IndexCastOp, arith::AddIOp, arith::SubIOp,
-          arith::MulIOp, arith::DivSIOp, arith::DivUIOp, arith::RemSIOp, arith::RemUIOp,
-          arith::AndIOp, arith::OrIOp, arith::MinSIOp, arith::MaxSIOp,
-          affine::AffineApplyOp>(op))
+  if (isa<linalg::YieldOp, linalg::IndexOp, tensor::ExtractOp, arith::ConstantOp, arith::SelectOp,
+          arith::CmpIOp, arith::IndexCastOp, arith::AddIOp, arith::SubIOp, arith::MulIOp,
+          arith::DivSIOp, arith::DivUIOp, arith::RemSIOp, arith::RemUIOp, arith::AndIOp,
+          arith::OrIOp, arith::MinSIOp, arith::MaxSIOp, affine::AffineApplyOp>(op))
     return true;
   return false;
 }
@@ -101,8 +99,7 @@ bool isDataMovement(Operation &op) {
 /// map, its output's old value unused): evaluate the body at i, reading its inputs at their
 /// indexing maps applied to i.
 struct ExtractOfRelayout : OpRewritePattern<tensor::ExtractOp> {
-  ExtractOfRelayout(MLIRContext *ctx, unsigned &count)
-      : OpRewritePattern(ctx), count(count) {}
+  ExtractOfRelayout(MLIRContext *ctx, unsigned &count) : OpRewritePattern(ctx), count(count) {}
   LogicalResult matchAndRewrite(tensor::ExtractOp op, PatternRewriter &rewriter) const override {
     auto producer = op.getTensor().getDefiningOp<linalg::GenericOp>();
     if (!producer || producer.getNumDpsInits() != 1 ||

@@ -1,7 +1,7 @@
 // layout-patches: ViT's patch embedding as one GEMM that reads the image in place.
 #include "tessera/ir/TessDialect.h"
-#include "tessera/passes/Passes.h"
 #include "tessera/passes/PassReport.h"
+#include "tessera/passes/Passes.h"
 
 namespace tessera {
 #define GEN_PASS_DEF_LAYOUTPATCHES
@@ -37,7 +37,7 @@ struct LayoutPatchesPass : tessera::impl::LayoutPatchesBase<LayoutPatchesPass> {
     if (!conv || !conv->hasOneUse() || conv.getGroups() != 1)
       return failure();
     ArrayRef<int64_t> ws = typeOf(conv.getWeight()).getShape(); // [D, C, P, Q]
-    ArrayRef<int64_t> cs = typeOf(conv.getResult()).getShape();  // [B, D, h, w]
+    ArrayRef<int64_t> cs = typeOf(conv.getResult()).getShape(); // [B, D, h, w]
     if (conv.getStrides() != ArrayRef<int64_t>{ws[2], ws[3]} ||
         conv.getPadding() != ArrayRef<int64_t>{0, 0} ||
         conv.getDilation() != ArrayRef<int64_t>{1, 1})
@@ -62,12 +62,11 @@ struct LayoutPatchesPass : tessera::impl::LayoutPatchesBase<LayoutPatchesPass> {
     if (Value bias = conv.getBias()) {
       SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d(2)}, ctx),
                                      AffineMap::getMultiDimIdentityMap(3, ctx)};
-      init = b.create<linalg::GenericOp>(
-                  loc, outType, ValueRange{bias}, ValueRange{empty}, maps,
-                  SmallVector<IT>(3, IT::parallel),
-                  [](OpBuilder &nb, Location l, ValueRange a) {
-                    nb.create<linalg::YieldOp>(l, a[0]);
-                  })
+      init = b.create<linalg::GenericOp>(loc, outType, ValueRange{bias}, ValueRange{empty}, maps,
+                                         SmallVector<IT>(3, IT::parallel),
+                                         [](OpBuilder &nb, Location l, ValueRange a) {
+                                           nb.create<linalg::YieldOp>(l, a[0]);
+                                         })
                  .getResult(0);
     } else {
       Value zero = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0.0f));
@@ -83,8 +82,8 @@ struct LayoutPatchesPass : tessera::impl::LayoutPatchesBase<LayoutPatchesPass> {
         AffineMap::get(6, 0, {d(0), n, d(2)}, ctx)};
     SmallVector<IT> iterators = {IT::parallel,  IT::parallel,  IT::parallel,
                                  IT::reduction, IT::reduction, IT::reduction};
-    auto flags = arith::FastMathFlagsAttr::get(
-        ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+    auto flags = arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::reassoc |
+                                                        arith::FastMathFlags::contract);
     auto gemm = b.create<linalg::GenericOp>(
         loc, outType, ValueRange{conv.getInput(), conv.getWeight()}, ValueRange{init}, maps,
         iterators, [&](OpBuilder &nb, Location l, ValueRange a) {

@@ -33,8 +33,7 @@ std::string takeStatisticsReport() {
   std::string out;
   for (auto &[key, value] : counters()) {
     size_t colon = key.find(": ");
-    out += key.substr(0, colon) + ": " + std::to_string(value) + " " + key.substr(colon + 2) +
-           "\n";
+    out += key.substr(0, colon) + ": " + std::to_string(value) + " " + key.substr(colon + 2) + "\n";
   }
   counters().clear();
   return out;

@@ -145,7 +145,8 @@ struct SinkThroughGeneric : OpRewritePattern<linalg::GenericOp> {
       if (auto def = in->get().getDefiningOp<linalg::TransposeOp>()) {
         if (!def.hasPureTensorSemantics())
           continue;
-        if (!t && def.getPermutation().size() == rank && aligned(op.getMatchingIndexingMap(in), outMap))
+        if (!t && def.getPermutation().size() == rank &&
+            aligned(op.getMatchingIndexingMap(in), outMap))
           t = def;
         else
           misaligned.push_back(in);
@@ -189,8 +190,7 @@ struct SinkThroughGeneric : OpRewritePattern<linalg::GenericOp> {
       for (unsigned i = 0; i < rank; ++i)
         oldOfNew.push_back(cast<AffineDimExpr>(outMap.getResult(inverse[i])).getPosition());
     } else {
-      unsigned innermost =
-          cast<AffineDimExpr>(outMap.getResult(inverse[rank - 1])).getPosition();
+      unsigned innermost = cast<AffineDimExpr>(outMap.getResult(inverse[rank - 1])).getPosition();
       for (unsigned d = 0; d < loops; ++d)
         if (d != innermost)
           oldOfNew.push_back(d);
@@ -199,9 +199,7 @@ struct SinkThroughGeneric : OpRewritePattern<linalg::GenericOp> {
     SmallVector<AffineExpr> rename(loops);
     for (auto [newDim, oldDim] : llvm::enumerate(oldOfNew))
       rename[oldDim] = getAffineDimExpr(newDim, ctx);
-    auto renamed = [&](AffineMap m) {
-      return m.replaceDimsAndSymbols(rename, {}, loops, 0);
-    };
+    auto renamed = [&](AffineMap m) { return m.replaceDimsAndSymbols(rename, {}, loops, 0); };
     // The map of a tensor read (or written) in the other layout: x = transpose^-1(r), so
     // index i of x is index inverse[i] of r.
     auto permutedResults = [&](AffineMap m) {
@@ -260,7 +258,8 @@ struct PropagateLayoutsPass : tessera::impl::PropagateLayoutsBase<PropagateLayou
       return signalPassFailure();
     unsigned after = count();
     numRemoved += before > after ? before - after : 0;
-    tessera::reportStatistic(getArgument(), "transposes removed", before > after ? before - after : 0);
+    tessera::reportStatistic(getArgument(), "transposes removed",
+                             before > after ? before - after : 0);
     tessera::reportStatistic(getArgument(), "transposes left", after);
   }
 };

@@ -4,8 +4,8 @@
 #include "TessToLinalg/Lowering.h"
 
 #include "tessera/ir/TessDialect.h"
-#include "tessera/passes/Passes.h"
 #include "tessera/passes/PassReport.h"
+#include "tessera/passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Transforms/DialectConversion.h"

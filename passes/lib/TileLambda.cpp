@@ -1,7 +1,7 @@
 // tile-lambda: the relative position embedding gather of the lambda layer is read inside the
 // position-lambda contraction instead of being materialized (n^2 x n^2 x k x u elements).
-#include "tessera/passes/Passes.h"
 #include "tessera/passes/PassReport.h"
+#include "tessera/passes/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"

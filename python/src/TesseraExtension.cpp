@@ -124,16 +124,15 @@ public:
   std::vector<py::array> run(const std::vector<py::array> &inputs) {
     std::vector<Spec> inSpecs = module_->inputs(), outSpecs = module_->outputs();
     if (inputs.size() != inSpecs.size())
-      throw py::value_error("the module takes " + std::to_string(inSpecs.size()) +
-                            " inputs, got " + std::to_string(inputs.size()));
+      throw py::value_error("the module takes " + std::to_string(inSpecs.size()) + " inputs, got " +
+                            std::to_string(inputs.size()));
     std::vector<const void *> in;
     for (size_t i = 0; i < inputs.size(); ++i) {
       const py::array &array = inputs[i];
       const Spec &spec = inSpecs[i];
       bool contiguous = array.flags() & py::array::c_style;
       std::vector<int64_t> shape(array.shape(), array.shape() + array.ndim());
-      if (!sameDtype(array.dtype(), py::dtype(spec.dtype)) || !contiguous ||
-          shape != spec.shape)
+      if (!sameDtype(array.dtype(), py::dtype(spec.dtype)) || !contiguous || shape != spec.shape)
         throw py::value_error("input '" + spec.name + "' must be a C-contiguous " + spec.dtype +
                               " array of the module's shape");
       in.push_back(array.data());
@@ -233,8 +232,8 @@ PYBIND11_MODULE(_tessera, m) {
 
   py::class_<Session>(m, "Session")
       .def(py::init<std::shared_ptr<Module>, int, const std::string &, int, uint64_t>(),
-           py::arg("module").none(false), py::arg("threads"), py::arg("device"), py::arg("cuda_device"),
-           py::arg("max_memory_bytes"))
+           py::arg("module").none(false), py::arg("threads"), py::arg("device"),
+           py::arg("cuda_device"), py::arg("max_memory_bytes"))
       .def_property_readonly("device_name", &Session::deviceName)
       .def("run", &Session::run, py::arg("inputs"));
 
@@ -243,26 +242,26 @@ PYBIND11_MODULE(_tessera, m) {
   });
   m.def("image_decode", [](const py::bytes &bytes) {
     std::string_view data = bytes;
-    return imageToArray(unwrap(tessera::image::decodeImage(
-        reinterpret_cast<const uint8_t *>(data.data()), data.size())));
+    return imageToArray(unwrap(
+        tessera::image::decodeImage(reinterpret_cast<const uint8_t *>(data.data()), data.size())));
   });
   m.def("image_save_png", [](const std::string &path, const py::array &array) {
     if (tessera::runtime::Error err = tessera::image::writePng(path, arrayToImage(array)))
       throw py::value_error(err.message());
   });
-  m.def("image_to_tensor", [](const py::array &pixels, const Shape &shape,
-                              const std::vector<std::string> &flags) {
-    tessera::image::Image image = arrayToImage(pixels);
-    tessera::image::Preprocess preprocess = unwrap(parseImageFlags(flags).resolve("", shape));
-    tessera::runtime::Tensor tensor =
-        unwrap(tessera::image::imageToTensor(image, preprocess, shape, "the tensor"));
-    py::array_t<float> array(shape);
-    std::copy(tensor.dataAs<float>(), tensor.dataAs<float>() + tensor.numElements(),
-              array.mutable_data());
-    return array;
-  });
+  m.def("image_to_tensor",
+        [](const py::array &pixels, const Shape &shape, const std::vector<std::string> &flags) {
+          tessera::image::Image image = arrayToImage(pixels);
+          tessera::image::Preprocess preprocess = unwrap(parseImageFlags(flags).resolve("", shape));
+          tessera::runtime::Tensor tensor =
+              unwrap(tessera::image::imageToTensor(image, preprocess, shape, "the tensor"));
+          py::array_t<float> array(shape);
+          std::copy(tensor.dataAs<float>(), tensor.dataAs<float>() + tensor.numElements(),
+                    array.mutable_data());
+          return array;
+        });
   m.def("tensor_to_image", [](const py::array &input, const std::vector<std::string> &flags) {
-    auto array = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(input);
+    auto array = py::array_t < float, py::array::c_style | py::array::forcecast > ::ensure(input);
     if (!array)
       throw py::type_error("the tensor must be a float32 array");
     Shape shape(array.shape(), array.shape() + array.ndim());

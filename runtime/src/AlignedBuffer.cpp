@@ -45,8 +45,8 @@ Expected<AlignedBuffer> AlignedBuffer::allocate(size_t size) {
     return makeError("cannot allocate ", size, " bytes: size overflows");
   AlignedBuffer buffer;
   if (rounded >= kMmapThreshold) {
-    void *memory = mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                        -1, 0);
+    void *memory =
+        mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED)
       return makeError("out of memory allocating ", size, " bytes");
     buffer.data_ = static_cast<uint8_t *>(memory);

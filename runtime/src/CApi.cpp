@@ -35,8 +35,8 @@ tsr_status tensorInfo(const std::vector<TensorSpec> &specs, size_t index, const 
   if (!out)
     return fail(TSR_INVALID_ARGUMENT, "null tsr_tensor_info pointer");
   if (index >= specs.size())
-    return fail(TSR_INVALID_ARGUMENT, concat(what, " index ", index, " out of range (module has ",
-                                             specs.size(), ")"));
+    return fail(TSR_INVALID_ARGUMENT,
+                concat(what, " index ", index, " out of range (module has ", specs.size(), ")"));
   const TensorSpec &spec = specs[index];
   out->name = spec.name.c_str();
   out->dtype = static_cast<tsr_dtype>(spec.dtype);
@@ -171,10 +171,9 @@ tsr_status tsr_session_run(tsr_session *session, const void *const *inputs, size
     return fail(TSR_INVALID_ARGUMENT, "null session");
   const Module &module = session->session->module();
   if (num_inputs != module.inputs().size() || num_outputs != module.outputs().size())
-    return fail(TSR_INVALID_ARGUMENT,
-                concat("module takes ", module.inputs().size(), " inputs and ",
-                       module.outputs().size(), " outputs, got ", num_inputs, " and ",
-                       num_outputs));
+    return fail(TSR_INVALID_ARGUMENT, concat("module takes ", module.inputs().size(),
+                                             " inputs and ", module.outputs().size(),
+                                             " outputs, got ", num_inputs, " and ", num_outputs));
   if ((num_inputs && !inputs) || (num_outputs && !outputs))
     return fail(TSR_INVALID_ARGUMENT, "null input or output array");
   try {
@@ -193,8 +192,8 @@ tsr_status tsr_session_run(tsr_session *session, const void *const *inputs, size
   return TSR_OK;
 }
 
-tsr_status tsr_session_run_f32(tsr_session *session, const float *const *inputs,
-                               size_t num_inputs, float *const *outputs, size_t num_outputs) {
+tsr_status tsr_session_run_f32(tsr_session *session, const float *const *inputs, size_t num_inputs,
+                               float *const *outputs, size_t num_outputs) {
   if (!session)
     return fail(TSR_INVALID_ARGUMENT, "null session");
   const Module &module = session->session->module();
@@ -204,8 +203,8 @@ tsr_status tsr_session_run_f32(tsr_session *session, const float *const *inputs,
                                                ", not f32; use tsr_session_run"));
   for (const TensorSpec &spec : module.outputs())
     if (spec.dtype != DType::F32)
-      return fail(TSR_INVALID_ARGUMENT, concat("output '", spec.name, "' is ",
-                                               spec.typeString(), ", not f32; use tsr_session_run"));
+      return fail(TSR_INVALID_ARGUMENT, concat("output '", spec.name, "' is ", spec.typeString(),
+                                               ", not f32; use tsr_session_run"));
   return tsr_session_run(session, reinterpret_cast<const void *const *>(inputs), num_inputs,
                          reinterpret_cast<void *const *>(outputs), num_outputs);
 }

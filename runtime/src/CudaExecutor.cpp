@@ -24,17 +24,17 @@ int archNumber(const std::string &target) {
 } // namespace
 
 Error Executor::allocate(CUdeviceptr &ptr, uint64_t bytes, const std::string &what) {
-  if (Error err = driver_->check(driver_->cuMemAlloc(&ptr, bytes),
-                                 concat("allocating ", bytes, " bytes of device memory for ",
-                                        what)))
+  if (Error err =
+          driver_->check(driver_->cuMemAlloc(&ptr, bytes),
+                         concat("allocating ", bytes, " bytes of device memory for ", what)))
     return err;
   allocations_.push_back(ptr);
   return Error::success();
 }
 
-Expected<std::unique_ptr<Executor>>
-Executor::create(std::shared_ptr<const Module> module, const std::vector<const uint8_t *> &constants,
-                 int deviceOrdinal, bool graph) {
+Expected<std::unique_ptr<Executor>> Executor::create(std::shared_ptr<const Module> module,
+                                                     const std::vector<const uint8_t *> &constants,
+                                                     int deviceOrdinal, bool graph) {
   std::unique_ptr<Executor> ex(new Executor());
   ex->module_ = module;
   ex->useGraph_ = graph;
@@ -54,7 +54,8 @@ Executor::create(std::shared_ptr<const Module> module, const std::vector<const u
   ex->driver_ = driver.takeValue();
   Driver &d = *ex->driver_;
   if (graph && !d.hasGraphs())
-    return makeError("the CUDA driver (", d.path(), ") has no graph entry points "
+    return makeError("the CUDA driver (", d.path(),
+                     ") has no graph entry points "
                      "(cuStreamBeginCapture_v2, cuGraphInstantiateWithFlags, ...); it is older "
                      "than CUDA 11.4: run without CUDA graphs");
   CUresult init = d.cuInit(0);
@@ -72,22 +73,22 @@ Executor::create(std::shared_ptr<const Module> module, const std::vector<const u
   if (Error err = d.check(d.cuDeviceGet(&ex->device_, deviceOrdinal), "cuDeviceGet"))
     return err;
   char name[256] = {};
-  if (Error err = d.check(d.cuDeviceGetName(name, sizeof(name) - 1, ex->device_),
-                          "cuDeviceGetName"))
+  if (Error err =
+          d.check(d.cuDeviceGetName(name, sizeof(name) - 1, ex->device_), "cuDeviceGetName"))
     return err;
   int major = 0, minor = 0, maxShared = 0;
-  if (Error err = d.check(d.cuDeviceGetAttribute(
-                              &major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, ex->device_),
-                          "cuDeviceGetAttribute"))
+  if (Error err = d.check(
+          d.cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, ex->device_),
+          "cuDeviceGetAttribute"))
     return err;
-  if (Error err = d.check(d.cuDeviceGetAttribute(
-                              &minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, ex->device_),
-                          "cuDeviceGetAttribute"))
+  if (Error err = d.check(
+          d.cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, ex->device_),
+          "cuDeviceGetAttribute"))
     return err;
-  if (Error err = d.check(d.cuDeviceGetAttribute(
-                              &maxShared, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK,
-                              ex->device_),
-                          "cuDeviceGetAttribute"))
+  if (Error err =
+          d.check(d.cuDeviceGetAttribute(
+                      &maxShared, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK, ex->device_),
+                  "cuDeviceGetAttribute"))
     return err;
   ex->deviceName_ = concat(name, " (sm_", major, minor, ")");
   // The JIT compiles PTX for its architecture or any newer one, never an older one.
@@ -99,14 +100,14 @@ Executor::create(std::shared_ptr<const Module> module, const std::vector<const u
                      " is older (compile with --cuda-arch sm_", major, minor, " or lower)");
 
   CUcontext context = nullptr;
-  if (Error err = d.check(d.cuDevicePrimaryCtxRetain(&context, ex->device_),
-                          "cuDevicePrimaryCtxRetain"))
+  if (Error err =
+          d.check(d.cuDevicePrimaryCtxRetain(&context, ex->device_), "cuDevicePrimaryCtxRetain"))
     return err;
   ex->contextRetained_ = true;
   if (Error err = d.check(d.cuCtxSetCurrent(context), "cuCtxSetCurrent"))
     return err;
-  if (Error err = d.check(d.cuStreamCreate(&ex->stream_, /*CU_STREAM_NON_BLOCKING=*/1),
-                          "cuStreamCreate"))
+  if (Error err =
+          d.check(d.cuStreamCreate(&ex->stream_, /*CU_STREAM_NON_BLOCKING=*/1), "cuStreamCreate"))
     return err;
 
   char log[16384] = {};
@@ -127,8 +128,8 @@ Executor::create(std::shared_ptr<const Module> module, const std::vector<const u
         if (!blas)
           return blas.takeError();
         ex->blas_ = blas.takeValue();
-        if (Error err = ex->blas_->check(ex->blas_->cublasLtCreate(&ex->blasHandle_),
-                                         "cublasLtCreate"))
+        if (Error err =
+                ex->blas_->check(ex->blas_->cublasLtCreate(&ex->blasHandle_), "cublasLtCreate"))
           return err;
         if (Error err = ex->allocate(ex->workspace_, kWorkspaceBytes, "the cuBLASLt workspace"))
           return err;
@@ -150,15 +151,14 @@ Executor::create(std::shared_ptr<const Module> module, const std::vector<const u
       ex->entries_[k.entryPoint].push_back(launch);
       continue;
     }
-    if (Error err = d.check(d.cuModuleGetFunction(&launch.function, ex->ptxModule_,
-                                                  k.name.c_str()),
+    if (Error err = d.check(d.cuModuleGetFunction(&launch.function, ex->ptxModule_, k.name.c_str()),
                             concat("kernel '", k.name, "' (cuModuleGetFunction)")))
       return err;
     int maxThreads = 0;
-    if (Error err = d.check(d.cuFuncGetAttribute(&maxThreads,
-                                                 CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
-                                                 launch.function),
-                            concat("kernel '", k.name, "' (cuFuncGetAttribute)")))
+    if (Error err =
+            d.check(d.cuFuncGetAttribute(&maxThreads, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+                                         launch.function),
+                    concat("kernel '", k.name, "' (cuFuncGetAttribute)")))
       return err;
     if (k.blockSize > uint32_t(maxThreads))
       return makeError("kernel '", k.name, "' launches blocks of ", k.blockSize,
@@ -182,8 +182,8 @@ Executor::create(std::shared_ptr<const Module> module, const std::vector<const u
     for (size_t i = 0; i < specs.size(); ++i) {
       CUdeviceptr p = ex->empty_;
       if (specs[i].byteSize)
-        if (Error err = ex->allocate(p, specs[i].byteSize,
-                                     concat(what, " ", i, " '", specs[i].name, "'")))
+        if (Error err =
+                ex->allocate(p, specs[i].byteSize, concat(what, " ", i, " '", specs[i].name, "'")))
           return err;
       out.push_back(p);
     }
@@ -200,8 +200,8 @@ Executor::create(std::shared_ptr<const Module> module, const std::vector<const u
     if (c.spec.byteSize) {
       if (Error err = ex->allocate(p, c.spec.byteSize, what))
         return err;
-      if (Error err = d.check(d.cuMemcpyHtoD(p, constants[i], c.spec.byteSize),
-                              "uploading " + what))
+      if (Error err =
+              d.check(d.cuMemcpyHtoD(p, constants[i], c.spec.byteSize), "uploading " + what))
         return err;
     }
     ex->constants_.push_back(p);
@@ -220,19 +220,19 @@ Error Executor::planGemm(const GpuKernelInfo &kernel, GemmPlan &plan) {
     return err;
   int32_t ta = g.transposeA ? CUBLAS_OP_T : CUBLAS_OP_N;
   int32_t tb = g.transposeB ? CUBLAS_OP_T : CUBLAS_OP_N;
-  if (Error err = l.check(l.cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA,
-                                                           &ta, sizeof(ta)),
-                          "cublasLtMatmulDescSetAttribute"))
+  if (Error err = l.check(
+          l.cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)),
+          "cublasLtMatmulDescSetAttribute"))
     return err;
-  if (Error err = l.check(l.cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB,
-                                                           &tb, sizeof(tb)),
-                          "cublasLtMatmulDescSetAttribute"))
+  if (Error err = l.check(
+          l.cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)),
+          "cublasLtMatmulDescSetAttribute"))
     return err;
   auto layout = [&](cublasLtMatrixLayout_t &out, int64_t rows, int64_t cols, int64_t ld,
                     int64_t stride) -> Error {
-    if (Error err = l.check(l.cublasLtMatrixLayoutCreate(&out, CUDA_R_32F, uint64_t(rows),
-                                                         uint64_t(cols), ld),
-                            "cublasLtMatrixLayoutCreate"))
+    if (Error err = l.check(
+            l.cublasLtMatrixLayoutCreate(&out, CUDA_R_32F, uint64_t(rows), uint64_t(cols), ld),
+            "cublasLtMatrixLayoutCreate"))
       return err;
     if (g.batch == 1)
       return Error::success();
@@ -245,20 +245,20 @@ Error Executor::planGemm(const GpuKernelInfo &kernel, GemmPlan &plan) {
                        out, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof(stride)),
                    "cublasLtMatrixLayoutSetAttribute");
   };
-  if (Error err = layout(plan.a, g.transposeA ? g.k : g.m, g.transposeA ? g.m : g.k, g.lda,
-                         g.strideA))
+  if (Error err =
+          layout(plan.a, g.transposeA ? g.k : g.m, g.transposeA ? g.m : g.k, g.lda, g.strideA))
     return err;
-  if (Error err = layout(plan.b, g.transposeB ? g.n : g.k, g.transposeB ? g.k : g.n, g.ldb,
-                         g.strideB))
+  if (Error err =
+          layout(plan.b, g.transposeB ? g.n : g.k, g.transposeB ? g.k : g.n, g.ldb, g.strideB))
     return err;
   if (Error err = layout(plan.d, g.m, g.n, g.ldd, g.strideD))
     return err;
   cublasLtMatmulHeuristicResult_t result{};
   int returned = 0;
-  if (Error err = l.check(l.cublasLtMatmulAlgoGetHeuristic(blasHandle_, plan.desc, plan.a, plan.b,
-                                                           plan.d, plan.d, blasPreference_, 1,
-                                                           &result, &returned),
-                          "cublasLtMatmulAlgoGetHeuristic"))
+  if (Error err =
+          l.check(l.cublasLtMatmulAlgoGetHeuristic(blasHandle_, plan.desc, plan.a, plan.b, plan.d,
+                                                   plan.d, blasPreference_, 1, &result, &returned),
+                  "cublasLtMatmulAlgoGetHeuristic"))
     return err;
   if (returned < 1 || result.state != 0)
     return makeError("cuBLASLt has no algorithm for ", g.m, " x ", g.n, " x ", g.k, " (batch ",
@@ -403,20 +403,19 @@ Error Executor::launchAll(std::vector<double> *dispatchMillis) {
         continue;
       }
       // Shared memory is static (declared in the PTX): no dynamic bytes.
-      if (Error err = d.check(d.cuLaunchKernel(launch.function, k.gridSize, 1, 1, k.blockSize,
-                                               1, 1, 0, stream_,
-                                               params.data(), nullptr),
-                              concat("dispatch ", di, " '", dispatch.name, "': launching kernel '",
-                                     k.name, "'")))
+      if (Error err = d.check(
+              d.cuLaunchKernel(launch.function, k.gridSize, 1, 1, k.blockSize, 1, 1, 0, stream_,
+                               params.data(), nullptr),
+              concat("dispatch ", di, " '", dispatch.name, "': launching kernel '", k.name, "'")))
         return err;
     }
     if (dispatchMillis) {
       if (Error err = d.check(d.cuStreamSynchronize(stream_),
                               concat("dispatch ", di, " '", dispatch.name, "'")))
         return err;
-      (*dispatchMillis)[di] = std::chrono::duration<double, std::milli>(
-                                  std::chrono::steady_clock::now() - start)
-                                  .count();
+      (*dispatchMillis)[di] =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count();
     }
   }
   return Error::success();

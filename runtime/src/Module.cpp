@@ -33,9 +33,12 @@ const char *executableFormatName(ExecutableFormat format) {
 
 const char *gemmComputeName(GemmCompute c) {
   switch (c) {
-  case GemmCompute::F32: return "f32";
-  case GemmCompute::Tf32: return "tf32";
-  case GemmCompute::Bf16: return "bf16";
+  case GemmCompute::F32:
+    return "f32";
+  case GemmCompute::Tf32:
+    return "tf32";
+  case GemmCompute::Bf16:
+    return "bf16";
   }
   return "?";
 }

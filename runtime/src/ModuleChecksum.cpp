@@ -48,8 +48,8 @@ Error checkModuleChecksum(const uint8_t *buffer, size_t size) {
   uint32_t stored = readLE32(buffer + *offset);
   if (stored != *computed) {
     char text[96];
-    std::snprintf(text, sizeof(text), "checksum mismatch (stored 0x%08x, computed 0x%08x)",
-                  stored, *computed);
+    std::snprintf(text, sizeof(text), "checksum mismatch (stored 0x%08x, computed 0x%08x)", stored,
+                  *computed);
     return makeError(text, ": the file is corrupt or was modified after sealing");
   }
   return Error::success();

@@ -33,8 +33,7 @@ Error validateSpec(const schema::TensorSpec *fb, const std::string &what, Tensor
   if (shape->size() != 0 && !isAlignedFor<int64_t>(shape->Data()))
     return makeError(where, ": shape is not 8-byte aligned in the buffer");
   if (shape->size() > Module::kMaxRank)
-    return makeError(where, ": rank ", shape->size(), " exceeds the maximum of ",
-                     Module::kMaxRank);
+    return makeError(where, ": rank ", shape->size(), " exceeds the maximum of ", Module::kMaxRank);
   out.shape.assign(shape->begin(), shape->end());
   for (size_t i = 0; i < out.shape.size(); ++i)
     if (out.shape[i] < 0)
@@ -125,8 +124,7 @@ Error validateConstant(const schema::Constant *fb, uint32_t index, const uint8_t
     if (!(out.low <= out.high))
       return makeError(where, ": seeded range has low ", out.low, " > high ", out.high);
     if (data && data->size() != 0)
-      return makeError(where, ": seeded constant must not carry data (", data->size(),
-                       " bytes)");
+      return makeError(where, ": seeded constant must not carry data (", data->size(), " bytes)");
     return Error::success();
   default:
     return makeError(where, ": unknown storage ", static_cast<int>(fb->storage()));
@@ -178,12 +176,12 @@ Error validatePtx(const schema::Executable *fb, const std::string &where, Execut
       const int64_t kMax = int64_t(1) << 40;
       auto in = [&](int64_t v, int64_t lo) { return v >= lo && v <= kMax; };
       if (!in(gemm.m, 1) || !in(gemm.n, 1) || !in(gemm.k, 1) || !in(gemm.batch, 1))
-        return makeError(kw, " '", info.name, "': matrix product of ", gemm.m, " x ", gemm.n,
-                         " x ", gemm.k, " (batch ", gemm.batch, ") has an empty or huge extent");
+        return makeError(kw, " '", info.name, "': matrix product of ", gemm.m, " x ", gemm.n, " x ",
+                         gemm.k, " (batch ", gemm.batch, ") has an empty or huge extent");
       int64_t aRows = gemm.transposeA ? gemm.k : gemm.m, bRows = gemm.transposeB ? gemm.n : gemm.k;
       if (!in(gemm.lda, aRows) || !in(gemm.ldb, bRows) || !in(gemm.ldd, gemm.m))
-        return makeError(kw, " '", info.name, "': leading dimensions ", gemm.lda, ", ",
-                         gemm.ldb, ", ", gemm.ldd, " smaller than the matrices' rows");
+        return makeError(kw, " '", info.name, "': leading dimensions ", gemm.lda, ", ", gemm.ldb,
+                         ", ", gemm.ldd, " smaller than the matrices' rows");
       if (!in(gemm.aOffset, 0) || !in(gemm.bOffset, 0) || !in(gemm.dOffset, 0) ||
           !in(gemm.strideA, 0) || !in(gemm.strideB, 0) || !in(gemm.strideD, 0))
         return makeError(kw, " '", info.name, "': negative or huge offsets or strides");
@@ -193,8 +191,7 @@ Error validatePtx(const schema::Executable *fb, const std::string &where, Execut
       continue; // a library call: no .entry, no block
     }
     if (info.blockSize < 1 || info.blockSize > 1024)
-      return makeError(kw, " '", info.name, "': block size ", info.blockSize,
-                       " outside [1, 1024]");
+      return makeError(kw, " '", info.name, "': block size ", info.blockSize, " outside [1, 1024]");
     if (info.gridSize < 1 || info.gridSize > 0x7fffffffu)
       return makeError(kw, " '", info.name, "': grid size ", info.gridSize,
                        " outside [1, 2^31 - 1]");
@@ -272,8 +269,9 @@ Error validateAttentionMap(const schema::AttentionMap *fb, uint32_t index,
     const char *name, *plural;
     std::optional<SequenceGrid> *out;
   };
-  for (const Axis &axis : {Axis{fb->query_grid(), spec.shape[rank - 2], "query", "queries", &out.queryGrid},
-                           Axis{fb->key_grid(), spec.shape[rank - 1], "key", "keys", &out.keyGrid}}) {
+  for (const Axis &axis :
+       {Axis{fb->query_grid(), spec.shape[rank - 2], "query", "queries", &out.queryGrid},
+        Axis{fb->key_grid(), spec.shape[rank - 1], "key", "keys", &out.keyGrid}}) {
     if (!axis.grid)
       continue;
     int64_t prefix = axis.grid->prefix(), rows = axis.grid->rows(), cols = axis.grid->cols();
@@ -307,8 +305,10 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
     for (uint32_t i = 0; i < deps->size(); ++i) {
       uint32_t dep = deps->Get(i);
       if (dep >= index || (i > 0 && dep <= deps->Get(i - 1)))
-        return makeError(where, ": depends_on must list earlier dispatches in ascending order, "
-                                "got ", dep, " at position ", i);
+        return makeError(where,
+                         ": depends_on must list earlier dispatches in ascending order, "
+                         "got ",
+                         dep, " at position ", i);
       out.dependsOn.push_back(dep);
     }
   }
@@ -319,9 +319,8 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
                      info.executables.size(), " executables)");
   const ExecutableInfo &exe = info.executables[out.executable];
   if (out.entryPoint >= exe.entryPoints.size())
-    return makeError(where, ": entry point index ", out.entryPoint,
-                     " out of range (executable ", out.executable, " has ",
-                     exe.entryPoints.size(), " entry points)");
+    return makeError(where, ": entry point index ", out.entryPoint, " out of range (executable ",
+                     out.executable, " has ", exe.entryPoints.size(), " entry points)");
   out.workgroupCount[0] = fb->workgroup_count_x();
   out.flops = fb->flops();
   out.workgroupCount[1] = fb->workgroup_count_y();
@@ -341,8 +340,8 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
   out.bindings.resize(bindings->size());
   const auto *access = fb->binding_access();
   if (access && access->size() != bindings->size())
-    return makeError(where, ": ", access->size(), " binding access flags for ",
-                     bindings->size(), " bindings");
+    return makeError(where, ": ", access->size(), " binding access flags for ", bindings->size(),
+                     " bindings");
   out.hasBindingAccess = access != nullptr;
   const auto *types = fb->binding_types();
   if (types && types->size() != bindings->size())
@@ -436,8 +435,8 @@ Error validateDispatch(const schema::Dispatch *fb, uint32_t index, const ModuleI
       auto check = [&](const char *matrix, uint32_t binding, int64_t offset, int64_t rows,
                        int64_t cols, int64_t ld, int64_t stride) -> Error {
         if (binding >= out.bindings.size())
-          return makeError(where, ": matrix product '", k.name, "': ", matrix, " binding ",
-                           binding, " out of range (", out.bindings.size(), " bindings)");
+          return makeError(where, ": matrix product '", k.name, "': ", matrix, " binding ", binding,
+                           " out of range (", out.bindings.size(), " bindings)");
         // Last element touched, in elements; every factor is at most 2^40.
         __int128 last = __int128(offset) + __int128(g.batch - 1) * stride +
                         __int128(cols - 1) * ld + (rows - 1);

@@ -85,8 +85,9 @@ public:
     if (pos_ != text_.size())
       return fail("unexpected text after the header dict");
     if (!haveDescr || !haveOrder || !haveShape)
-      return makeError("malformed header: missing ",
-                       !haveDescr ? "'descr'" : !haveOrder ? "'fortran_order'" : "'shape'");
+      return makeError("malformed header: missing ", !haveDescr   ? "'descr'"
+                                                     : !haveOrder ? "'fortran_order'"
+                                                                  : "'shape'");
     return header;
   }
 
@@ -171,9 +172,9 @@ Expected<DType> dtypeFromDescr(const std::string &descr) {
   if (descr == "<i8")
     return DType::I64;
   static const std::map<std::string, const char *> kKnown = {
-      {"f2", "float16"}, {"f4", "float32"}, {"f8", "float64"}, {"f16", "float128"},
-      {"i1", "int8"},    {"i2", "int16"},   {"i4", "int32"},   {"i8", "int64"},
-      {"u1", "uint8"},   {"u2", "uint16"},  {"u4", "uint32"},  {"u8", "uint64"},
+      {"f2", "float16"}, {"f4", "float32"},   {"f8", "float64"},    {"f16", "float128"},
+      {"i1", "int8"},    {"i2", "int16"},     {"i4", "int32"},      {"i8", "int64"},
+      {"u1", "uint8"},   {"u2", "uint16"},    {"u4", "uint32"},     {"u8", "uint64"},
       {"b1", "bool"},    {"c8", "complex64"}, {"c16", "complex128"}};
   const char *kSupported = "supported: '<f4' (float32), '<i4' (int32), '<i8' (int64)";
   if (descr.size() >= 2) {
@@ -182,8 +183,7 @@ Expected<DType> dtypeFromDescr(const std::string &descr) {
     if (known != kKnown.end()) {
       if (order == '>')
         return makeError("unsupported dtype '", descr, "' (big-endian ", known->second,
-                         "): convert to little-endian, e.g. arr.astype('<", descr.substr(1),
-                         "')");
+                         "): convert to little-endian, e.g. arr.astype('<", descr.substr(1), "')");
       std::string kind = known->second;
       if (kind == "float64" || kind == "float16" || kind == "float128")
         return makeError("unsupported dtype '", descr, "' (", kind, "): convert to float32");
@@ -224,8 +224,8 @@ Expected<Tensor> parseNpy(const uint8_t *data, size_t size) {
   if (headerSize > kNpyMaxHeaderSize)
     return makeError("header of ", headerSize, " bytes is too large");
   if (headerSize > size - headerStart)
-    return makeError("truncated header (", headerSize, " bytes declared, ",
-                     size - headerStart, " present)");
+    return makeError("truncated header (", headerSize, " bytes declared, ", size - headerStart,
+                     " present)");
   std::string_view text(reinterpret_cast<const char *>(data + headerStart), headerSize);
   Expected<Header> header = HeaderParser(text).parse();
   if (!header)
@@ -242,8 +242,8 @@ Expected<Tensor> parseNpy(const uint8_t *data, size_t size) {
   size_t dataStart = headerStart + headerSize;
   size_t available = size - dataStart;
   if (available < *bytes)
-    return makeError("truncated data: ", formatTensorType(*dtype, header->shape), " needs ",
-                     *bytes, " bytes, file has ", available);
+    return makeError("truncated data: ", formatTensorType(*dtype, header->shape), " needs ", *bytes,
+                     " bytes, file has ", available);
   if (available > *bytes)
     return makeError("data size mismatch: ", formatTensorType(*dtype, header->shape), " needs ",
                      *bytes, " bytes, file has ", available);

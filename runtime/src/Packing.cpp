@@ -80,9 +80,8 @@ std::string describePacking(const PanelPacking &packing) {
   for (size_t i = 0; i < packing.permutation.size(); ++i)
     perm += (i ? ", " : "") + std::to_string(packing.permutation[i]);
   perm += "]";
-  std::string from = packing.sourceOffset
-                         ? concat(" (from element ", packing.sourceOffset, ")")
-                         : std::string();
+  std::string from =
+      packing.sourceOffset ? concat(" (from element ", packing.sourceOffset, ")") : std::string();
   return concat("panels of ", packing.panel, " along dim ", packing.panelDim, " of ",
                 formatShape(packing.source), from, " permuted by ", perm);
 }

@@ -47,8 +47,10 @@ Error parseEntry(const std::string &name, const JsonValue &value, uint64_t dataS
   const JsonValue *shape = value.find("shape");
   const JsonValue *offsets = value.find("data_offsets");
   if (!dtype || !shape || !offsets)
-    return makeError(where, ": missing ", !dtype ? "\"dtype\"" : !shape ? "\"shape\"" :
-                                                                         "\"data_offsets\"");
+    return makeError(where, ": missing ",
+                     !dtype   ? "\"dtype\""
+                     : !shape ? "\"shape\""
+                              : "\"data_offsets\"");
   if (!dtype->isString())
     return makeError(where, ": \"dtype\" must be a string");
   const DTypeEntry *entry = findDType(dtype->stringValue());
@@ -82,8 +84,8 @@ Error parseEntry(const std::string &name, const JsonValue &value, uint64_t dataS
   if (begin > end)
     return makeError(where, ": data_offsets [", begin, ", ", end, ") has begin > end");
   if (end > dataSize)
-    return makeError(where, ": data_offsets [", begin, ", ", end,
-                     ") exceed the data area of ", dataSize, " bytes");
+    return makeError(where, ": data_offsets [", begin, ", ", end, ") exceed the data area of ",
+                     dataSize, " bytes");
   if (end - begin != bytes)
     return makeError(where, ": data_offsets [", begin, ", ", end, ") hold ", end - begin,
                      " bytes, but ", entry->name, formatShape(out.shape), " needs ", bytes);
@@ -219,8 +221,7 @@ Error SafetensorsFile::parse() {
       return makeError("tensors '", previous->name, "' and '", tensor->name,
                        "' overlap in the data area");
     if (begin > expected)
-      return makeError("bytes [", expected, ", ", begin,
-                       ") of the data area belong to no tensor");
+      return makeError("bytes [", expected, ", ", begin, ") of the data area belong to no tensor");
     expected = begin + tensor->size;
     previous = tensor;
   }

@@ -74,8 +74,7 @@ encodeSafetensorsF32(const std::vector<SafetensorsF32Entry> &entries,
   return out;
 }
 
-Error writeSafetensorsF32(const std::string &path,
-                          const std::vector<SafetensorsF32Entry> &entries,
+Error writeSafetensorsF32(const std::string &path, const std::vector<SafetensorsF32Entry> &entries,
                           const std::map<std::string, std::string> &metadata) {
   uint64_t dataSize = 0;
   Expected<std::string> header = buildHeader(entries, metadata, dataSize);

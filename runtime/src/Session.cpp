@@ -73,8 +73,8 @@ uint64_t saturatingAdd(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UIN
 // it would take the machine down rather than fail.
 Error checkMemoryRequest(const Module &module, uint64_t limit, bool defaultLimit) {
   auto tooLarge = [&](const std::string &what, uint64_t bytes) {
-    return makeError(what, " needs ", limits::formatBytes(bytes), ", more than the memory limit of ",
-                     limits::formatBytes(limit),
+    return makeError(what, " needs ", limits::formatBytes(bytes),
+                     ", more than the memory limit of ", limits::formatBytes(limit),
                      defaultLimit ? " (half of this machine's memory)" : "",
                      "; raise it with --max-memory (SessionOptions::maxMemoryBytes)");
   };
@@ -118,8 +118,8 @@ Expected<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Module>
   if (!module)
     return makeError("cannot create a session without a module");
   const std::string &source = module->sourceName();
-  uint64_t limit = options.maxMemoryBytes ? options.maxMemoryBytes
-                                          : limits::defaultMaxMemoryBytes();
+  uint64_t limit =
+      options.maxMemoryBytes ? options.maxMemoryBytes : limits::defaultMaxMemoryBytes();
   if (Error err = checkMemoryRequest(*module, limit, options.maxMemoryBytes == 0))
     return err.withContext(source);
   if (options.cpuWorkgroups < 0 || options.cpuWorkgroups > kMaxCpuWorkgroups)
@@ -131,10 +131,9 @@ Expected<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Module>
     if (options.device == Device::Cuda) {
       if (Error err = session->materializeConstants())
         return err.withContext(source);
-      Expected<std::unique_ptr<cuda::Executor>> executor =
-          cuda::Executor::create(session->module_, {session->constantBases_.begin(),
-                                                    session->constantBases_.end()},
-                                 options.cudaDevice, options.cudaGraph);
+      Expected<std::unique_ptr<cuda::Executor>> executor = cuda::Executor::create(
+          session->module_, {session->constantBases_.begin(), session->constantBases_.end()},
+          options.cudaDevice, options.cudaGraph);
       if (!executor)
         return executor.takeError().withContext(source);
       session->cuda_ = executor.takeValue();
@@ -181,7 +180,8 @@ Error Session::loadExecutables() {
     std::string where = concat("executable ", i);
     if (exe.format != ExecutableFormat::ElfSharedObject)
       return makeError(where, ": format ", executableFormatName(exe.format), " (target '",
-                       exe.target, "') cannot run on the CPU: the module has no CPU code "
+                       exe.target,
+                       "') cannot run on the CPU: the module has no CPU code "
                        "(compile it with --target cpu or --target cpu,cuda)");
     if (Error err = checkCpuTarget(exe.target))
       return err.withContext(where);
@@ -262,8 +262,8 @@ Error Session::run(const std::vector<TensorRef> &inputs,
                                 inputs[i].data))
       return err;
   for (size_t i = 0; i < outputs.size(); ++i)
-    if (Error err = checkTensor("output", module.outputs()[i], outputs[i].dtype,
-                                outputs[i].shape, outputs[i].data))
+    if (Error err = checkTensor("output", module.outputs()[i], outputs[i].dtype, outputs[i].shape,
+                                outputs[i].data))
       return err;
 
   std::lock_guard<std::mutex> lock(runMutex_);
@@ -332,11 +332,10 @@ Error Session::run(const std::vector<TensorRef> &inputs,
       bindings.assign(dispatch.bindings.size(), nullptr);
       for (size_t b = 0; b < dispatch.bindings.size(); ++b) {
         const BindingInfo &binding = dispatch.bindings[b];
-        uint8_t *base = binding.kind == BindingKind::Input    ? inputBases[binding.index]
-                        : binding.kind == BindingKind::Output ? outputBases[binding.index]
-                        : binding.kind == BindingKind::Constant
-                            ? constantBases_[binding.index]
-                            : arena_.data();
+        uint8_t *base = binding.kind == BindingKind::Input      ? inputBases[binding.index]
+                        : binding.kind == BindingKind::Output   ? outputBases[binding.index]
+                        : binding.kind == BindingKind::Constant ? constantBases_[binding.index]
+                                                                : arena_.data();
         uint64_t size = module.bufferBytes(binding.kind, binding.index);
         // Zero-sized buffers have no storage of their own; give kernels a valid pointer.
         bindings[b] = size == 0 ? empty_.data() : base + binding.offset;
@@ -344,17 +343,18 @@ Error Session::run(const std::vector<TensorRef> &inputs,
       tsr_kernel_fn kernel = kernels_[d];
       // The ABI lets the runtime pick any count >= 1. Beyond a few per thread, more
       // workgroups only add call overhead, and a corrupt count of billions would stall.
-      int64_t count = cpuWorkgroups_ ? cpuWorkgroups_
-                                     : std::min<int64_t>(dispatch.workgroupCount[0],
-                                                         kMaxCpuWorkgroups);
+      int64_t count = cpuWorkgroups_
+                          ? cpuWorkgroups_
+                          : std::min<int64_t>(dispatch.workgroupCount[0], kMaxCpuWorkgroups);
       void *const *args = bindings.data();
       std::chrono::steady_clock::time_point start;
       if (timed)
         start = std::chrono::steady_clock::now();
       pool_.parallelFor(count, [&](int64_t id) { kernel(args, id, count); });
       if (timed) {
-        double ms = std::chrono::duration<double, std::milli>(
-                        std::chrono::steady_clock::now() - start).count();
+        double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count();
         if (profileTop_)
           profile.push_back(ms);
         if (dispatchMillis)

@@ -3,15 +3,15 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
 #include <mutex>
 #include <string>
-#include <vector>
-#include <dlfcn.h>
-#include <fcntl.h>
-#include <elf.h>
-#include <link.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <vector>
 
 namespace tessera::runtime {
 namespace {
@@ -42,8 +42,8 @@ Error checkElfHeader(const uint8_t *data, size_t size) {
                      kHostMachineName);
   // The dynamic loader trusts the program headers and maps segments past the end of a short
   // file, which then faults on first touch. A truncated object must fail here instead.
-  if (header.e_phentsize != sizeof(Elf64_Phdr) || header.e_phnum == 0 ||
-      header.e_phoff > size || (size - header.e_phoff) / sizeof(Elf64_Phdr) < header.e_phnum)
+  if (header.e_phentsize != sizeof(Elf64_Phdr) || header.e_phnum == 0 || header.e_phoff > size ||
+      (size - header.e_phoff) / sizeof(Elf64_Phdr) < header.e_phnum)
     return makeError("ELF object is truncated or corrupt (program headers out of range)");
   for (unsigned i = 0; i < header.e_phnum; ++i) {
     Elf64_Phdr phdr;
@@ -121,8 +121,7 @@ Expected<std::unique_ptr<SharedObject>> SharedObject::load(const uint8_t *data, 
     std::string tempPath = std::string(dir && *dir ? dir : "/tmp") + "/tessera-executable-XXXXXX";
     int fd = mkstemp(tempPath.data());
     if (fd < 0)
-      return makeError("cannot create a temporary file for an executable: ",
-                       std::strerror(errno));
+      return makeError("cannot create a temporary file for an executable: ", std::strerror(errno));
     fds.push_back(fd);
     tempPaths.push_back(tempPath);
     path = tempPath;
@@ -173,8 +172,7 @@ Expected<tsr_kernel_fn> SharedObject::lookupKernel(const std::string &name) cons
   struct link_map *found = nullptr;
   Dl_info info;
   if (dlinfo(handle_, RTLD_DI_LINKMAP, &own) != 0 ||
-      !dladdr1(symbol, &info, reinterpret_cast<void **>(&found), RTLD_DL_LINKMAP) ||
-      found != own)
+      !dladdr1(symbol, &info, reinterpret_cast<void **>(&found), RTLD_DL_LINKMAP) || found != own)
     return makeError("entry point '", name, "' is not defined by the executable itself");
   return reinterpret_cast<tsr_kernel_fn>(symbol);
 }

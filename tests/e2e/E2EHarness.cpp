@@ -159,8 +159,8 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
       name = in.str();
       if (et.isF32()) {
         auto it = o.inputRanges.find(name);
-        auto [lo, hi] = it == o.inputRanges.end() ? std::pair<float, float>{-1.0f, 1.0f}
-                                                   : it->second;
+        auto [lo, hi] =
+            it == o.inputRanges.end() ? std::pair<float, float>{-1.0f, 1.0f} : it->second;
         std::uniform_real_distribution<float> dist(lo, hi);
         std::vector<float> v(n);
         for (size_t k = 0; k < n; ++k)
@@ -169,8 +169,7 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
                           reinterpret_cast<uint8_t *>(v.data() + n));
       } else if (et.isInteger(32) || et.isInteger(64)) {
         auto it = o.intRanges.find(name);
-        auto [lo, hi] = it == o.intRanges.end() ? std::pair<int64_t, int64_t>{-10, 10}
-                                                 : it->second;
+        auto [lo, hi] = it == o.intRanges.end() ? std::pair<int64_t, int64_t>{-10, 10} : it->second;
         std::uniform_int_distribution<int64_t> dist(lo, hi);
         if (et.isInteger(32)) {
           data.dtype = runtime::DType::I32;
@@ -200,8 +199,8 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
       if (o.seededWeights) {
         float lo, hi;
         codegen::seededRange(name, shape, lo, hi);
-        runtime::fillSeededUniformF32(v.data(), n, codegen::parameterSeed(o.moduleSeed, name),
-                                      lo, hi);
+        runtime::fillSeededUniformF32(v.data(), n, codegen::parameterSeed(o.moduleSeed, name), lo,
+                                      hi);
       } else {
         auto [lo, hi] = weightRange(name, shape);
         std::uniform_real_distribution<float> dist(lo, hi);
@@ -242,13 +241,12 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
   llvm::SmallString<128> weightsPath;
   if (!o.seededWeights && !paramNames.empty()) {
     int fd;
-    ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("tessera-e2e", "safetensors", fd,
-                                                     weightsPath));
+    ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("tessera-e2e", "safetensors", fd, weightsPath));
     ::close(fd);
     std::vector<runtime::SafetensorsF32Entry> entries;
     for (const std::string &name : paramNames)
-      entries.push_back({name, values[name].shape,
-                         reinterpret_cast<const float *>(host[name].bytes.data())});
+      entries.push_back(
+          {name, values[name].shape, reinterpret_cast<const float *>(host[name].bytes.data())});
     runtime::Error err = runtime::writeSafetensorsF32(weightsPath.str().str(), entries);
     ASSERT_FALSE(err) << err.message();
     copts.weightsPath = weightsPath.str().str();
@@ -312,13 +310,13 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
             double g = want == runtime::DType::I32 ? double(got.dataAs<int32_t>()[i])
                                                    : double(got.dataAs<int64_t>()[i]);
             if (g != r.data[i] && bad++ < 5)
-              first += " [" + std::to_string(i) + "] got " + std::to_string(int64_t(g)) +
-                       " want " + std::to_string(int64_t(r.data[i]));
+              first += " [" + std::to_string(i) + "] got " + std::to_string(int64_t(g)) + " want " +
+                       std::to_string(int64_t(r.data[i]));
           }
           if (verbose())
             std::cout << "  [" << ::testing::UnitTest::GetInstance()->current_test_info()->name()
-                      << "] output '" << outputNames[k] << "' " << shapeStr(r.shape) << " ("
-                      << what << "): " << bad << " mismatches\n";
+                      << "] output '" << outputNames[k] << "' " << shapeStr(r.shape) << " (" << what
+                      << "): " << bad << " mismatches\n";
           EXPECT_EQ(bad, 0u) << "output '" << outputNames[k] << "' " << shapeStr(r.shape) << " ("
                              << what << "): " << bad << " of " << r.data.size()
                              << " integers differ:" << first;
@@ -336,13 +334,13 @@ void E2ETest::check(OwningOpRef<ModuleOp> module, const CheckOptions &o) {
             [&](size_t i) { return r.data[i]; });
         if (verbose())
           std::cout << "  [" << ::testing::UnitTest::GetInstance()->current_test_info()->name()
-                    << "] output '" << outputNames[k] << "' " << shapeStr(r.shape) << " ("
-                    << what << "): rel L2 " << rel << ", max abs " << maxAbs << "\n";
-        EXPECT_TRUE(finite) << "output '" << outputNames[k] << "' has non-finite values ("
-                            << what << ")";
-        EXPECT_LE(rel, kRelTol) << "output '" << outputNames[k] << "' " << shapeStr(r.shape)
-                                << " (" << what << "): relative L2 error " << rel
-                                << ", max abs error " << maxAbs;
+                    << "] output '" << outputNames[k] << "' " << shapeStr(r.shape) << " (" << what
+                    << "): rel L2 " << rel << ", max abs " << maxAbs << "\n";
+        EXPECT_TRUE(finite) << "output '" << outputNames[k] << "' has non-finite values (" << what
+                            << ")";
+        EXPECT_LE(rel, kRelTol) << "output '" << outputNames[k] << "' " << shapeStr(r.shape) << " ("
+                                << what << "): relative L2 error " << rel << ", max abs error "
+                                << maxAbs;
       }
     }
     EXPECT_EQ(std::memcmp(tsm->bufferData(), bytes->data(), bytes->size()), 0)

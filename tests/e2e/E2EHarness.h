@@ -44,11 +44,12 @@ protected:
   void SetUp() override;
 
   /// Parses and elaborates DSL `text` (shown as `path` in diagnostics); null after a failure.
-  mlir::OwningOpRef<mlir::ModuleOp> fromDSL(const std::string &path, const std::string &text,
-                                            const std::map<std::string, std::string> &overrides = {});
+  mlir::OwningOpRef<mlir::ModuleOp>
+  fromDSL(const std::string &path, const std::string &text,
+          const std::map<std::string, std::string> &overrides = {});
   /// Same for a file; relative paths are taken from the source tree (models/mlp.tg).
-  mlir::OwningOpRef<mlir::ModuleOp> fromFile(const std::string &path,
-                                             const std::map<std::string, std::string> &overrides = {});
+  mlir::OwningOpRef<mlir::ModuleOp>
+  fromFile(const std::string &path, const std::map<std::string, std::string> &overrides = {});
   /// Parses tess IR text (a module holding one func.func with tess.* attributes).
   mlir::OwningOpRef<mlir::ModuleOp> fromMLIR(const std::string &text);
 

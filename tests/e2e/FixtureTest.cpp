@@ -198,7 +198,8 @@ TEST_P(FixtureTest, GpuAttentionTileShapesMatchReference) {
   expectMatchesReference(f, *compiled, outputs, "cuda-emulator");
   EXPECT_NE(statistics.find("tessera-gpu-attention:"), std::string::npos) << statistics;
   EXPECT_EQ(statistics.find("tessera-lower-attention:"), std::string::npos)
-      << "an attention fell back to the per-row loops:\n" << statistics;
+      << "an attention fell back to the per-row loops:\n"
+      << statistics;
 }
 
 /// Block-level GPU reductions (tessera-gpu-block-reductions) made to take every row of 8
@@ -216,8 +217,9 @@ TEST_P(FixtureTest, GpuBlockReductionsMatchReference) {
   std::string statistics = takeStatisticsReport();
   ASSERT_FALSE(outputs.empty());
   expectMatchesReference(f, *compiled, outputs, "cuda-emulator");
-  if (std::string(f.dir) != "ttsr_tiny")
+  if (std::string(f.dir) != "ttsr_tiny") {
     EXPECT_NE(statistics.find("tessera-gpu-block-reductions:"), std::string::npos) << statistics;
+  }
 }
 
 /// Shared-memory tiled contractions (tessera-gpu-tiled-contractions) made to take every
@@ -259,8 +261,9 @@ TEST_P(FixtureTest, FusedAttentionMatchesUnfused) {
   ASSERT_TRUE(fusedModule && unfusedModule);
   EXPECT_EQ(attentionDispatches(*unfusedModule), 0);
   for (const char *dir : {"vit_tiny", "igpt_tiny", "detr_tiny", "fpt_tiny"})
-    if (std::string(f.dir) == dir)
+    if (std::string(f.dir) == dir) {
       EXPECT_GT(attentionDispatches(*fusedModule), 0) << f.model << ": no attention was fused";
+    }
   for (size_t o = 0; o < a.size(); ++o) {
     if (a[o].dtype() != runtime::DType::F32)
       continue;
@@ -297,17 +300,18 @@ TEST_P(FixtureTest, KernelVariantsMatchDefault) {
   noEpilogues.passOptions["tessera-contraction-kernels"] = "epilogues=false";
   avx2.targetCpu = "x86-64-v3";
   baseline.targetCpu = "x86-64";
-  std::pair<const char *, codegen::CompileOptions> variants[] = {
-      {"no packing", unpacked}, {"no epilogues", noEpilogues}, {"x86-64-v3", avx2},
-      {"x86-64", baseline}};
+  std::pair<const char *, codegen::CompileOptions> variants[] = {{"no packing", unpacked},
+                                                                 {"no epilogues", noEpilogues},
+                                                                 {"x86-64-v3", avx2},
+                                                                 {"x86-64", baseline}};
   for (const auto &[what, options] : variants) {
     std::vector<runtime::Tensor> got = compileAndRun(*this, f, options);
     ASSERT_EQ(got.size(), reference.size()) << what;
     for (size_t o = 0; o < got.size(); ++o) {
       if (got[o].dtype() != runtime::DType::F32)
         continue;
-      EXPECT_LE(relativeL2(got[o], reference[o]), 1e-5) << f.model << " " << what << " output "
-                                                        << o;
+      EXPECT_LE(relativeL2(got[o], reference[o]), 1e-5)
+          << f.model << " " << what << " output " << o;
     }
   }
 }
@@ -361,8 +365,8 @@ TEST_P(FixtureTest, BitwiseIdenticalAcrossThreadCounts) {
         EXPECT_EQ(std::memcmp((*outputs)[o].dataAs<uint8_t>(), first[o].dataAs<uint8_t>(),
                               first[o].byteSize()),
                   0)
-            << f.model << " output '" << compiled->outputs()[o].name << "' differs on "
-            << threads << " threads (run " << repeat << ")";
+            << f.model << " output '" << compiled->outputs()[o].name << "' differs on " << threads
+            << " threads (run " << repeat << ")";
       }
     }
   }
@@ -427,15 +431,17 @@ TEST_P(FixtureTest, ExposedAttentionMatchesReference) {
   ASSERT_GE(exposed.size(), plain.size());
   for (size_t o = 0; o < plain.size(); ++o) {
     ASSERT_EQ(exposedModule->outputs()[o].name, plainModule->outputs()[o].name);
-    if (plain[o].dtype() == runtime::DType::F32)
+    if (plain[o].dtype() == runtime::DType::F32) {
       EXPECT_LE(relativeL2(exposed[o], plain[o]), 1e-6) << f.model << " output " << o;
+    }
   }
   const auto &maps = exposedModule->attentionMaps();
   EXPECT_EQ(maps.size(), exposed.size() - plain.size());
   // The transformers fuse their attention, so each must have something to expose.
   for (const char *dir : {"vit_tiny", "igpt_tiny", "detr_tiny", "fpt_tiny"})
-    if (std::string(f.dir) == dir)
+    if (std::string(f.dir) == dir) {
       EXPECT_FALSE(maps.empty()) << f.model << ": no attention exposed";
+    }
   for (const runtime::AttentionMapInfo &map : maps) {
     ASSERT_LT(map.output, exposed.size());
     ASSERT_GE(map.output, plain.size()) << "attention outputs come after the model's own";
@@ -471,25 +477,24 @@ TEST_P(FixtureTest, ExposedAttentionMatchesReference) {
   // The fixtures with references for every attention: nothing may be left unchecked there.
   if (std::string(f.dir) == "vit_tiny" || std::string(f.dir) == "detr_tiny") {
     EXPECT_EQ(maps.size(), std::string(f.dir) == "vit_tiny" ? 2u : 6u);
-    for (const runtime::AttentionMapInfo &map : maps)
-      EXPECT_TRUE(std::ifstream(fixturePath(
-          f.dir, expectedFile(exposedModule->outputs()[map.output].name))).good())
+    for (const runtime::AttentionMapInfo &map : maps) {
+      EXPECT_TRUE(
+          std::ifstream(fixturePath(f.dir, expectedFile(exposedModule->outputs()[map.output].name)))
+              .good())
           << "no reference for " << map.layer;
+    }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, FixtureTest,
-                         ::testing::Values(Fixture{"vit_tiny", "vit.tg"},
-                                           Fixture{"igpt_tiny", "igpt.tg"},
-                                           Fixture{"detr_tiny", "detr.tg"},
-                                           Fixture{"lambda_global_tiny", "lambda_layer.tg"},
-                                           Fixture{"lambda_local_tiny", "lambda_layer.tg"},
-                                           Fixture{"lambda_resnet_tiny", "lambda_resnet.tg"},
-                                           Fixture{"ttsr_tiny", "ttsr.tg"},
-                                           Fixture{"fpt_tiny", "fpt.tg"}),
-                         [](const ::testing::TestParamInfo<Fixture> &info) {
-                           return std::string(info.param.dir);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Models, FixtureTest,
+    ::testing::Values(Fixture{"vit_tiny", "vit.tg"}, Fixture{"igpt_tiny", "igpt.tg"},
+                      Fixture{"detr_tiny", "detr.tg"},
+                      Fixture{"lambda_global_tiny", "lambda_layer.tg"},
+                      Fixture{"lambda_local_tiny", "lambda_layer.tg"},
+                      Fixture{"lambda_resnet_tiny", "lambda_resnet.tg"},
+                      Fixture{"ttsr_tiny", "ttsr.tg"}, Fixture{"fpt_tiny", "fpt.tg"}),
+    [](const ::testing::TestParamInfo<Fixture> &info) { return std::string(info.param.dir); });
 
 } // namespace
 } // namespace tessera::e2e

@@ -4,10 +4,10 @@
 // relative error of any element, not an average.
 #include "E2EHarness.h"
 
-#include "tessera/codegen/Compiler.h"
 #include "tessera/Module.h"
 #include "tessera/Safetensors.h"
 #include "tessera/Session.h"
+#include "tessera/codegen/Compiler.h"
 
 #include "llvm/Support/FileSystem.h"
 
@@ -41,8 +41,8 @@ protected:
       llvm::sys::fs::createTemporaryFile("inline-math", "safetensors", fd, weights);
       ::close(fd);
       auto err = runtime::writeSafetensorsF32(
-          weights.str().str(), {{"fc.weight", {kCols, kCols}, identity.data()},
-                                {"fc.bias", {kCols}, zeros.data()}});
+          weights.str().str(),
+          {{"fc.weight", {kCols, kCols}, identity.data()}, {"fc.bias", {kCols}, zeros.data()}});
       if (err) {
         ADD_FAILURE() << err.message();
         return 1;

@@ -364,8 +364,8 @@ TEST_F(InterpreterTest, Cast) {
   ASSERT_EQ(out.size(), 9u);
   expectArray(out[0], {5}, {-2, 0, 0, 0, 2}); // toward zero
   expectArray(out[1], {5}, {-2, 0, 0, 0, 2});
-  expectArray(out[2], {5}, {1, 1, 0, 1, 1}); // != 0
-  expectArray(out[3], {4}, {1, -2147483648.0, 16777217, -2}); // low 32 bits
+  expectArray(out[2], {5}, {1, 1, 0, 1, 1});                            // != 0
+  expectArray(out[3], {4}, {1, -2147483648.0, 16777217, -2});           // low 32 bits
   expectArray(out[4], {4}, {4294967296.0, 2147483648.0, 16777216, -2}); // nearest f32
   expectArray(out[5], {4}, {1, 1, 1, 1});
   expectArray(out[6], {3}, {-5, 0, 2147483647});
@@ -418,7 +418,8 @@ TEST_F(InterpreterTest, Gather) {
 
 TEST_F(InterpreterTest, ArgMaxArgMin) {
   double nan = std::nan("");
-  auto out = run(R"mlir(
+  auto out =
+      run(R"mlir(
     func.func @g(%x: tensor<2x4xf32> {tess.input = "x"}, %n: tensor<3xf32> {tess.input = "n"})
         -> (tensor<2xi64>, tensor<2xi64>, tensor<1x4xi64>, tensor<4xi64>, tensor<2x1xi64>,
             tensor<i64>, tensor<i64>) {
@@ -432,8 +433,7 @@ TEST_F(InterpreterTest, ArgMaxArgMin) {
       return %0, %1, %2, %3, %4, %5, %6 : tensor<2xi64>, tensor<2xi64>, tensor<1x4xi64>,
           tensor<4xi64>, tensor<2x1xi64>, tensor<i64>, tensor<i64>
     })mlir",
-                 {{"x", NDArray({2, 4}, {1, 3, 3, 0, 2, 2, -1, -1})},
-                  {"n", NDArray({3}, {nan, 5, 1})}});
+          {{"x", NDArray({2, 4}, {1, 3, 3, 0, 2, 2, -1, -1})}, {"n", NDArray({3}, {nan, 5, 1})}});
   ASSERT_EQ(out.size(), 7u);
   expectArray(out[0], {2}, {1, 0}); // first index on ties
   expectArray(out[1], {2}, {3, 2});
@@ -508,11 +508,11 @@ TEST_F(InterpreterTest, Errors) {
   EXPECT_NE(error(ir, {{"x", NDArray({3}, {1, 2, 3})}, {"w", NDArray({2}, {1, 2})}})
                 .find("'x' has shape [3], expected [2]"),
             std::string::npos);
-  EXPECT_NE(error(ir, {{"x", NDArray({2}, {1, 2})},
-                       {"w", NDArray({2}, {1, 2})},
-                       {"z", NDArray({2}, {1, 2})}})
-                .find("'z'"),
-            std::string::npos);
+  EXPECT_NE(
+      error(ir,
+            {{"x", NDArray({2}, {1, 2})}, {"w", NDArray({2}, {1, 2})}, {"z", NDArray({2}, {1, 2})}})
+          .find("'z'"),
+      std::string::npos);
   std::string unsupported = error(R"mlir(
     func.func @g() -> (tensor<2xf32>) {
       %0 = arith.constant dense<1.0> : tensor<2xf32>

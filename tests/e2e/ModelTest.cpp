@@ -34,29 +34,26 @@ TEST_F(E2ETest, MlpWide) {
 TEST_F(E2ETest, BlockDefault) { check(fromFile("models/block.tg")); }
 
 TEST_F(E2ETest, BlockSmall) {
-  check(fromFile("models/block.tg",
-                 {{"B", "1"}, {"T", "5"}, {"D", "32"}, {"H", "2"}, {"MLP", "48"}}),
-        seeded(4));
+  check(
+      fromFile("models/block.tg", {{"B", "1"}, {"T", "5"}, {"D", "32"}, {"H", "2"}, {"MLP", "48"}}),
+      seeded(4));
 }
 
 TEST_F(E2ETest, BlockWide) {
-  check(fromFile("models/block.tg",
-                 {{"B", "3"}, {"T", "9"}, {"D", "48"}, {"H", "6"}, {"MLP", "96"}}),
-        seeded(5));
+  check(
+      fromFile("models/block.tg", {{"B", "3"}, {"T", "9"}, {"D", "48"}, {"H", "6"}, {"MLP", "96"}}),
+      seeded(5));
 }
 
 // Compiled without weights: the module carries the seeded fill, and the interpreter gets the
 // same values from runtime::fillSeededUniformF32 with codegen's seededRange / parameterSeed.
-TEST_F(E2ETest, MlpSeededFill) {
-  check(fromFile("models/mlp.tg"), seededFill(6, 42));
-}
+TEST_F(E2ETest, MlpSeededFill) { check(fromFile("models/mlp.tg"), seededFill(6, 42)); }
 
 TEST_F(E2ETest, BlockSeededFill) {
-  check(fromFile("models/block.tg",
-                 {{"B", "1"}, {"T", "5"}, {"D", "32"}, {"H", "2"}, {"MLP", "48"}}),
-        seededFill(7, 0x7e55e7a));
+  check(
+      fromFile("models/block.tg", {{"B", "1"}, {"T", "5"}, {"D", "32"}, {"H", "2"}, {"MLP", "48"}}),
+      seededFill(7, 0x7e55e7a));
 }
-
 
 // A contraction reading a row block of a parameter (DETR's in_proj_weight[dim:2 dim]) packs
 // that block from its element offset, from the weights file and from the seeded fill alike.

@@ -39,8 +39,7 @@ protected:
   }
 
   /// The outputs of one run on inputs filled with 0.25 * (i % 7) - 0.5.
-  static std::vector<float> runOnce(runtime::Session &session,
-                                    const runtime::Module &module) {
+  static std::vector<float> runOnce(runtime::Session &session, const runtime::Module &module) {
     std::vector<std::vector<float>> data;
     std::vector<runtime::TensorRef> refs;
     for (const runtime::TensorSpec &spec : module.inputs()) {

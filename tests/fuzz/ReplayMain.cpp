@@ -1,9 +1,9 @@
 // Runs a libFuzzer target over files without libFuzzer: every file named on the command line,
 // or every file in a named directory, once. This is how the committed corpora and regression
 // inputs replay as ordinary ctest tests in the normal (and the sanitized) build.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>

@@ -28,8 +28,7 @@ int moduleArgument(const char *progName, const std::string &arg, std::string &mo
   if (arg.size() > 1 && arg[0] == '-')
     return usageError(progName, "unknown option '" + arg + "'");
   if (!modulePath.empty())
-    return usageError(progName,
-                      "unexpected argument '" + arg + "' (only one module may be given)");
+    return usageError(progName, "unexpected argument '" + arg + "' (only one module may be given)");
   if (arg.empty())
     return usageError(progName, "empty module path");
   modulePath = arg;

@@ -3,8 +3,8 @@
 #ifndef TESSERA_TOOLS_ARGPARSING_H
 #define TESSERA_TOOLS_ARGPARSING_H
 
-#include <cstdint>
 #include "tessera/Session.h"
+#include <cstdint>
 
 #include <optional>
 #include <string>

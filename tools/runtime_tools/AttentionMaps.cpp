@@ -69,8 +69,7 @@ private:
 
 } // namespace
 
-Expected<std::vector<std::string>> writeAttentionMaps(const std::string &dir,
-                                                      const Module &module,
+Expected<std::vector<std::string>> writeAttentionMaps(const std::string &dir, const Module &module,
                                                       const std::vector<Tensor> &outputs,
                                                       const image::Image &picture,
                                                       const std::vector<int64_t> *queries) {

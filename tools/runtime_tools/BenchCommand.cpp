@@ -25,37 +25,38 @@ using namespace tessera::runtime;
 namespace {
 
 void printUsage(FILE *out, const char *progName) {
-  std::fprintf(out,
-               "usage: %s MODULE.tsm [--input NAME=FILE.npy ...] [options]\n"
-               "\n"
-               "Benchmarks a compiled Tessera module: warm-up runs, then timed runs one at a\n"
-               "time. Reports latency (min, median, p90, mean), throughput, the model's GFLOP\n"
-               "count and achieved GFLOP/s, and a per-dispatch table (share of the time,\n"
-               "GFLOP/s, percent of this machine's fp32 FMA peak, measured in the same run).\n"
-               "\n"
-               "options:\n"
-               "  --input NAME=FILE        value of input NAME, a .npy or (f32 inputs) a PNG or\n"
-               "                           JPEG image; inputs not given get deterministic\n"
-               "                           random values (f32 in [0, 1))\n"
-               "  --device cpu|cuda[:N]    where to run (default cpu); on cuda every dispatch is\n"
-               "                           synchronized to time it, and no CPU peak is measured\n"
-               "  --cuda-graph             on cuda, time whole runs as one CUDA graph launch\n"
-               "                           (the per-dispatch times still launch one by one)\n"
-               "  --max-memory SIZE        the most memory the module may ask for (arena, generated\n"
-               "                           constants, inputs, outputs; default: half of this\n"
-               "                           machine's memory), e.g. 8G\n"
-               "  --threads N              threads running workgroups (default: all cores)\n"
-               "  --iterations N           timed runs (default 10)\n"
-               "  --warmup N               untimed runs first (default 2)\n"
-               "  --top N                  dispatches listed, slowest first (default 15;\n"
-               "                           0 lists all)\n"
-               "  --no-peak                skip measuring the FMA peak (no percentages)\n"
-               "  --json                   one JSON object on stdout instead of text\n"
-               "  --dot FILE               also write the dispatch graph for Graphviz with\n"
-               "                           each dispatch's median time and share of the run\n"
-               "  -h, --help               show this help\n"
-               "\n%s",
-               progName, ImageFlags::help());
+  std::fprintf(
+      out,
+      "usage: %s MODULE.tsm [--input NAME=FILE.npy ...] [options]\n"
+      "\n"
+      "Benchmarks a compiled Tessera module: warm-up runs, then timed runs one at a\n"
+      "time. Reports latency (min, median, p90, mean), throughput, the model's GFLOP\n"
+      "count and achieved GFLOP/s, and a per-dispatch table (share of the time,\n"
+      "GFLOP/s, percent of this machine's fp32 FMA peak, measured in the same run).\n"
+      "\n"
+      "options:\n"
+      "  --input NAME=FILE        value of input NAME, a .npy or (f32 inputs) a PNG or\n"
+      "                           JPEG image; inputs not given get deterministic\n"
+      "                           random values (f32 in [0, 1))\n"
+      "  --device cpu|cuda[:N]    where to run (default cpu); on cuda every dispatch is\n"
+      "                           synchronized to time it, and no CPU peak is measured\n"
+      "  --cuda-graph             on cuda, time whole runs as one CUDA graph launch\n"
+      "                           (the per-dispatch times still launch one by one)\n"
+      "  --max-memory SIZE        the most memory the module may ask for (arena, generated\n"
+      "                           constants, inputs, outputs; default: half of this\n"
+      "                           machine's memory), e.g. 8G\n"
+      "  --threads N              threads running workgroups (default: all cores)\n"
+      "  --iterations N           timed runs (default 10)\n"
+      "  --warmup N               untimed runs first (default 2)\n"
+      "  --top N                  dispatches listed, slowest first (default 15;\n"
+      "                           0 lists all)\n"
+      "  --no-peak                skip measuring the FMA peak (no percentages)\n"
+      "  --json                   one JSON object on stdout instead of text\n"
+      "  --dot FILE               also write the dispatch graph for Graphviz with\n"
+      "                           each dispatch's median time and share of the run\n"
+      "  -h, --help               show this help\n"
+      "\n%s",
+      progName, ImageFlags::help());
 }
 
 struct Options {
@@ -164,8 +165,7 @@ int benchCommand(int argc, char **argv, const char *progName) {
   if (!module)
     return failure(progName, module.error().message());
   std::vector<std::string> paths;
-  std::string problem =
-      bindInputPaths(**module, options.inputs, /*allowMissing=*/true, paths);
+  std::string problem = bindInputPaths(**module, options.inputs, /*allowMissing=*/true, paths);
   if (!problem.empty())
     return usageError(progName, problem);
   const std::vector<TensorSpec> &specs = (*module)->inputs();
@@ -178,9 +178,9 @@ int benchCommand(int argc, char **argv, const char *progName) {
     for (const TensorSpec &spec : *list)
       tensorNames.push_back(spec.name);
   for (const std::string &name : images->unknownNames(tensorNames))
-    return usageError(progName, concat("an image flag names '", name,
-                                       "', which is no input or output; ",
-                                       listSpecs("input", specs)));
+    return usageError(progName,
+                      concat("an image flag names '", name, "', which is no input or output; ",
+                             listSpecs("input", specs)));
   std::vector<Tensor> inputs;
   std::vector<TensorRef> refs;
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -274,13 +274,14 @@ int benchCommand(int argc, char **argv, const char *progName) {
     if (Error err = writeDispatchGraph(options.dotPath, **module, &medians))
       return failure(progName, err.message());
   }
-  std::stable_sort(rows.begin(), rows.end(), [](const Row &a, const Row &b) { return a.ms > b.ms; });
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const Row &a, const Row &b) { return a.ms > b.ms; });
   size_t shown = options.top == 0 ? rows.size() : std::min<size_t>(rows.size(), options.top);
 
   if (options.json) {
     std::printf("{\"module\": %s, \"device\": %s, \"threads\": %u, ",
-                jsonQuoted((*module)->name()).c_str(),
-                jsonQuoted((*session)->deviceName()).c_str(), threads);
+                jsonQuoted((*module)->name()).c_str(), jsonQuoted((*session)->deviceName()).c_str(),
+                threads);
     if (options.peak)
       std::printf("\"peak_gflops\": %.3f, \"peak_vector_bits\": %u, ", peak.gflops,
                   peak.vectorBits);
@@ -329,8 +330,7 @@ int benchCommand(int argc, char **argv, const char *progName) {
   if (options.peak)
     std::printf(" (%.1f %% of peak)", percent(gflops));
   std::printf("\n\ndispatches: %zu (medians; %zu slowest shown)\n", dispatches.size(), shown);
-  std::printf("  %6s %9s %9s %6s  %-24s %s\n", "share", "ms", "GFLOP/s", "%peak", "name",
-              "from");
+  std::printf("  %6s %9s %9s %6s  %-24s %s\n", "share", "ms", "GFLOP/s", "%peak", "name", "from");
   for (size_t i = 0; i < shown; ++i) {
     const Row &r = rows[i];
     const DispatchInfo &d = dispatches[r.index];

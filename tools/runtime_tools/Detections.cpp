@@ -22,9 +22,8 @@ int findSpec(const std::vector<TensorSpec> &specs, const char *name) {
 std::string labelText(const Detection &d, const std::vector<std::string> &labels) {
   char score[16];
   std::snprintf(score, sizeof(score), " %.2f", d.score);
-  std::string name = d.label >= 0 && size_t(d.label) < labels.size()
-                         ? labels[size_t(d.label)]
-                         : std::to_string(d.label);
+  std::string name = d.label >= 0 && size_t(d.label) < labels.size() ? labels[size_t(d.label)]
+                                                                     : std::to_string(d.label);
   return name + score;
 }
 
@@ -44,8 +43,8 @@ std::string checkDetectionOutputs(const std::vector<TensorSpec> &outputs) {
             b.shape[1] == s.shape[1] && b.shape[2] == 4;
   if (!ok)
     return concat("--detections needs scores f32[B, Q], labels i64 or i32 [B, Q] and boxes "
-                  "f32[B, Q, 4]; the module has scores ", s.typeString(), ", labels ",
-                  l.typeString(), ", boxes ", b.typeString());
+                  "f32[B, Q, 4]; the module has scores ",
+                  s.typeString(), ", labels ", l.typeString(), ", boxes ", b.typeString());
   return "";
 }
 
@@ -67,8 +66,8 @@ std::vector<Detection> collectDetections(const std::vector<TensorSpec> &specs,
       d.batch = b;
       d.query = q;
       d.score = score;
-      d.label = labels.dtype() == DType::I64 ? labels.dataAs<int64_t>()[i]
-                                             : labels.dataAs<int32_t>()[i];
+      d.label =
+          labels.dtype() == DType::I64 ? labels.dataAs<int64_t>()[i] : labels.dataAs<int32_t>()[i];
       const float *box = boxes.dataAs<float>() + i * 4;
       // A model's garbage (NaN, infinite) box is no detection; a far-off one is clipped.
       if (!std::all_of(box, box + 4, [](float v) { return std::isfinite(v); }))
@@ -93,14 +92,13 @@ std::string detectionsJson(const std::vector<Detection> &detections,
     const Detection &d = detections[i];
     char text[256];
     std::snprintf(text, sizeof(text), "%s{\"batch\": %lld, \"query\": %lld, \"label\": %lld",
-                  i ? ", " : "", static_cast<long long>(d.batch),
-                  static_cast<long long>(d.query), static_cast<long long>(d.label));
+                  i ? ", " : "", static_cast<long long>(d.batch), static_cast<long long>(d.query),
+                  static_cast<long long>(d.label));
     json += text;
     if (d.label >= 0 && size_t(d.label) < labels.size())
       json += ", \"name\": " + jsonQuoted(labels[size_t(d.label)]);
-    std::snprintf(text, sizeof(text),
-                  ", \"score\": %.6g, \"box\": [%.2f, %.2f, %.2f, %.2f]}", double(d.score),
-                  d.x0, d.y0, d.x1, d.y1);
+    std::snprintf(text, sizeof(text), ", \"score\": %.6g, \"box\": [%.2f, %.2f, %.2f, %.2f]}",
+                  double(d.score), d.x0, d.y0, d.x1, d.y1);
     json += text;
   }
   return json + "]}\n";
@@ -115,12 +113,12 @@ void drawDetections(image::Image &picture, const std::vector<Detection> &detecti
       continue;
     image::Rgb color = image::classColor(d.label);
     int64_t x0 = int64_t(std::floor(d.x0)), y0 = int64_t(std::floor(d.y0));
-    image::drawRectangle(picture, x0, y0, int64_t(std::ceil(d.x1)), int64_t(std::ceil(d.y1)),
-                         color, 2 * scale);
+    image::drawRectangle(picture, x0, y0, int64_t(std::ceil(d.x1)), int64_t(std::ceil(d.y1)), color,
+                         2 * scale);
     // Above the box where there is room, else inside its top edge.
     int64_t textY = y0 - 9 * scale >= 0 ? y0 - 9 * scale : std::max<int64_t>(y0, 0);
-    image::drawLabel(picture, std::max<int64_t>(x0, 0), textY, labelText(d, labels),
-                     {0, 0, 0}, color, scale);
+    image::drawLabel(picture, std::max<int64_t>(x0, 0), textY, labelText(d, labels), {0, 0, 0},
+                     color, scale);
   }
 }
 

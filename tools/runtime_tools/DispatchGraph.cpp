@@ -64,7 +64,8 @@ std::string dispatchGraphDot(const Module &module, const std::vector<double> *mi
   double total = 0;
   if (millis)
     total = std::accumulate(millis->begin(), millis->end(), 0.0);
-  std::string dot = "digraph " + quote(module.name()) + " {\n"
+  std::string dot = "digraph " + quote(module.name()) +
+                    " {\n"
                     "  rankdir=TB;\n"
                     "  node [shape=box, fontname=\"Helvetica\", fontsize=10];\n"
                     "  edge [fontname=\"Helvetica\", fontsize=8, color=\"#555555\"];\n";
@@ -115,8 +116,8 @@ std::string dispatchGraphDot(const Module &module, const std::vector<double> *mi
       label += text;
       fill = heatColor(share);
     }
-    dot += "  " + node + " [style=\"rounded,filled\", fillcolor=\"" + fill + "\", label=" +
-           quote(label) + "];\n";
+    dot += "  " + node + " [style=\"rounded,filled\", fillcolor=\"" + fill +
+           "\", label=" + quote(label) + "];\n";
     complete = complete && dispatch.hasDependencies;
     for (uint32_t dep : dispatch.dependsOn)
       edges[{"d" + std::to_string(dep), node}] = "";

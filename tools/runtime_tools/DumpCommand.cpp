@@ -88,8 +88,8 @@ int dumpCommand(int argc, char **argv, const char *progName) {
     path = arg;
   }
   if (path.empty()) {
-    std::fprintf(stderr, "%s: no module given\nTry '%s --help' for more information.\n",
-                 progName, progName);
+    std::fprintf(stderr, "%s: no module given\nTry '%s --help' for more information.\n", progName,
+                 progName);
     return kExitUsage;
   }
 
@@ -164,8 +164,8 @@ int dumpCommand(int argc, char **argv, const char *progName) {
     std::printf("  %zu: %s %s %s", i, c.spec.name.c_str(), c.spec.typeString().c_str(),
                 constantStorageName(c.storage));
     if (c.storage == ConstantStorage::SeededUniform)
-      std::printf("(seed=%llu, low=%g, high=%g)", static_cast<unsigned long long>(c.seed),
-                  c.low, c.high);
+      std::printf("(seed=%llu, low=%g, high=%g)", static_cast<unsigned long long>(c.seed), c.low,
+                  c.high);
     if (c.packing)
       std::printf(" packed (%s)", describePacking(*c.packing).c_str());
     std::printf(" %llu bytes\n", static_cast<unsigned long long>(c.spec.byteSize));

@@ -61,18 +61,26 @@ struct Preset {
 };
 
 const Preset kPresets[] = {
-    {"imagenet", "torchvision/timm ImageNet: bilinear, crop 0.875, mean/std of ImageNet",
-     image::Interpolation::Bilinear, 0.875, {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}},
-    {"inception", "timm's ViT: bicubic, crop 0.9, mean 0.5, std 0.5",
-     image::Interpolation::Bicubic, 0.9, {0.5f, 0.5f, 0.5f}, {0.5f, 0.5f, 0.5f}},
+    {"imagenet",
+     "torchvision/timm ImageNet: bilinear, crop 0.875, mean/std of ImageNet",
+     image::Interpolation::Bilinear,
+     0.875,
+     {0.485f, 0.456f, 0.406f},
+     {0.229f, 0.224f, 0.225f}},
+    {"inception",
+     "timm's ViT: bicubic, crop 0.9, mean 0.5, std 0.5",
+     image::Interpolation::Bicubic,
+     0.9,
+     {0.5f, 0.5f, 0.5f},
+     {0.5f, 0.5f, 0.5f}},
 };
 
 } // namespace
 
 int ImageFlags::parse(ArgCursor &args, const std::string &arg, std::string &problem) {
-  static const char *const kFlags[] = {"--resize", "--center-crop", "--interpolation",
-                                       "--pixel-range", "--mean", "--std", "--layout",
-                                       "--preset"};
+  static const char *const kFlags[] = {"--resize",      "--center-crop", "--interpolation",
+                                       "--pixel-range", "--mean",        "--std",
+                                       "--layout",      "--preset"};
   std::string flag, text;
   bool missing = false, matched = false;
   for (const char *candidate : kFlags)
@@ -138,8 +146,8 @@ int ImageFlags::parse(ArgCursor &args, const std::string &arg, std::string &prob
     std::vector<float> values;
     if (!parseFloats(value, values) || (values.size() != 1 && values.size() != 3))
       return bad("[NAME=]V or [NAME=]R,G,B (finite numbers)");
-    if (flag == "--std" && std::any_of(values.begin(), values.end(),
-                                       [](float v) { return v == 0.0f; }))
+    if (flag == "--std" &&
+        std::any_of(values.begin(), values.end(), [](float v) { return v == 0.0f; }))
       return bad("non-zero values");
     bool isMean = flag == "--mean";
     setting.apply = [values, isMean](Preprocess &p, const Shape &) {
@@ -189,7 +197,8 @@ Expected<Preprocess> ImageFlags::resolve(const std::string &name, const Shape &s
       if (Error err = setting.apply(preprocess, shape))
         return err;
   // One mean/std value stands for every channel.
-  Expected<image::ImageShape> dims = image::imageShapeOf(shape, preprocess.layout, "'" + name + "'");
+  Expected<image::ImageShape> dims =
+      image::imageShapeOf(shape, preprocess.layout, "'" + name + "'");
   if (dims && dims->channels == 3)
     for (std::vector<float> *values : {&preprocess.mean, &preprocess.std})
       if (values->size() == 1)
@@ -241,9 +250,8 @@ bool hasPngExtension(const std::string &path) {
   if (path.size() < 4)
     return false;
   std::string tail = path.substr(path.size() - 4);
-  std::transform(tail.begin(), tail.end(), tail.begin(), [](unsigned char c) {
-    return char(std::tolower(c));
-  });
+  std::transform(tail.begin(), tail.end(), tail.begin(),
+                 [](unsigned char c) { return char(std::tolower(c)); });
   return tail == ".png";
 }
 

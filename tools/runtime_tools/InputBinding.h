@@ -1,4 +1,5 @@
-// Binding `--input NAME=FILE` flags (.npy or an image) to a module's inputs, shared by run and bench.
+// Binding `--input NAME=FILE` flags (.npy or an image) to a module's inputs, shared by run and
+// bench.
 #ifndef TESSERA_TOOLS_INPUTBINDING_H
 #define TESSERA_TOOLS_INPUTBINDING_H
 

@@ -16,8 +16,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
@@ -29,52 +29,54 @@ using namespace tessera::runtime;
 namespace {
 
 void printUsage(FILE *out, const char *progName) {
-  std::fprintf(out,
-               "usage: %s MODULE.tsm --input NAME=FILE [--input ...] [options]\n"
-               "\n"
-               "Runs a compiled Tessera module on the CPU or a CUDA GPU.\n"
-               "\n"
-               "options:\n"
-               "  --input NAME=FILE        value of input NAME, a .npy or (f32 inputs) a PNG or\n"
-               "                           JPEG image; every input exactly once\n"
-               "  --output NAME=FILE       write output NAME to FILE: .npy, or .png for an image\n"
-               "                           output; outputs not named are summarised on stdout\n"
-               "  --topk K                 print the K best classes of every classifier output\n"
-               "                           (f32 [classes] or [batch, classes]) with softmax\n"
-               "  --labels FILE            class names for --topk or --detections, one per line\n"
-               "  --detections FILE.png    for a detector with outputs scores [B, Q], labels\n"
-               "                           [B, Q] and boxes [B, Q, 4] (cx, cy, w, h in 0..1, as\n"
-               "                           DETR's PostProcess): print the detections scoring at\n"
-               "                           least --threshold as JSON and draw them as labelled\n"
-               "                           boxes over the image input as the model saw it\n"
-               "  --threshold T            score a detection needs (default 0.5)\n"
-               "  --attention-maps DIR     draw the attention of a module compiled with\n"
-               "                           --expose-attention as heat maps over the image input\n"
-               "                           as the model saw it, one PNG per layer and head (ViT's\n"
-               "                           class token) or per query (DETR's decoder; with\n"
-               "                           --detections only the detected ones), batch row 0\n"
-               "  --device cpu|cuda[:N]    where to run (default cpu); cuda needs the module's\n"
-               "                           PTX (--target cuda) and an NVIDIA driver\n"
-               "  --cuda-graph             on cuda, run the launches as one CUDA graph (captured\n"
-               "                           on the first run, replayed after)\n"
-               "  --max-memory SIZE        the most memory the module may ask for (arena, generated\n"
-               "                           constants, inputs, outputs; default: half of this\n"
-               "                           machine's memory), e.g. 8G\n"
-               "  --threads N              threads running workgroups, the caller included\n"
-               "                           (default: all cores; 1 runs inline)\n"
-               "  --iterations N           run N times and report the time per run (default 1)\n"
-               "  -h, --help               show this help\n"
-               "\n%s",
-               progName, ImageFlags::help());
+  std::fprintf(
+      out,
+      "usage: %s MODULE.tsm --input NAME=FILE [--input ...] [options]\n"
+      "\n"
+      "Runs a compiled Tessera module on the CPU or a CUDA GPU.\n"
+      "\n"
+      "options:\n"
+      "  --input NAME=FILE        value of input NAME, a .npy or (f32 inputs) a PNG or\n"
+      "                           JPEG image; every input exactly once\n"
+      "  --output NAME=FILE       write output NAME to FILE: .npy, or .png for an image\n"
+      "                           output; outputs not named are summarised on stdout\n"
+      "  --topk K                 print the K best classes of every classifier output\n"
+      "                           (f32 [classes] or [batch, classes]) with softmax\n"
+      "  --labels FILE            class names for --topk or --detections, one per line\n"
+      "  --detections FILE.png    for a detector with outputs scores [B, Q], labels\n"
+      "                           [B, Q] and boxes [B, Q, 4] (cx, cy, w, h in 0..1, as\n"
+      "                           DETR's PostProcess): print the detections scoring at\n"
+      "                           least --threshold as JSON and draw them as labelled\n"
+      "                           boxes over the image input as the model saw it\n"
+      "  --threshold T            score a detection needs (default 0.5)\n"
+      "  --attention-maps DIR     draw the attention of a module compiled with\n"
+      "                           --expose-attention as heat maps over the image input\n"
+      "                           as the model saw it, one PNG per layer and head (ViT's\n"
+      "                           class token) or per query (DETR's decoder; with\n"
+      "                           --detections only the detected ones), batch row 0\n"
+      "  --device cpu|cuda[:N]    where to run (default cpu); cuda needs the module's\n"
+      "                           PTX (--target cuda) and an NVIDIA driver\n"
+      "  --cuda-graph             on cuda, run the launches as one CUDA graph (captured\n"
+      "                           on the first run, replayed after)\n"
+      "  --max-memory SIZE        the most memory the module may ask for (arena, generated\n"
+      "                           constants, inputs, outputs; default: half of this\n"
+      "                           machine's memory), e.g. 8G\n"
+      "  --threads N              threads running workgroups, the caller included\n"
+      "                           (default: all cores; 1 runs inline)\n"
+      "  --iterations N           run N times and report the time per run (default 1)\n"
+      "  -h, --help               show this help\n"
+      "\n%s",
+      progName, ImageFlags::help());
   if (std::strcmp(progName, "tessera-run") == 0)
-    std::fprintf(out, "\n"
-                      "also: tessera-run bench MODULE.tsm [options]   (see tessera-run bench --help)\n"
-                      "      tessera-run dump MODULE.tsm              (see tessera-run dump --help)\n");
+    std::fprintf(out,
+                 "\n"
+                 "also: tessera-run bench MODULE.tsm [options]   (see tessera-run bench --help)\n"
+                 "      tessera-run dump MODULE.tsm              (see tessera-run dump --help)\n");
 }
 
 struct Options {
   std::string modulePath;
-  std::vector<std::pair<std::string, std::string>> inputs;  // (name, path) in flag order
+  std::vector<std::pair<std::string, std::string>> inputs; // (name, path) in flag order
   std::vector<std::pair<std::string, std::string>> outputs;
   unsigned threads = 0;
   SessionOptions session;
@@ -203,43 +205,42 @@ int runCommand(int argc, char **argv, const char *progName) {
 
   // Bind --input flags to module inputs by name: each exactly once.
   std::vector<std::string> inputPaths;
-  std::string problem = bindInputPaths(**module, options.inputs, /*allowMissing=*/false,
-                                       inputPaths);
+  std::string problem =
+      bindInputPaths(**module, options.inputs, /*allowMissing=*/false, inputPaths);
   if (!problem.empty())
     return usageError(progName, problem);
   std::map<size_t, std::string> outputPaths;
   for (const auto &[name, path] : options.outputs) {
     int index = (*module)->findOutput(name);
     if (index < 0)
-      return usageError(progName, concat("unknown output '", name, "'; ",
-                                         listSpecs("output", outputSpecs)));
+      return usageError(progName,
+                        concat("unknown output '", name, "'; ", listSpecs("output", outputSpecs)));
     if (!outputPaths.emplace(index, path).second)
       return usageError(progName, concat("output '", name, "' given more than once"));
     // Writing an output over the module or an input would destroy what the run reads.
     if (sameExistingFile(path, options.modulePath))
-      return usageError(progName, concat("output '", name, "' would overwrite the module ",
-                                         options.modulePath));
+      return usageError(
+          progName, concat("output '", name, "' would overwrite the module ", options.modulePath));
     for (const auto &[inputName, inputPath] : options.inputs)
       if (sameExistingFile(path, inputPath))
-        return usageError(progName, concat("output '", name, "' would overwrite input '",
-                                           inputName, "' (", inputPath, ")"));
+        return usageError(progName, concat("output '", name, "' would overwrite input '", inputName,
+                                           "' (", inputPath, ")"));
   }
   for (auto a = outputPaths.begin(); a != outputPaths.end(); ++a)
     for (auto b = std::next(a); b != outputPaths.end(); ++b)
       if (a->second == b->second || sameExistingFile(a->second, b->second))
-        return usageError(progName, concat("outputs '", outputSpecs[a->first].name, "' and '",
-                                           outputSpecs[b->first].name, "' name the same file ",
-                                           a->second));
+        return usageError(progName,
+                          concat("outputs '", outputSpecs[a->first].name, "' and '",
+                                 outputSpecs[b->first].name, "' name the same file ", a->second));
 
   std::vector<std::string> tensorNames;
   for (const std::vector<TensorSpec> *specs : {&inputSpecs, &outputSpecs})
     for (const TensorSpec &spec : *specs)
       tensorNames.push_back(spec.name);
   for (const std::string &name : options.images.unknownNames(tensorNames))
-    return usageError(progName, concat("an image flag names '", name,
-                                       "', which is no input or output; ",
-                                       listSpecs("input", inputSpecs), "\n",
-                                       listSpecs("output", outputSpecs)));
+    return usageError(
+        progName, concat("an image flag names '", name, "', which is no input or output; ",
+                         listSpecs("input", inputSpecs), "\n", listSpecs("output", outputSpecs)));
   // The picture detections are drawn on: the first image input, resized and cropped as the
   // model saw it (the boxes are relative to that).
   std::string pictureInput, picturePath;
@@ -249,7 +250,8 @@ int runCommand(int argc, char **argv, const char *progName) {
       return usageError(progName, problem + "; " + listSpecs("output", outputSpecs));
   }
   if (!options.attentionDir.empty() && (*module)->attentionMaps().empty())
-    return usageError(progName, concat(options.modulePath, " returns no attention "
+    return usageError(progName, concat(options.modulePath,
+                                       " returns no attention "
                                        "probabilities; compile it with --expose-attention"));
   if (!options.detectionsPath.empty() || !options.attentionDir.empty()) {
     for (size_t i = 0; i < inputSpecs.size() && picturePath.empty(); ++i)
@@ -258,10 +260,10 @@ int runCommand(int argc, char **argv, const char *progName) {
         picturePath = inputPaths[i];
       }
     if (picturePath.empty())
-      return usageError(progName, concat(options.detectionsPath.empty() ? "--attention-maps"
-                                                                        : "--detections",
-                                         " draws on an image input; give one as "
-                                         "--input NAME=FILE.png or .jpg"));
+      return usageError(progName,
+                        concat(options.detectionsPath.empty() ? "--attention-maps" : "--detections",
+                               " draws on an image input; give one as "
+                               "--input NAME=FILE.png or .jpg"));
   }
   std::vector<std::string> labels;
   if (!options.labelsPath.empty()) {
@@ -321,9 +323,9 @@ int runCommand(int argc, char **argv, const char *progName) {
     if (options.topk > 0 && isClassScores(outputs[i])) {
       int64_t classes = outputs[i].shape().back();
       if (!labels.empty() && int64_t(labels.size()) != classes)
-        return failure(progName, concat(options.labelsPath, " has ", labels.size(),
-                                        " labels but output '", name, "' has ", classes,
-                                        " classes"));
+        return failure(progName,
+                       concat(options.labelsPath, " has ", labels.size(), " labels but output '",
+                              name, "' has ", classes, " classes"));
       std::printf("%s", formatTopK(name, outputs[i], options.topk, labels).c_str());
       rankedAny = true;
     }
@@ -341,8 +343,8 @@ int runCommand(int argc, char **argv, const char *progName) {
       return failure(progName, seen.error().withContext(picturePath).message());
     std::vector<int64_t> detectedQueries;
     if (!options.detectionsPath.empty()) {
-      std::vector<Detection> detections = collectDetections(
-          outputSpecs, outputs, options.threshold, seen->width, seen->height);
+      std::vector<Detection> detections =
+          collectDetections(outputSpecs, outputs, options.threshold, seen->width, seen->height);
       std::printf("%s", detectionsJson(detections, labels).c_str());
       for (const Detection &d : detections)
         if (d.batch == 0)
@@ -353,9 +355,9 @@ int runCommand(int argc, char **argv, const char *progName) {
         return failure(progName, err.message());
     }
     if (!options.attentionDir.empty()) {
-      Expected<std::vector<std::string>> written = writeAttentionMaps(
-          options.attentionDir, **module, outputs, *seen,
-          options.detectionsPath.empty() ? nullptr : &detectedQueries);
+      Expected<std::vector<std::string>> written =
+          writeAttentionMaps(options.attentionDir, **module, outputs, *seen,
+                             options.detectionsPath.empty() ? nullptr : &detectedQueries);
       if (!written)
         return failure(progName, written.error().message());
       for (const std::string &line : *written)
@@ -364,7 +366,8 @@ int runCommand(int argc, char **argv, const char *progName) {
   }
   if (options.topk > 0 && !rankedAny)
     return failure(progName, concat("--topk: no output holds class scores (f32 [classes] or "
-                                    "[batch, classes]); ", listSpecs("output", outputSpecs)));
+                                    "[batch, classes]); ",
+                                    listSpecs("output", outputSpecs)));
   if (options.iterations > 1) {
     double total = 0;
     for (double ms : millis)

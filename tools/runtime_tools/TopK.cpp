@@ -27,8 +27,8 @@ Expected<std::vector<std::string>> readLabels(const std::string &path) {
 }
 
 bool isClassScores(const Tensor &tensor) {
-  return tensor.dtype() == DType::F32 && (tensor.shape().size() == 1 || tensor.shape().size() == 2) &&
-         tensor.numElements() > 0;
+  return tensor.dtype() == DType::F32 &&
+         (tensor.shape().size() == 1 || tensor.shape().size() == 2) && tensor.numElements() > 0;
 }
 
 std::string formatTopK(const std::string &name, const Tensor &tensor, int64_t k,

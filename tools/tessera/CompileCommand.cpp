@@ -8,14 +8,14 @@
 
 #include "tessera/Module.h"
 #include "tessera/codegen/Compiler.h"
-#include "tessera/ir/GraphAttributes.h"
 #include "tessera/frontend/MLIRGen.h"
 #include "tessera/frontend/Parser.h"
+#include "tessera/ir/GraphAttributes.h"
 #include "tessera/passes/PassReport.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -131,8 +131,9 @@ int writeGraphOf(mlir::ModuleOp module, const DriverOptions &o, const char *prog
   runtime::Expected<std::shared_ptr<runtime::Module>> loaded =
       runtime::Module::loadBytes(bytes->data(), bytes->size(), o.input);
   if (!loaded) {
-    std::cerr << progName << ": internal error: the compiled module does not load: "
-              << loaded.error().message() << "\n";
+    std::cerr << progName
+              << ": internal error: the compiled module does not load: " << loaded.error().message()
+              << "\n";
     return kExitFailure;
   }
   if (runtime::Error err = writeDispatchGraph(o.dotPath, **loaded)) {
@@ -168,8 +169,7 @@ int compileCommand(int argc, char **argv, const char *progName) {
   if (o->compile.passStatistics)
     std::cerr << takeStatisticsReport();
   if (!bytes) {
-    std::cerr << progName << ": " << o->input << ": " << llvm::toString(bytes.takeError())
-              << "\n";
+    std::cerr << progName << ": " << o->input << ": " << llvm::toString(bytes.takeError()) << "\n";
     return kExitFailure;
   }
   if (!reportUnmatchedPrintRequests(o->compile, progName))
@@ -207,8 +207,7 @@ int optCommand(int argc, char **argv, const char *progName) {
   if (!module)
     return kExitFailure;
   if (!o->dotPath.empty())
-    return checkPreprocess(*module, progName) ? writeGraphOf(*module, *o, progName)
-                                              : kExitFailure;
+    return checkPreprocess(*module, progName) ? writeGraphOf(*module, *o, progName) : kExitFailure;
   llvm::Error lowered = codegen::lowerToPhase(*module, o->compileTo, o->compile);
   if (o->compile.passStatistics)
     std::cerr << takeStatisticsReport();

@@ -26,9 +26,8 @@ bool usage(const char *progName, const std::string &message) {
 std::string driverFlagsHelp(bool forOpt) {
   std::string passes = llvm::join(codegen::optionalPasses(), ", ");
   std::string configurable = llvm::join(codegen::configurablePasses(), ", ");
-  std::string s =
-      "  -D NAME=VALUE            override a config constant of the file (repeatable)\n"
-      "  --graph NAME             graph to build when the file has several\n";
+  std::string s = "  -D NAME=VALUE            override a config constant of the file (repeatable)\n"
+                  "  --graph NAME             graph to build when the file has several\n";
   if (forOpt)
     s += "  --compile-to PHASE       stop after PHASE and print its IR: tess, linalg, dispatch,\n"
          "                           llvm (default llvm)\n"
@@ -61,10 +60,13 @@ std::string driverFlagsHelp(bool forOpt) {
        "                           and maximum 1T); a larger one is an error at its line\n";
   s += "  --target-cpu NAME        LLVM CPU name (default: best x86-64 level of this machine);\n"
        "                           kernel shapes follow its vector registers\n"
-       "  --disable-pass NAME      skip an optional pass: " + passes + "\n"
+       "  --disable-pass NAME      skip an optional pass: " +
+       passes +
+       "\n"
        "  --pass-option NAME:OPT=V set an option of pass NAME (repeatable), e.g.\n"
        "                           tessera-tile-lambda:query-tile=8; configurable: " +
-       configurable + "\n"
+       configurable +
+       "\n"
        "  --print-ir-after-all     print the IR after every pass (to stderr)\n"
        "  --print-ir-before NAME   print the IR before pass NAME (repeatable)\n"
        "  --print-ir-after NAME    print the IR after pass NAME (repeatable)\n"
@@ -139,8 +141,8 @@ std::optional<DriverOptions> parseDriverOptions(int argc, char **argv, const cha
         return std::nullopt;
       std::optional<uint64_t> bytes = limits::parseMemorySize(*v);
       if (!bytes) {
-        usage(progName, "--max-memory wants a size such as 8G, 512M or a number of bytes, got '" +
-                            *v + "'");
+        usage(progName,
+              "--max-memory wants a size such as 8G, 512M or a number of bytes, got '" + *v + "'");
         return std::nullopt;
       }
       o.gen.maxTensorBytes = std::min(*bytes, limits::kMaxTensorBytes);

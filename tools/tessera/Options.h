@@ -18,8 +18,8 @@ struct DriverOptions {
   frontend::MLIRGenOptions gen;
   codegen::CompileOptions compile;
   codegen::Phase compileTo = codegen::Phase::LLVM; // opt only
-  bool compileToGiven = false;                      // opt only
-  std::string dotPath;                              // opt only: --dot
+  bool compileToGiven = false;                     // opt only
+  std::string dotPath;                             // opt only: --dot
   bool help = false;
 };
 

@@ -1,6 +1,6 @@
 // The `tessera` driver: one binary, one subcommand per stage of the workflow.
-#include "CompileCommand.h"
 #include "Commands.h"
+#include "CompileCommand.h"
 
 #include <cstring>
 #include <iostream>

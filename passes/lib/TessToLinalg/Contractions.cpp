@@ -41,13 +41,14 @@ struct Conv2dLowering : OpRewritePattern<tess::Conv2dOp> {
 
     ArrayRef<int64_t> xs = typeOf(op.getInput()).getShape(); // [N, C, H, W]
     auto nhwcType = RankedTensorType::get({xs[0], xs[2], xs[3], xs[1]}, f32);
-    Value x = rewriter
-                  .create<linalg::TransposeOp>(loc, op.getInput(), emptyTensor(rewriter, loc, nhwcType),
-                                               ArrayRef<int64_t>{0, 2, 3, 1})
-                  .getResult()[0];
+    Value x =
+        rewriter
+            .create<linalg::TransposeOp>(loc, op.getInput(), emptyTensor(rewriter, loc, nhwcType),
+                                         ArrayRef<int64_t>{0, 2, 3, 1})
+            .getResult()[0];
     if (pad[0] || pad[1]) {
-      auto paddedType = RankedTensorType::get(
-          {xs[0], xs[2] + 2 * pad[0], xs[3] + 2 * pad[1], xs[1]}, f32);
+      auto paddedType =
+          RankedTensorType::get({xs[0], xs[2] + 2 * pad[0], xs[3] + 2 * pad[1], xs[1]}, f32);
       Value filled = rewriter
                          .create<linalg::FillOp>(loc, floatConst(rewriter, loc, 0.0),
                                                  emptyTensor(rewriter, loc, paddedType))
@@ -67,8 +68,9 @@ struct Conv2dLowering : OpRewritePattern<tess::Conv2dOp> {
     if (g == 1) {
       // d0 n, d1 oh, d2 ow, d3 o, d4 kh, d5 kw, d6 c
       outType = RankedTensorType::get({n, oh, ow, o}, f32);
-      maps = {AffineMap::get(7, 0, {d(0), d(1) * st[0] + d(4) * dl[0], d(2) * st[1] + d(5) * dl[1],
-                                    d(6)}, ctx),
+      maps = {AffineMap::get(7, 0,
+                             {d(0), d(1) * st[0] + d(4) * dl[0], d(2) * st[1] + d(5) * dl[1], d(6)},
+                             ctx),
               AffineMap::get(7, 0, {d(3), d(6), d(4), d(5)}, ctx),
               AffineMap::get(7, 0, {d(0), d(1), d(2), d(3)}, ctx)};
       iterators = {IT::parallel,  IT::parallel,  IT::parallel, IT::parallel,
@@ -82,20 +84,21 @@ struct Conv2dLowering : OpRewritePattern<tess::Conv2dOp> {
       w = rewriter.create<tensor::ExpandShapeOp>(
           loc, wType, w, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
       outType = RankedTensorType::get({n, oh, ow, g, o / g}, f32);
-      maps = {AffineMap::get(8, 0, {d(0), d(1) * st[0] + d(5) * dl[0], d(2) * st[1] + d(6) * dl[1],
-                                    d(3), d(7)}, ctx),
+      maps = {AffineMap::get(
+                  8, 0,
+                  {d(0), d(1) * st[0] + d(5) * dl[0], d(2) * st[1] + d(6) * dl[1], d(3), d(7)},
+                  ctx),
               AffineMap::get(8, 0, {d(3), d(4), d(7), d(5), d(6)}, ctx),
               AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(4)}, ctx)};
-      iterators = {IT::parallel,  IT::parallel,  IT::parallel,  IT::parallel,
-                   IT::parallel,  IT::reduction, IT::reduction, IT::reduction};
+      iterators = {IT::parallel, IT::parallel,  IT::parallel,  IT::parallel,
+                   IT::parallel, IT::reduction, IT::reduction, IT::reduction};
     }
     Value init;
     if (Value bias = op.getBias()) {
       Value b = bias;
       if (g > 1)
-        b = rewriter.create<tensor::ExpandShapeOp>(
-            loc, RankedTensorType::get({g, o / g}, f32), bias,
-            SmallVector<ReassociationIndices>{{0, 1}});
+        b = rewriter.create<tensor::ExpandShapeOp>(loc, RankedTensorType::get({g, o / g}, f32),
+                                                   bias, SmallVector<ReassociationIndices>{{0, 1}});
       init = elementwise(rewriter, loc, outType, {b},
                          [](OpBuilder &, Location, ValueRange a) { return a[0]; });
     } else {

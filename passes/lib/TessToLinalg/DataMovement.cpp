@@ -63,8 +63,8 @@ struct GatherLowering : OpRewritePattern<tess::GatherOp> {
 struct ReshapeLowering : OpRewritePattern<tess::ReshapeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tess::ReshapeOp op, PatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, reshapeTo(rewriter, op.getLoc(), op.getInput(),
-                                     cast<RankedTensorType>(op.getType())));
+    rewriter.replaceOp(
+        op, reshapeTo(rewriter, op.getLoc(), op.getInput(), cast<RankedTensorType>(op.getType())));
     return success();
   }
 };
@@ -73,9 +73,8 @@ struct TransposeLowering : OpRewritePattern<tess::TransposeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tess::TransposeOp op, PatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
-    auto t = rewriter.create<linalg::TransposeOp>(op.getLoc(), op.getInput(),
-                                                  emptyTensor(rewriter, op.getLoc(), type),
-                                                  op.getPermutation());
+    auto t = rewriter.create<linalg::TransposeOp>(
+        op.getLoc(), op.getInput(), emptyTensor(rewriter, op.getLoc(), type), op.getPermutation());
     rewriter.replaceOp(op, t.getResult());
     return success();
   }
@@ -85,9 +84,9 @@ struct SliceLowering : OpRewritePattern<tess::SliceOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tess::SliceOp op, PatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
-    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-        op, type, op.getInput(), ValueRange{}, ValueRange{}, ValueRange{}, op.getStarts(),
-        type.getShape(), op.getStrides());
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(op, type, op.getInput(), ValueRange{},
+                                                        ValueRange{}, ValueRange{}, op.getStarts(),
+                                                        type.getShape(), op.getStrides());
     return success();
   }
 };
@@ -102,9 +101,9 @@ struct ConcatLowering : OpRewritePattern<tess::ConcatOp> {
       auto inType = typeOf(in);
       SmallVector<int64_t> offsets(type.getRank(), 0), strides(type.getRank(), 1);
       offsets[op.getAxis()] = offset;
-      acc = rewriter.create<tensor::InsertSliceOp>(op.getLoc(), in, acc, ValueRange{},
-                                                   ValueRange{}, ValueRange{}, offsets,
-                                                   inType.getShape(), strides);
+      acc =
+          rewriter.create<tensor::InsertSliceOp>(op.getLoc(), in, acc, ValueRange{}, ValueRange{},
+                                                 ValueRange{}, offsets, inType.getShape(), strides);
       offset += inType.getShape()[op.getAxis()];
     }
     rewriter.replaceOp(op, acc);
@@ -115,6 +114,6 @@ struct ConcatLowering : OpRewritePattern<tess::ConcatOp> {
 } // namespace
 
 void tessera::lowering::populateDataMovementLowerings(RewritePatternSet &patterns) {
-  patterns.add<GatherLowering, ReshapeLowering, TransposeLowering, SliceLowering,
-               ConcatLowering>(patterns.getContext());
+  patterns.add<GatherLowering, ReshapeLowering, TransposeLowering, SliceLowering, ConcatLowering>(
+      patterns.getContext());
 }

@@ -20,8 +20,7 @@ using namespace tessera::lowering;
 
 namespace {
 
-template <typename OpT>
-struct UnaryLowering : OpRewritePattern<OpT> {
+template <typename OpT> struct UnaryLowering : OpRewritePattern<OpT> {
   using OpRewritePattern<OpT>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpT op, PatternRewriter &rewriter) const override {
     Value r = elementwise(rewriter, op.getLoc(), op.getType(), {op.getInput()},
@@ -87,8 +86,7 @@ Value sigmoidOf(OpBuilder &b, Location loc, Value x) {
 }
 
 template <>
-Value UnaryLowering<tess::SigmoidOp>::scalar(OpBuilder &b, Location loc, Value x,
-                                             tess::SigmoidOp) {
+Value UnaryLowering<tess::SigmoidOp>::scalar(OpBuilder &b, Location loc, Value x, tess::SigmoidOp) {
   return sigmoidOf(b, loc, x);
 }
 
@@ -108,15 +106,14 @@ Value UnaryLowering<tess::GeluOp>::scalar(OpBuilder &b, Location loc, Value x, t
     inner = b.create<math::TanhOp>(
         loc, b.create<arith::MulFOp>(loc, floatConst(b, loc, std::sqrt(2.0 / M_PI)), s));
   } else {
-    inner = b.create<math::ErfOp>(
-        loc, b.create<arith::MulFOp>(loc, x, floatConst(b, loc, M_SQRT1_2)));
+    inner =
+        b.create<math::ErfOp>(loc, b.create<arith::MulFOp>(loc, x, floatConst(b, loc, M_SQRT1_2)));
   }
   Value t = b.create<arith::AddFOp>(loc, one, inner);
   return b.create<arith::MulFOp>(loc, b.create<arith::MulFOp>(loc, half, x), t);
 }
 
-template <typename OpT>
-struct BinaryLowering : OpRewritePattern<OpT> {
+template <typename OpT> struct BinaryLowering : OpRewritePattern<OpT> {
   using OpRewritePattern<OpT>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpT op, PatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
@@ -145,8 +142,7 @@ Value BinaryLowering<tess::MulOp>::scalar(OpBuilder &b, Location loc, Value x, V
 }
 template <>
 Value BinaryLowering<tess::DivOp>::scalar(OpBuilder &b, Location loc, Value x, Value y, bool f) {
-  return f ? Value(b.create<arith::DivFOp>(loc, x, y))
-           : Value(b.create<arith::DivSIOp>(loc, x, y));
+  return f ? Value(b.create<arith::DivFOp>(loc, x, y)) : Value(b.create<arith::DivSIOp>(loc, x, y));
 }
 template <>
 Value BinaryLowering<tess::MaxOp>::scalar(OpBuilder &b, Location loc, Value x, Value y, bool f) {
@@ -190,13 +186,14 @@ struct CompareLowering : OpRewritePattern<tess::CompareOp> {
           }
           // Booleans are 0 / 1: compare them unsigned (as signed i1, true would be -1).
           bool isBool = a[0].getType().isInteger(1);
-          auto pred = llvm::StringSwitch<arith::CmpIPredicate>(p)
-                          .Case("lt", isBool ? arith::CmpIPredicate::ult : arith::CmpIPredicate::slt)
-                          .Case("le", isBool ? arith::CmpIPredicate::ule : arith::CmpIPredicate::sle)
-                          .Case("gt", isBool ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt)
-                          .Case("ge", isBool ? arith::CmpIPredicate::uge : arith::CmpIPredicate::sge)
-                          .Case("eq", arith::CmpIPredicate::eq)
-                          .Default(arith::CmpIPredicate::ne);
+          auto pred =
+              llvm::StringSwitch<arith::CmpIPredicate>(p)
+                  .Case("lt", isBool ? arith::CmpIPredicate::ult : arith::CmpIPredicate::slt)
+                  .Case("le", isBool ? arith::CmpIPredicate::ule : arith::CmpIPredicate::sle)
+                  .Case("gt", isBool ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt)
+                  .Case("ge", isBool ? arith::CmpIPredicate::uge : arith::CmpIPredicate::sge)
+                  .Case("eq", arith::CmpIPredicate::eq)
+                  .Default(arith::CmpIPredicate::ne);
           return b.create<arith::CmpIOp>(l, pred, a[0], a[1]);
         });
     rewriter.replaceOp(op, r);
@@ -249,9 +246,9 @@ struct IotaLowering : OpRewritePattern<tess::IotaOp> {
 struct BroadcastToLowering : OpRewritePattern<tess::BroadcastToOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tess::BroadcastToOp op, PatternRewriter &rewriter) const override {
-    Value r = elementwise(rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
-                          {op.getInput()},
-                          [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    Value r =
+        elementwise(rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()), {op.getInput()},
+                    [](OpBuilder &, Location, ValueRange a) { return a[0]; });
     rewriter.replaceOp(op, r);
     return success();
   }
@@ -267,10 +264,10 @@ struct ConstantLowering : OpRewritePattern<tess::ConstantOp> {
     if (dense && dense.isSplat()) {
       Value v = rewriter.create<arith::ConstantOp>(
           op.getLoc(), cast<TypedAttr>(dense.getSplatValue<Attribute>()));
-      rewriter.replaceOp(op, rewriter
-                                 .create<linalg::FillOp>(op.getLoc(), v,
-                                                         emptyTensor(rewriter, op.getLoc(), type))
-                                 .getResult(0));
+      rewriter.replaceOp(
+          op,
+          rewriter.create<linalg::FillOp>(op.getLoc(), v, emptyTensor(rewriter, op.getLoc(), type))
+              .getResult(0));
       return success();
     }
     rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, type, cast<TypedAttr>(op.getValue()));
@@ -282,17 +279,15 @@ struct ConstantLowering : OpRewritePattern<tess::ConstantOp> {
 
 void tessera::lowering::populateElementwiseLowerings(RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<UnaryLowering<tess::ReluOp>, UnaryLowering<tess::ExpOp>,
-               UnaryLowering<tess::SqrtOp>, UnaryLowering<tess::RsqrtOp>,
-               UnaryLowering<tess::NegOp>, UnaryLowering<tess::TanhOp>,
-               UnaryLowering<tess::SigmoidOp>, UnaryLowering<tess::GeluOp>,
-               UnaryLowering<tess::SinOp>, UnaryLowering<tess::CosOp>,
-               UnaryLowering<tess::FloorOp>, UnaryLowering<tess::LogOp>,
-               UnaryLowering<tess::AbsOp>, BinaryLowering<tess::AddOp>,
-               BinaryLowering<tess::SubOp>, BinaryLowering<tess::MulOp>,
-               BinaryLowering<tess::DivOp>, BinaryLowering<tess::MaxOp>,
-               BinaryLowering<tess::MinOp>, BinaryLowering<tess::PowOp>, CompareLowering,
-               SelectLowering, CastLowering, IotaLowering, BroadcastToLowering>(ctx);
+  patterns
+      .add<UnaryLowering<tess::ReluOp>, UnaryLowering<tess::ExpOp>, UnaryLowering<tess::SqrtOp>,
+           UnaryLowering<tess::RsqrtOp>, UnaryLowering<tess::NegOp>, UnaryLowering<tess::TanhOp>,
+           UnaryLowering<tess::SigmoidOp>, UnaryLowering<tess::GeluOp>, UnaryLowering<tess::SinOp>,
+           UnaryLowering<tess::CosOp>, UnaryLowering<tess::FloorOp>, UnaryLowering<tess::LogOp>,
+           UnaryLowering<tess::AbsOp>, BinaryLowering<tess::AddOp>, BinaryLowering<tess::SubOp>,
+           BinaryLowering<tess::MulOp>, BinaryLowering<tess::DivOp>, BinaryLowering<tess::MaxOp>,
+           BinaryLowering<tess::MinOp>, BinaryLowering<tess::PowOp>, CompareLowering,
+           SelectLowering, CastLowering, IotaLowering, BroadcastToLowering>(ctx);
   // Constants go last: elementwise patterns read splat values straight from them.
   patterns.add<ConstantLowering>(ctx, /*benefit=*/0);
 }

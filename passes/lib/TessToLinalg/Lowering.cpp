@@ -67,15 +67,15 @@ Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType, Value
   maps.push_back(AffineMap::getMultiDimIdentityMap(shape.size(), ctx));
   SmallVector<utils::IteratorType> iterators(shape.size(), utils::IteratorType::parallel);
   auto generic = b.create<linalg::GenericOp>(
-      loc, resultType, tensorInputs, ValueRange{emptyTensor(b, loc, resultType)}, maps,
-      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+      loc, resultType, tensorInputs, ValueRange{emptyTensor(b, loc, resultType)}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
         SmallVector<Value> operands;
         for (auto &s : sources) {
           if (auto *idx = std::get_if<unsigned>(&s))
             operands.push_back(args[*idx]);
           else
-            operands.push_back(nb.create<arith::ConstantOp>(
-                nloc, cast<TypedAttr>(std::get<Attribute>(s))));
+            operands.push_back(
+                nb.create<arith::ConstantOp>(nloc, cast<TypedAttr>(std::get<Attribute>(s))));
         }
         nb.create<linalg::YieldOp>(nloc, fn(nb, nloc, operands));
       });
@@ -100,9 +100,9 @@ Value reduction(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
     }
   }
   auto outType = RankedTensorType::get(outShape, b.getF32Type());
-  Value filled = b.create<linalg::FillOp>(loc, floatConst(b, loc, init),
-                                          emptyTensor(b, loc, outType))
-                     .getResult(0);
+  Value filled =
+      b.create<linalg::FillOp>(loc, floatConst(b, loc, init), emptyTensor(b, loc, outType))
+          .getResult(0);
   SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(shape.size(), ctx),
                                  AffineMap::get(shape.size(), 0, outExprs, ctx)};
   auto generic = b.create<linalg::GenericOp>(
@@ -194,8 +194,8 @@ Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pad, dou
 /// several partial sums in vector registers; the result stays within float rounding of the
 /// sequential sum.
 Value multiplyAccumulate(OpBuilder &b, Location l, Value acc, Value x, Value y) {
-  auto flags = arith::FastMathFlagsAttr::get(
-      b.getContext(), arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  auto flags = arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::reassoc |
+                                                                 arith::FastMathFlags::contract);
   Value p = b.create<arith::MulFOp>(l, x, y, flags);
   return b.create<arith::AddFOp>(l, acc, p, flags);
 }

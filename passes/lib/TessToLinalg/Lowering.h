@@ -33,8 +33,7 @@ Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type);
 Value floatConst(OpBuilder &b, Location loc, double v);
 /// The map from a rank-`rank` iteration space to an operand of shape `shape` that is
 /// broadcast numpy-style against `result` (right-aligned; size-1 dimensions read index 0).
-AffineMap broadcastMap(mlir::MLIRContext *ctx, ArrayRef<int64_t> shape,
-                       ArrayRef<int64_t> result);
+AffineMap broadcastMap(mlir::MLIRContext *ctx, ArrayRef<int64_t> shape, ArrayRef<int64_t> result);
 /// result = fn(inputs...) elementwise with numpy broadcasting; splat constants become
 /// scalars inside the body.
 Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,

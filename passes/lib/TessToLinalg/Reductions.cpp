@@ -20,8 +20,7 @@ using namespace tessera::lowering;
 namespace {
 
 /// argmax/argmin as one reduction generic with two outputs: the running extreme and its index.
-template <typename OpT>
-struct ArgReduceLowering : OpRewritePattern<OpT> {
+template <typename OpT> struct ArgReduceLowering : OpRewritePattern<OpT> {
   using OpRewritePattern<OpT>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpT op, PatternRewriter &rewriter) const override {
     constexpr bool isMax = std::is_same_v<OpT, tess::ArgMaxOp>;
@@ -43,8 +42,8 @@ struct ArgReduceLowering : OpRewritePattern<OpT> {
     }
     auto valType = RankedTensorType::get(outShape, rewriter.getF32Type());
     auto idxType = RankedTensorType::get(outShape, rewriter.getI64Type());
-    double initV = isMax ? -std::numeric_limits<double>::infinity()
-                         : std::numeric_limits<double>::infinity();
+    double initV =
+        isMax ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
     Value vals = rewriter
                      .create<linalg::FillOp>(loc, floatConst(rewriter, loc, initV),
                                              emptyTensor(rewriter, loc, valType))
@@ -57,14 +56,13 @@ struct ArgReduceLowering : OpRewritePattern<OpT> {
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, TypeRange{valType, idxType}, ValueRange{x}, ValueRange{vals, idxs}, maps, iterators,
         [&](OpBuilder &b, Location l, ValueRange a) {
-          Value i = b.create<arith::IndexCastOp>(l, b.getI64Type(),
-                                                 b.create<linalg::IndexOp>(l, axis));
+          Value i =
+              b.create<arith::IndexCastOp>(l, b.getI64Type(), b.create<linalg::IndexOp>(l, axis));
           // Strict comparison keeps the first index on ties.
           Value better = b.create<arith::CmpFOp>(
               l, isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT, a[0], a[1]);
-          b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::SelectOp>(l, better, a[0], a[1]),
-                            b.create<arith::SelectOp>(l, better, i, a[2])});
+          b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::SelectOp>(l, better, a[0], a[1]),
+                                                  b.create<arith::SelectOp>(l, better, i, a[2])});
         });
     Value r = generic.getResult(1);
     rewriter.replaceOp(op, keepDims(rewriter, loc, r, cast<RankedTensorType>(op.getType())));
@@ -72,17 +70,16 @@ struct ArgReduceLowering : OpRewritePattern<OpT> {
   }
 };
 
-template <typename OpT>
-struct ReduceLowering : OpRewritePattern<OpT> {
+template <typename OpT> struct ReduceLowering : OpRewritePattern<OpT> {
   using OpRewritePattern<OpT>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpT op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     SmallVector<int64_t> axes(op.getAxes());
     llvm::sort(axes);
     constexpr bool isMax = std::is_same_v<OpT, tess::ReduceMaxOp>;
-    Value r = reduction(rewriter, loc, op.getInput(), axes,
-                        isMax ? -std::numeric_limits<double>::infinity() : 0.0,
-                        isMax ? maxF : addF);
+    Value r =
+        reduction(rewriter, loc, op.getInput(), axes,
+                  isMax ? -std::numeric_limits<double>::infinity() : 0.0, isMax ? maxF : addF);
     if constexpr (std::is_same_v<OpT, tess::ReduceMeanOp>) {
       int64_t count = 1;
       for (int64_t a : axes)
@@ -165,14 +162,12 @@ struct LayerNormLowering : OpRewritePattern<tess::LayerNormOp> {
                              return b.create<arith::MulFOp>(l, a[0], a[0]);
                            });
     Value var = reduction(rewriter, loc, sq, {axis}, 0.0, addF);
-    Value r = withReduced(rewriter, loc, centered, var, axis,
-                          [&](OpBuilder &b, Location l, ValueRange a) {
-                            Value v = b.create<arith::AddFOp>(
-                                l, b.create<arith::MulFOp>(l, a[1], floatConst(b, l, invD)),
-                                floatConst(b, l, eps));
-                            return Value(
-                                b.create<arith::MulFOp>(l, a[0], b.create<math::RsqrtOp>(l, v)));
-                          });
+    Value r = withReduced(
+        rewriter, loc, centered, var, axis, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value v = b.create<arith::AddFOp>(
+              l, b.create<arith::MulFOp>(l, a[1], floatConst(b, l, invD)), floatConst(b, l, eps));
+          return Value(b.create<arith::MulFOp>(l, a[0], b.create<math::RsqrtOp>(l, v)));
+        });
     if (op.getWeight())
       r = elementwise(rewriter, loc, type, {r, op.getWeight()},
                       [](OpBuilder &b, Location l, ValueRange a) -> Value {

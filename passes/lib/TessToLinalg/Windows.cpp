@@ -25,9 +25,9 @@ Value windowReduction(OpBuilder &b, Location loc, Value padded, RankedTensorType
                       ArrayRef<int64_t> kernel, ArrayRef<int64_t> st, double init,
                       ScalarFn combine) {
   MLIRContext *ctx = b.getContext();
-  Value filled = b.create<linalg::FillOp>(loc, floatConst(b, loc, init),
-                                          emptyTensor(b, loc, resultType))
-                     .getResult(0);
+  Value filled =
+      b.create<linalg::FillOp>(loc, floatConst(b, loc, init), emptyTensor(b, loc, resultType))
+          .getResult(0);
   // Window sizes only appear as loop bounds, given by this shape-only operand.
   Value window = b.create<tensor::EmptyOp>(loc, kernel, b.getF32Type());
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
@@ -76,8 +76,8 @@ struct AvgPool2dLowering : OpRewritePattern<tess::AvgPool2dOp> {
             return b.create<arith::MulFOp>(l, a[0], floatConst(b, l, 1.0 / double(k[0] * k[1])));
           // Window rows [y s - p, y s - p + k) clipped to [0, H), likewise columns.
           auto extent = [&](unsigned dim, int64_t s, int64_t kk, int64_t p, int64_t size) {
-            Value i = b.create<arith::IndexCastOp>(l, b.getI64Type(),
-                                                   b.create<linalg::IndexOp>(l, dim));
+            Value i =
+                b.create<arith::IndexCastOp>(l, b.getI64Type(), b.create<linalg::IndexOp>(l, dim));
             auto c = [&](int64_t v) {
               return b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(v));
             };
@@ -87,8 +87,7 @@ struct AvgPool2dLowering : OpRewritePattern<tess::AvgPool2dOp> {
           };
           Value n = b.create<arith::MulIOp>(l, extent(2, st[0], k[0], pad[0], in[2]),
                                             extent(3, st[1], k[1], pad[1], in[3]));
-          return b.create<arith::DivFOp>(l, a[0],
-                                         b.create<arith::SIToFPOp>(l, b.getF32Type(), n));
+          return b.create<arith::DivFOp>(l, a[0], b.create<arith::SIToFPOp>(l, b.getF32Type(), n));
         });
     rewriter.replaceOp(op, r);
     return success();
@@ -106,22 +105,20 @@ struct UnfoldLowering : OpRewritePattern<tess::UnfoldOp> {
     Value padded = padSpatial(rewriter, loc, op.getInput(), pad, 0.0);
     ArrayRef<int64_t> ps = typeOf(padded).getShape();
     int64_t oh = (ps[2] - k[0]) / st[0] + 1, ow = (ps[3] - k[1]) / st[1] + 1;
-    auto sixType = RankedTensorType::get({ps[0], ps[1], k[0], k[1], oh, ow},
-                                         rewriter.getF32Type());
+    auto sixType = RankedTensorType::get({ps[0], ps[1], k[0], k[1], oh, ow}, rewriter.getF32Type());
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
     // d0 n, d1 c, d2 i, d3 j, d4 oh, d5 ow
     SmallVector<AffineMap> maps = {
         AffineMap::get(6, 0, {d(0), d(1), d(4) * st[0] + d(2), d(5) * st[1] + d(3)}, ctx),
         AffineMap::getMultiDimIdentityMap(6, ctx)};
     SmallVector<utils::IteratorType> iterators(6, utils::IteratorType::parallel);
-    Value six = rewriter
-                    .create<linalg::GenericOp>(
-                        loc, sixType, ValueRange{padded},
-                        ValueRange{emptyTensor(rewriter, loc, sixType)}, maps, iterators,
-                        [](OpBuilder &b, Location l, ValueRange a) {
-                          b.create<linalg::YieldOp>(l, a[0]);
-                        })
-                    .getResult(0);
+    Value six =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, sixType, ValueRange{padded}, ValueRange{emptyTensor(rewriter, loc, sixType)},
+                maps, iterators,
+                [](OpBuilder &b, Location l, ValueRange a) { b.create<linalg::YieldOp>(l, a[0]); })
+            .getResult(0);
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
         op, cast<RankedTensorType>(op.getType()), six,
         SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4, 5}});
@@ -172,16 +169,17 @@ struct FoldLowering : OpRewritePattern<tess::FoldOp> {
                 l, ok, b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, q, c(n)));
             valid = b.create<arith::AndIOp>(l, valid, ok);
             // Clamped so that the read stays inside the tensor even when not valid.
-            return Value(b.create<arith::MinSIOp>(
-                l, b.create<arith::MaxSIOp>(l, q, c(0)), c(n - 1)));
+            return Value(
+                b.create<arith::MinSIOp>(l, b.create<arith::MaxSIOp>(l, q, c(0)), c(n - 1)));
           };
           Value by = block(idx(2), idx(3), st[0], pad[0], oh);
           Value bx = block(idx(5), idx(4), st[1], pad[1], ow);
           Value ch = b.create<arith::AddIOp>(
-              l, b.create<arith::MulIOp>(
-                     l, b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, idx(1), c(k[0])),
-                                                idx(3)),
-                     c(k[1])),
+              l,
+              b.create<arith::MulIOp>(
+                  l,
+                  b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, idx(1), c(k[0])), idx(3)),
+                  c(k[1])),
               idx(4));
           Value col = b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, by, c(ow)), bx);
           Value v = b.create<tensor::ExtractOp>(l, input, ValueRange{idx(0), ch, col});
@@ -209,8 +207,8 @@ struct ResizeLowering : OpRewritePattern<tess::ResizeOp> {
           auto fc = [&](float v) { return Value(floatConst(b, l, v)); };
           auto ic = [&](int64_t v) { return Value(b.create<arith::ConstantIndexOp>(l, v)); };
           auto outCoord = [&](unsigned dim) {
-            Value i = b.create<arith::IndexCastOp>(l, b.getI64Type(),
-                                                   b.create<linalg::IndexOp>(l, dim));
+            Value i =
+                b.create<arith::IndexCastOp>(l, b.getI64Type(), b.create<linalg::IndexOp>(l, dim));
             return Value(b.create<arith::SIToFPOp>(l, f32, i));
           };
           auto toIndex = [&](Value f) {
@@ -218,8 +216,8 @@ struct ResizeLowering : OpRewritePattern<tess::ResizeOp> {
             return Value(b.create<arith::IndexCastOp>(l, b.getIndexType(), i));
           };
           auto clampIdx = [&](Value i, int64_t n) {
-            return Value(b.create<arith::MinSIOp>(l, b.create<arith::MaxSIOp>(l, i, ic(0)),
-                                                  ic(n - 1)));
+            return Value(
+                b.create<arith::MinSIOp>(l, b.create<arith::MaxSIOp>(l, i, ic(0)), ic(n - 1)));
           };
           Value n = b.create<linalg::IndexOp>(l, 0), ch = b.create<linalg::IndexOp>(l, 1);
           auto at = [&](Value y, Value x) {
@@ -293,6 +291,6 @@ struct ResizeLowering : OpRewritePattern<tess::ResizeOp> {
 } // namespace
 
 void tessera::lowering::populateWindowsLowerings(RewritePatternSet &patterns) {
-  patterns.add<MaxPool2dLowering, AvgPool2dLowering, UnfoldLowering, FoldLowering,
-               ResizeLowering>(patterns.getContext());
+  patterns.add<MaxPool2dLowering, AvgPool2dLowering, UnfoldLowering, FoldLowering, ResizeLowering>(
+      patterns.getContext());
 }

@@ -62,12 +62,10 @@ public:
   cublasStatus_t (*cublasLtMatmulDescSetAttribute)(cublasLtMatmulDesc_t desc, int attribute,
                                                    const void *value, size_t size) = nullptr;
   cublasStatus_t (*cublasLtMatrixLayoutCreate)(cublasLtMatrixLayout_t *layout, int type,
-                                               uint64_t rows, uint64_t cols,
-                                               int64_t ld) = nullptr;
+                                               uint64_t rows, uint64_t cols, int64_t ld) = nullptr;
   cublasStatus_t (*cublasLtMatrixLayoutDestroy)(cublasLtMatrixLayout_t layout) = nullptr;
-  cublasStatus_t (*cublasLtMatrixLayoutSetAttribute)(cublasLtMatrixLayout_t layout,
-                                                     int attribute, const void *value,
-                                                     size_t size) = nullptr;
+  cublasStatus_t (*cublasLtMatrixLayoutSetAttribute)(cublasLtMatrixLayout_t layout, int attribute,
+                                                     const void *value, size_t size) = nullptr;
   cublasStatus_t (*cublasLtMatmulPreferenceCreate)(cublasLtMatmulPreference_t *pref) = nullptr;
   cublasStatus_t (*cublasLtMatmulPreferenceDestroy)(cublasLtMatmulPreference_t pref) = nullptr;
   cublasStatus_t (*cublasLtMatmulPreferenceSetAttribute)(cublasLtMatmulPreference_t pref,

@@ -80,8 +80,8 @@ public:
   CUresult (*cuStreamCreate)(CUstream *stream, unsigned flags) = nullptr;
   CUresult (*cuStreamDestroy)(CUstream stream) = nullptr;
   CUresult (*cuStreamSynchronize)(CUstream stream) = nullptr;
-  CUresult (*cuLaunchKernel)(CUfunction function, unsigned gridX, unsigned gridY,
-                             unsigned gridZ, unsigned blockX, unsigned blockY, unsigned blockZ,
+  CUresult (*cuLaunchKernel)(CUfunction function, unsigned gridX, unsigned gridY, unsigned gridZ,
+                             unsigned blockX, unsigned blockY, unsigned blockZ,
                              unsigned sharedBytes, CUstream stream, void **params,
                              void **extra) = nullptr;
   // CUDA graphs (driver 11.4 and later); null when the driver lacks them.

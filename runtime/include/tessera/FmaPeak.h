@@ -6,7 +6,7 @@
 namespace tessera::runtime {
 
 struct FmaPeak {
-  double gflops = 0;       // fp32 GFLOP/s summed over all threads (an FMA counts 2 flops)
+  double gflops = 0; // fp32 GFLOP/s summed over all threads (an FMA counts 2 flops)
   unsigned threads = 1;
   unsigned vectorBits = 0; // widest vector width used: 512 (AVX-512), 256 (AVX2+FMA), 128
 };

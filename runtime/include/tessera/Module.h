@@ -28,7 +28,7 @@ enum class ConstantStorage : uint8_t { Embedded = 0, SeededUniform = 1 };
 enum class ExecutableFormat : uint8_t { ElfSharedObject = 0, Ptx = 1 };
 enum class BindingKind : uint8_t { Input = 0, Output = 1, Constant = 2, Arena = 3 };
 
-const char *constantStorageName(ConstantStorage storage); // "embedded", "seeded-uniform"
+const char *constantStorageName(ConstantStorage storage);  // "embedded", "seeded-uniform"
 const char *executableFormatName(ExecutableFormat format); // "elf-shared-object", "ptx"
 const char *bindingKindName(BindingKind kind);             // "input", "output", ...
 
@@ -112,7 +112,7 @@ struct DispatchInfo {
   uint32_t entryPoint = 0;
   uint32_t workgroupCount[3] = {1, 1, 1};
   std::vector<BindingInfo> bindings;
-  uint64_t flops = 0; // as counted by the compiler, for throughput figures
+  uint64_t flops = 0;     // as counted by the compiler, for throughput figures
   std::string source;     // "file:line:col" of the DSL op, or empty
   std::string parameters; // "blocks.3.mlp.fc1", or empty
   // Earlier dispatches writing a buffer this one reads (ascending); unknown unless
@@ -120,7 +120,6 @@ struct DispatchInfo {
   std::vector<uint32_t> dependsOn;
   bool hasDependencies = false;
   bool hasBindingAccess = false; // BindingInfo::read/written come from the module
-
 };
 
 // Where a dispatch came from for people: "blocks.3.mlp.fc1 at vit.tg:27:5", either half alone,

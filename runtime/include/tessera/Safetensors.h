@@ -20,7 +20,21 @@ namespace tessera::runtime {
 
 // Every dtype the format defines. Only F32 is used as-is; F64, F16 and BF16 convert to f32.
 enum class SafetensorsDType {
-  BOOL, U8, I8, F8_E5M2, F8_E4M3, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64
+  BOOL,
+  U8,
+  I8,
+  F8_E5M2,
+  F8_E4M3,
+  I16,
+  U16,
+  F16,
+  BF16,
+  I32,
+  U32,
+  F32,
+  F64,
+  I64,
+  U64
 };
 const char *safetensorsDTypeName(SafetensorsDType dtype);
 size_t safetensorsDTypeSize(SafetensorsDType dtype);
@@ -89,8 +103,7 @@ struct SafetensorsF32Entry {
 Expected<std::vector<uint8_t>>
 encodeSafetensorsF32(const std::vector<SafetensorsF32Entry> &entries,
                      const std::map<std::string, std::string> &metadata = {});
-Error writeSafetensorsF32(const std::string &path,
-                          const std::vector<SafetensorsF32Entry> &entries,
+Error writeSafetensorsF32(const std::string &path, const std::vector<SafetensorsF32Entry> &entries,
                           const std::map<std::string, std::string> &metadata = {});
 
 } // namespace tessera::runtime

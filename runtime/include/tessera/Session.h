@@ -89,15 +89,15 @@ private:
   std::shared_ptr<const Module> module_;
   ThreadPool pool_;
   std::vector<std::unique_ptr<SharedObject>> objects_;
-  std::vector<tsr_kernel_fn> kernels_;        // One per dispatch.
-  std::vector<AlignedBuffer> generated_;      // Seeded constants.
-  std::vector<uint8_t *> constantBases_;      // One per constant.
+  std::vector<tsr_kernel_fn> kernels_;   // One per dispatch.
+  std::vector<AlignedBuffer> generated_; // Seeded constants.
+  std::vector<uint8_t *> constantBases_; // One per constant.
   AlignedBuffer arena_;
-  AlignedBuffer empty_;                       // Stands in for zero-sized buffers.
-  std::mutex runMutex_;                       // The arena is shared: one run at a time.
-  size_t profileTop_ = 0;                     // TESSERA_PROFILE: slowest dispatches to print.
-  int64_t cpuWorkgroups_ = 0;                 // SessionOptions::cpuWorkgroups
-  std::unique_ptr<cuda::Executor> cuda_;      // Set when the session runs on a CUDA device.
+  AlignedBuffer empty_;                  // Stands in for zero-sized buffers.
+  std::mutex runMutex_;                  // The arena is shared: one run at a time.
+  size_t profileTop_ = 0;                // TESSERA_PROFILE: slowest dispatches to print.
+  int64_t cpuWorkgroups_ = 0;            // SessionOptions::cpuWorkgroups
+  std::unique_ptr<cuda::Executor> cuda_; // Set when the session runs on a CUDA device.
 };
 
 } // namespace tessera::runtime

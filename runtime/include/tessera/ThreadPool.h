@@ -43,7 +43,7 @@ private:
   std::condition_variable workDone_;
   // Written under mutex_; atomic so that a briefly spinning thread may poll them without it.
   std::atomic<bool> stopping_{false};
-  std::atomic<uint64_t> generation_{0};   // Bumped for every parallelFor with work for the workers.
+  std::atomic<uint64_t> generation_{0}; // Bumped for every parallelFor with work for the workers.
   std::atomic<unsigned> activeWorkers_{0}; // Workers still inside the current generation.
   // How long a thread polls before it sleeps on a condition variable (TESSERA_SPIN_US).
   int64_t spinNanos_ = 0;

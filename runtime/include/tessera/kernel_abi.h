@@ -13,8 +13,7 @@ extern "C" {
 // The kernel computes the slice of its iteration space that belongs to workgroup
 // `workgroup_id` of `workgroup_count` (0 <= workgroup_id < workgroup_count); any count >= 1 is
 // valid, so the runtime is free to pick it.
-typedef void (*tsr_kernel_fn)(void *const *bindings, int64_t workgroup_id,
-                              int64_t workgroup_count);
+typedef void (*tsr_kernel_fn)(void *const *bindings, int64_t workgroup_id, int64_t workgroup_count);
 
 #ifdef __cplusplus
 }

@@ -51,15 +51,17 @@ TSR_API void tsr_module_destroy(tsr_module *module);
 
 TSR_API size_t tsr_module_num_inputs(const tsr_module *module);
 TSR_API size_t tsr_module_num_outputs(const tsr_module *module);
-TSR_API tsr_status tsr_module_input_info(const tsr_module *module, size_t index, tsr_tensor_info *out);
-TSR_API tsr_status tsr_module_output_info(const tsr_module *module, size_t index, tsr_tensor_info *out);
+TSR_API tsr_status tsr_module_input_info(const tsr_module *module, size_t index,
+                                         tsr_tensor_info *out);
+TSR_API tsr_status tsr_module_output_info(const tsr_module *module, size_t index,
+                                          tsr_tensor_info *out);
 /* The image flags the model file declares (`preprocess`, as tessera run's flags, e.g.
    "--preset inception"); "" when it declares none or module is null. Valid while the module is. */
 TSR_API const char *tsr_module_image_flags(const tsr_module *module);
 
 /* num_threads: threads running workgroups including the caller; 0 = all cores, 1 = inline. */
 TSR_API tsr_status tsr_session_create(const tsr_module *module, int32_t num_threads,
-                              tsr_session **out_session);
+                                      tsr_session **out_session);
 
 typedef enum tsr_device { TSR_DEVICE_CPU = 0, TSR_DEVICE_CUDA = 1 } tsr_device;
 
@@ -89,11 +91,12 @@ TSR_API void tsr_session_destroy(tsr_session *session);
 
 /* Runs the module once. inputs[i] / outputs[i] point at the data of module input / output i
  * with exactly the shape and dtype its info reports, in C order. Counts must match. */
-TSR_API tsr_status tsr_session_run(tsr_session *session, const void *const *inputs, size_t num_inputs,
-                           void *const *outputs, size_t num_outputs);
+TSR_API tsr_status tsr_session_run(tsr_session *session, const void *const *inputs,
+                                   size_t num_inputs, void *const *outputs, size_t num_outputs);
 /* Same, but fails unless every input and output is f32. */
 TSR_API tsr_status tsr_session_run_f32(tsr_session *session, const float *const *inputs,
-                               size_t num_inputs, float *const *outputs, size_t num_outputs);
+                                       size_t num_inputs, float *const *outputs,
+                                       size_t num_outputs);
 
 #ifdef __cplusplus
 }

@@ -217,9 +217,9 @@ fn block(x, p) {
 }
 
 TEST(ParserTest, GraphWithMultipleOutputs) {
-  Program program = parseOk(
-      "graph main(tokens: i32[B, T], mask: f32[B, T, T]) -> (logits: f32[B, T, V], loss: "
-      "f32[]) {\n  logits = forward(tokens, mask)\n  return logits, mean(logits)\n}\n");
+  Program program =
+      parseOk("graph main(tokens: i32[B, T], mask: f32[B, T, T]) -> (logits: f32[B, T, V], loss: "
+              "f32[]) {\n  logits = forward(tokens, mask)\n  return logits, mean(logits)\n}\n");
   ASSERT_EQ(program.graphs.size(), 1u);
   const GraphDecl &graph = program.graphs[0];
   EXPECT_EQ(graph.name, "main");
@@ -345,10 +345,9 @@ TEST(ParserTest, PreprocessTakesAnExpression) {
 }
 
 TEST(ParserTest, KeywordsAreNotNames) {
-  EXPECT_EQ(parseError("config for = 1"),
-            "t.tg:1:8: error: expected a config name, found 'for'\n"
-            "  config for = 1\n"
-            "         ^\n");
+  EXPECT_EQ(parseError("config for = 1"), "t.tg:1:8: error: expected a config name, found 'for'\n"
+                                          "  config for = 1\n"
+                                          "         ^\n");
 }
 
 //===------------------------------------------------------------------------------------------===//
@@ -378,10 +377,9 @@ TEST(ParserErrorTest, ExpectedExpression) {
             "t.tg:1:15: error: expected an expression, found end of file\n"
             "  config a = 1 +\n"
             "                ^\n");
-  EXPECT_EQ(parseError("config a = [,]"),
-            "t.tg:1:13: error: expected an expression, found ','\n"
-            "  config a = [,]\n"
-            "              ^\n");
+  EXPECT_EQ(parseError("config a = [,]"), "t.tg:1:13: error: expected an expression, found ','\n"
+                                          "  config a = [,]\n"
+                                          "              ^\n");
 }
 
 TEST(ParserErrorTest, UnexpectedCharacter) {
@@ -389,10 +387,9 @@ TEST(ParserErrorTest, UnexpectedCharacter) {
             "t.tg:2:14: error: unexpected character '$'\n"
             "  config b = a $ 2\n"
             "               ^\n");
-  EXPECT_EQ(parseError("config a = \xff"),
-            "t.tg:1:12: error: unexpected character '\\xff'\n"
-            "  config a = ?\n"
-            "             ^\n");
+  EXPECT_EQ(parseError("config a = \xff"), "t.tg:1:12: error: unexpected character '\\xff'\n"
+                                           "  config a = ?\n"
+                                           "             ^\n");
   EXPECT_EQ(parseError("config a = 'x'"),
             "t.tg:1:12: error: unexpected character '''; strings are written in double quotes\n"
             "  config a = 'x'\n"
@@ -412,10 +409,9 @@ TEST(ParserErrorTest, UnterminatedString) {
             "t.tg:1:14: error: unterminated string\n"
             "  config act = \"tanh\n"
             "               ^\n");
-  EXPECT_EQ(parseError("config act = \"ab\\"),
-            "t.tg:1:14: error: unterminated string\n"
-            "  config act = \"ab\\\n"
-            "               ^\n");
+  EXPECT_EQ(parseError("config act = \"ab\\"), "t.tg:1:14: error: unterminated string\n"
+                                               "  config act = \"ab\\\n"
+                                               "               ^\n");
 }
 
 TEST(ParserErrorTest, InvalidEscape) {
@@ -428,15 +424,16 @@ TEST(ParserErrorTest, InvalidEscape) {
 
 TEST(ParserErrorTest, TopLevel) {
   EXPECT_EQ(parseError("config a = 1\nx = 2\n"),
-            "t.tg:2:1: error: expected 'graph', 'fn', 'config', 'param' or 'preprocess' at top level, found "
+            "t.tg:2:1: error: expected 'graph', 'fn', 'config', 'param' or 'preprocess' at top "
+            "level, found "
             "'x'\n"
             "  x = 2\n"
             "  ^\n");
-  EXPECT_EQ(parseError("config a = 1 b = 2"),
-            "t.tg:1:14: error: expected 'graph', 'fn', 'config', 'param' or 'preprocess' at top level, found "
-            "'b'\n"
-            "  config a = 1 b = 2\n"
-            "               ^\n");
+  EXPECT_EQ(parseError("config a = 1 b = 2"), "t.tg:1:14: error: expected 'graph', 'fn', 'config', "
+                                              "'param' or 'preprocess' at top level, found "
+                                              "'b'\n"
+                                              "  config a = 1 b = 2\n"
+                                              "               ^\n");
 }
 
 TEST(ParserErrorTest, KeywordArgumentOrder) {
@@ -470,10 +467,9 @@ TEST(ParserErrorTest, UnknownElementType) {
             "t.tg:1:12: error: unknown element type 'f16'; expected f32, i32 or i64\n"
             "  graph g(x: f16[4]) -> (y: f32[4]) { return x }\n"
             "             ^\n");
-  EXPECT_EQ(parseError("param w: [4]"),
-            "t.tg:1:10: error: expected an element type, found '['\n"
-            "  param w: [4]\n"
-            "           ^\n");
+  EXPECT_EQ(parseError("param w: [4]"), "t.tg:1:10: error: expected an element type, found '['\n"
+                                        "  param w: [4]\n"
+                                        "           ^\n");
   EXPECT_EQ(parseError("param w: f32"),
             "t.tg:1:13: error: expected '[' after element type 'f32', found end of file\n"
             "  param w: f32\n"
@@ -493,10 +489,9 @@ TEST(ParserErrorTest, NumericLiterals) {
             "t.tg:1:12: error: floating-point literal is out of range\n"
             "  config n = 1e999\n"
             "             ^\n");
-  EXPECT_EQ(parseError("config n = 2x"),
-            "t.tg:1:13: error: invalid suffix 'x' on numeric literal\n"
-            "  config n = 2x\n"
-            "              ^\n");
+  EXPECT_EQ(parseError("config n = 2x"), "t.tg:1:13: error: invalid suffix 'x' on numeric literal\n"
+                                         "  config n = 2x\n"
+                                         "              ^\n");
 }
 
 TEST(ParserErrorTest, MissingClosingBrace) {
@@ -519,10 +514,9 @@ TEST(ParserErrorTest, Statements) {
             "t.tg:1:12: error: expected '=' after 'a', found '.'\n"
             "  fn f(x) { a.b = x }\n"
             "             ^\n");
-  EXPECT_EQ(parseError("fn f(x) { 3 }"),
-            "t.tg:1:11: error: expected a statement, found '3'\n"
-            "  fn f(x) { 3 }\n"
-            "            ^\n");
+  EXPECT_EQ(parseError("fn f(x) { 3 }"), "t.tg:1:11: error: expected a statement, found '3'\n"
+                                         "  fn f(x) { 3 }\n"
+                                         "            ^\n");
   EXPECT_EQ(parseError("fn f(x) { for i 0 .. 3 {} }"),
             "t.tg:1:17: error: expected 'in' after loop variable 'i', found '0'\n"
             "  fn f(x) { for i 0 .. 3 {} }\n"
@@ -593,7 +587,8 @@ TEST(ParserErrorTest, LongTokensAreShortenedInMessages) {
   std::string name(100000, 'a');
   std::string message = parse(name).diagnostics;
   EXPECT_EQ(message.substr(0, message.find('\n') + 1),
-            "t.tg:1:1: error: expected 'graph', 'fn', 'config', 'param' or 'preprocess' at top level, found "
+            "t.tg:1:1: error: expected 'graph', 'fn', 'config', 'param' or 'preprocess' at top "
+            "level, found "
             "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'\n");
 }
 
@@ -627,10 +622,10 @@ TEST(ParserRobustnessTest, RandomBytes) {
 TEST(ParserRobustnessTest, RandomTokenSoup) {
   // Mostly valid tokens, so that the parser gets deep into its grammar before failing.
   static const char *const kPieces[] = {
-      "config", "param", "fn",  "graph", "return", "for", "in", "true", "false", "x",  "f32",
-      "i64",    "f16",   "1",   "2.5",   "1e-3",   "\"s\"", "(", ")",  "[",     "]",  "{",
-      "}",      ",",     ":",   ";",     "=",      "+",   "-", "*",    "/",     "%",  ".",
-      "..",     "->",    " ",   "\n",    "#c\n",   "a",   "b", "\"",   "$",     "\xff"};
+      "config", "param", "fn", "graph", "return", "for",   "in", "true", "false", "x",   "f32",
+      "i64",    "f16",   "1",  "2.5",   "1e-3",   "\"s\"", "(",  ")",    "[",     "]",   "{",
+      "}",      ",",     ":",  ";",     "=",      "+",     "-",  "*",    "/",     "%",   ".",
+      "..",     "->",    " ",  "\n",    "#c\n",   "a",     "b",  "\"",   "$",     "\xff"};
   std::mt19937 rng(42);
   for (int i = 0; i < 3000; ++i) {
     std::string source;
@@ -705,8 +700,9 @@ TEST(ParserRobustnessTest, HugeInputs) {
   expectWellFormed("config a = 0." + std::string(1 << 20, '1'));
   expectWellFormed("config a = \"" + std::string(1 << 20, 'x'));
   expectWellFormed("#" + std::string(1 << 20, '\xff'));
-  EXPECT_EQ(parseOk("config a = \"" + std::string(1 << 20, 'x') + "\"").configs[0].value->text.size(),
-            1u << 20);
+  EXPECT_EQ(
+      parseOk("config a = \"" + std::string(1 << 20, 'x') + "\"").configs[0].value->text.size(),
+      1u << 20);
 }
 
 } // namespace

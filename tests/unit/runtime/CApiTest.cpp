@@ -20,8 +20,7 @@ TEST(CApi, DeclaredImageFlags) {
   m.imageFlags = "--preset imagenet";
   std::vector<uint8_t> bytes = buildModule(m);
   tsr_module *module = nullptr;
-  ASSERT_EQ(tsr_module_load_bytes(bytes.data(), bytes.size(), &module), TSR_OK)
-      << tsr_last_error();
+  ASSERT_EQ(tsr_module_load_bytes(bytes.data(), bytes.size(), &module), TSR_OK) << tsr_last_error();
   EXPECT_STREQ(tsr_module_image_flags(module), "--preset imagenet");
   tsr_module_destroy(module);
 }
@@ -96,8 +95,9 @@ TEST(CApi, ConcurrentRunsOnOneModule) {
   };
   for (bool shared : {false, true}) {
     tsr_session *sharedSession = nullptr;
-    if (shared)
+    if (shared) {
       ASSERT_EQ(tsr_session_create(module, 2, &sharedSession), TSR_OK) << tsr_last_error();
+    }
     std::vector<int> failures(kThreads, 0);
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t)
@@ -113,8 +113,9 @@ TEST(CApi, ConcurrentRunsOnOneModule) {
       });
     for (std::thread &t : threads)
       t.join();
-    for (int t = 0; t < kThreads; ++t)
+    for (int t = 0; t < kThreads; ++t) {
       EXPECT_EQ(failures[t], 0) << (shared ? "shared" : "own") << " session, thread " << t;
+    }
     if (sharedSession)
       tsr_session_destroy(sharedSession);
   }

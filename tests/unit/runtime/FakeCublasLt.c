@@ -78,8 +78,8 @@ cublasStatus_t cublasLtMatmulDescSetAttribute(Desc *desc, int attribute, const v
     return 7; /* CUBLAS_STATUS_INVALID_VALUE */
   return 0;
 }
-cublasStatus_t cublasLtMatrixLayoutCreate(Layout **layout, int type, uint64_t rows,
-                                          uint64_t cols, int64_t ld) {
+cublasStatus_t cublasLtMatrixLayoutCreate(Layout **layout, int type, uint64_t rows, uint64_t cols,
+                                          int64_t ld) {
   if (type != 0 || ld < (int64_t)rows)
     return 7;
   *layout = calloc(1, sizeof(Layout));
@@ -93,8 +93,8 @@ cublasStatus_t cublasLtMatrixLayoutDestroy(Layout *layout) {
   free(layout);
   return 0;
 }
-cublasStatus_t cublasLtMatrixLayoutSetAttribute(Layout *layout, int attribute,
-                                                const void *value, size_t size) {
+cublasStatus_t cublasLtMatrixLayoutSetAttribute(Layout *layout, int attribute, const void *value,
+                                                size_t size) {
   if (attribute == 5 && size == sizeof(int32_t))
     layout->batch = *(const int32_t *)value;
   else if (attribute == 6 && size == sizeof(int64_t))
@@ -111,8 +111,8 @@ cublasStatus_t cublasLtMatmulPreferenceDestroy(void *pref) {
   free(pref);
   return 0;
 }
-cublasStatus_t cublasLtMatmulPreferenceSetAttribute(void *pref, int attribute,
-                                                    const void *value, size_t size) {
+cublasStatus_t cublasLtMatmulPreferenceSetAttribute(void *pref, int attribute, const void *value,
+                                                    size_t size) {
   (void)pref;
   (void)value;
   return attribute == 1 && size == sizeof(uint64_t) ? 0 : 7;

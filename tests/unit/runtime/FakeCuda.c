@@ -51,8 +51,8 @@ static uint64_t memoryBytes(void) {
 
 /* For tests: the counter called `name`, or -1. */
 long fake_cuda_counter(const char *name) {
-#define COUNTER(n)                                                                            \
-  if (strcmp(name, #n) == 0)                                                                  \
+#define COUNTER(n)                                                                                 \
+  if (strcmp(name, #n) == 0)                                                                       \
     return (long)state.n;
   COUNTER(inits)
   COUNTER(captures)
@@ -111,11 +111,20 @@ CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
   const char *cc = getenv("FAKE_CUDA_CC");
   int capability = cc ? atoi(cc) : 90;
   switch (attribute) {
-  case 1: *value = 1024; return 0;        /* max threads per block */
-  case 8: *value = 48 * 1024; return 0;   /* shared memory per block */
-  case 75: *value = capability / 10; return 0;
-  case 76: *value = capability % 10; return 0;
-  default: return 1; /* CUDA_ERROR_INVALID_VALUE */
+  case 1:
+    *value = 1024;
+    return 0; /* max threads per block */
+  case 8:
+    *value = 48 * 1024;
+    return 0; /* shared memory per block */
+  case 75:
+    *value = capability / 10;
+    return 0;
+  case 76:
+    *value = capability % 10;
+    return 0;
+  default:
+    return 1; /* CUDA_ERROR_INVALID_VALUE */
   }
 }
 
@@ -288,8 +297,8 @@ CUresult cuLaunchKernel(void *function, unsigned gridX, unsigned gridY, unsigned
     return 0;
   }
   if (getenv("FAKE_CUDA_TRACE"))
-    fprintf(stderr, "fake-cuda: launch %s grid %u,%u,%u block %u,%u,%u shared %u\n", name,
-            gridX, gridY, gridZ, blockX, blockY, blockZ, shared);
+    fprintf(stderr, "fake-cuda: launch %s grid %u,%u,%u block %u,%u,%u shared %u\n", name, gridX,
+            gridY, gridZ, blockX, blockY, blockZ, shared);
   if (failing("launch"))
     return 719; /* CUDA_ERROR_LAUNCH_FAILED */
   ++state.launches;

@@ -2,8 +2,8 @@
 // sealed, so the checksum passes) module and the message it must produce.
 #include "TestModuleBuilder.h"
 
-#include "tessera/ModuleChecksum.h"
 #include "tessera/Module.h"
+#include "tessera/ModuleChecksum.h"
 
 #include <gtest/gtest.h>
 
@@ -21,8 +21,7 @@ Expected<std::shared_ptr<Module>> load(const TestModule &m) {
 }
 
 // Loads the reference module after `mutate` and expects an error containing `expected`.
-void expectLoadError(const std::function<void(TestModule &)> &mutate,
-                     const std::string &expected) {
+void expectLoadError(const std::function<void(TestModule &)> &mutate, const std::string &expected) {
   TestModule m = makeReferenceModule();
   mutate(m);
   Expected<std::shared_ptr<Module>> module = load(m);
@@ -164,8 +163,7 @@ TEST(ModuleLoad, ConstantRules) {
                   "constant 0 'bias': embedded data is 124 bytes, but f32[2, 16] needs 128");
   expectLoadError([](TestModule &m) { m.constants[0].hasData = false; },
                   "constant 0 'bias': embedded constant has no data");
-  expectLoadError([](TestModule &m) { m.constants[0].misalign = 8; },
-                  "is not 64-byte aligned");
+  expectLoadError([](TestModule &m) { m.constants[0].misalign = 8; }, "is not 64-byte aligned");
   expectLoadError([](TestModule &m) { m.constants[0].storage = 5; },
                   "constant 0 'bias': unknown storage 5");
   expectLoadError([](TestModule &m) { m.constants[1].high = std::nanf(""); },
@@ -186,8 +184,7 @@ TEST(ModuleLoad, ConstantRules) {
 TEST(ModuleLoad, ExecutableRules) {
   expectLoadError([](TestModule &m) { m.executables[0].format = 9; },
                   "executable 0: unknown format 9");
-  expectLoadError([](TestModule &m) { m.executables[0].data.clear(); },
-                  "executable 0: empty data");
+  expectLoadError([](TestModule &m) { m.executables[0].data.clear(); }, "executable 0: empty data");
   expectLoadError([](TestModule &m) { m.executables[0].entryPoints[1] = ""; },
                   "executable 0: entry point 1 has an empty name");
 }
@@ -306,10 +303,12 @@ TEST(ModuleLoad, DispatchOriginAndDataFlow) {
                   "dispatch 1: depends_on must list earlier dispatches");
   expectLoadError([](TestModule &m) { m.dispatches[0].dependsOn = std::vector<uint32_t>{5}; },
                   "dispatch 0: depends_on must list earlier dispatches");
-  expectLoadError([](TestModule &m) {
-    m.dispatches.push_back(m.dispatches[1]);
-    m.dispatches[2].dependsOn = std::vector<uint32_t>{1, 0};
-  }, "dispatch 2: depends_on must list earlier dispatches in ascending order, got 0");
+  expectLoadError(
+      [](TestModule &m) {
+        m.dispatches.push_back(m.dispatches[1]);
+        m.dispatches[2].dependsOn = std::vector<uint32_t>{1, 0};
+      },
+      "dispatch 2: depends_on must list earlier dispatches in ascending order, got 0");
 }
 
 // Attention maps (compile --expose-attention) name an f32 output of rank >= 3 whose grids
@@ -338,14 +337,30 @@ TEST(ModuleLoad, AttentionMaps) {
   EXPECT_EQ(map.keyGrid->cols, 3);
   EXPECT_TRUE(makeReferenceModule().attentionMaps.empty()); // absent: none
 
-  expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps[0].output = 2; },
-                  "attention map 0: output 2 out of range (2 outputs)");
-  expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps[0].output = 0; },
-                  "attention map 0 (output 'y'): query grid 1 + 2 x 2 does not cover its 2 queries");
-  expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps[0].keyGrid = {{1, 2, 3}}; },
-                  "attention map 0 (output 'attention:l'): key grid 1 + 2 x 3 does not cover its 6 keys");
-  expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps[0].queryGrid = {{-1, 2, 3}}; },
-                  "query grid -1 + 2 x 3 does not cover its 5 queries");
+  expectLoadError(
+      [&](TestModule &m) {
+        withMap(m);
+        m.attentionMaps[0].output = 2;
+      },
+      "attention map 0: output 2 out of range (2 outputs)");
+  expectLoadError(
+      [&](TestModule &m) {
+        withMap(m);
+        m.attentionMaps[0].output = 0;
+      },
+      "attention map 0 (output 'y'): query grid 1 + 2 x 2 does not cover its 2 queries");
+  expectLoadError(
+      [&](TestModule &m) {
+        withMap(m);
+        m.attentionMaps[0].keyGrid = {{1, 2, 3}};
+      },
+      "attention map 0 (output 'attention:l'): key grid 1 + 2 x 3 does not cover its 6 keys");
+  expectLoadError(
+      [&](TestModule &m) {
+        withMap(m);
+        m.attentionMaps[0].queryGrid = {{-1, 2, 3}};
+      },
+      "query grid -1 + 2 x 3 does not cover its 5 queries");
   expectLoadError(
       [&](TestModule &m) {
         withMap(m);
@@ -361,12 +376,24 @@ TEST(ModuleLoad, AttentionMaps) {
         m.attentionMaps[0].keyGrid = {{0, int64_t(1) << 33, (int64_t(1) << 31) + 1}};
       },
       "key grid 0 + 8589934592 x 2147483649 does not cover its 8589934592 keys");
-  expectLoadError([&](TestModule &m) { withMap(m); m.outputs[1].shape = {0, 2, 5, 6}; },
-                  "attention map 0 (output 'attention:l'): f32[0, 2, 5, 6] is no attention map");
-  expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps[0].layer = "a\x1b[2Jb"; },
-                  "attention map 0: layer holds a non-printable character");
-  expectLoadError([&](TestModule &m) { withMap(m); m.attentionMaps.push_back(m.attentionMaps[0]); },
-                  "attention map 1: output 1 is described twice");
+  expectLoadError(
+      [&](TestModule &m) {
+        withMap(m);
+        m.outputs[1].shape = {0, 2, 5, 6};
+      },
+      "attention map 0 (output 'attention:l'): f32[0, 2, 5, 6] is no attention map");
+  expectLoadError(
+      [&](TestModule &m) {
+        withMap(m);
+        m.attentionMaps[0].layer = "a\x1b[2Jb";
+      },
+      "attention map 0: layer holds a non-printable character");
+  expectLoadError(
+      [&](TestModule &m) {
+        withMap(m);
+        m.attentionMaps.push_back(m.attentionMaps[0]);
+      },
+      "attention map 1: output 1 is described twice");
 }
 
 // Binding types and declared image flags are display text: bounded, printable, one type per
@@ -382,8 +409,9 @@ TEST(ModuleLoad, BindingTypesAndImageFlags) {
   EXPECT_EQ((*module)->dispatches()[1].bindings[0].type, ""); // absent: unknown
   EXPECT_EQ((*module)->info().imageFlags, "--preset inception");
 
-  expectLoadError([](TestModule &m) { m.dispatches[1].bindingTypes = std::vector<std::string>{"a"}; },
-                  "dispatch 1: 1 binding types for 3 bindings");
+  expectLoadError(
+      [](TestModule &m) { m.dispatches[1].bindingTypes = std::vector<std::string>{"a"}; },
+      "dispatch 1: 1 binding types for 3 bindings");
   expectLoadError(
       [](TestModule &m) {
         m.dispatches[0].bindingTypes = std::vector<std::string>{"a", "b\x1b[2J", "c"};
@@ -402,7 +430,8 @@ TEST(ModuleLoad, BindingTypesAndImageFlags) {
 
 TEST(ModuleLoad, BuildRecord) {
   TestModule m = makeReferenceModule();
-  m.build = TestModule::Build{{{"models/m.tg", std::string(64, 'a')}}, "B=2", "--target cpu", "seeded"};
+  m.build =
+      TestModule::Build{{{"models/m.tg", std::string(64, 'a')}}, "B=2", "--target cpu", "seeded"};
   std::vector<uint8_t> bytes = buildModule(m);
   Expected<std::shared_ptr<Module>> module = Module::loadBytes(bytes.data(), bytes.size());
   ASSERT_TRUE(module) << module.error().message();
@@ -415,14 +444,30 @@ TEST(ModuleLoad, BuildRecord) {
   EXPECT_TRUE(Module::loadBytes(bytes.data(), bytes.size()));
 
   auto withBuild = [](TestModule &m) { m.build = TestModule::Build{{{"m.tg", "ab"}}, "", "", ""}; };
-  expectLoadError([&](TestModule &m) { withBuild(m); m.build->config = "a\x1b[31mb"; },
-                  "build config holds a non-printable character");
-  expectLoadError([&](TestModule &m) { withBuild(m); m.build->weights = std::string(5000, 'w'); },
-                  "build weights: 5000 bytes (at most 4096)");
-  expectLoadError([&](TestModule &m) { withBuild(m); m.build->sources[0].second = std::string(65, 'f'); },
-                  "build source 0 sha256: 65 bytes (at most 64)");
-  expectLoadError([&](TestModule &m) { withBuild(m); m.build->sources[0].first = "a\nb"; },
-                  "build source 0 path holds a non-printable character");
+  expectLoadError(
+      [&](TestModule &m) {
+        withBuild(m);
+        m.build->config = "a\x1b[31mb";
+      },
+      "build config holds a non-printable character");
+  expectLoadError(
+      [&](TestModule &m) {
+        withBuild(m);
+        m.build->weights = std::string(5000, 'w');
+      },
+      "build weights: 5000 bytes (at most 4096)");
+  expectLoadError(
+      [&](TestModule &m) {
+        withBuild(m);
+        m.build->sources[0].second = std::string(65, 'f');
+      },
+      "build source 0 sha256: 65 bytes (at most 64)");
+  expectLoadError(
+      [&](TestModule &m) {
+        withBuild(m);
+        m.build->sources[0].first = "a\nb";
+      },
+      "build source 0 path holds a non-printable character");
 }
 
 TEST(ModuleLoad, BindingRules) {

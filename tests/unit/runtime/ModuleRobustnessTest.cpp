@@ -2,8 +2,8 @@
 // must fail cleanly or work; it must never crash. Run under ASan/UBSan for full value.
 #include "TestModuleBuilder.h"
 
-#include "tessera/ModuleChecksum.h"
 #include "tessera/Module.h"
+#include "tessera/ModuleChecksum.h"
 #include "tessera/Session.h"
 
 #include <gtest/gtest.h>
@@ -70,8 +70,8 @@ TEST(ModuleRobustness, EveryTruncationFails) {
 TEST(ModuleRobustness, TruncatedFileFails) {
   std::vector<uint8_t> bytes = buildModule(makeReferenceModule());
   TempDir dir;
-  for (size_t length : {size_t(0), size_t(1), size_t(7), size_t(16), bytes.size() / 2,
-                        bytes.size() - 1}) {
+  for (size_t length :
+       {size_t(0), size_t(1), size_t(7), size_t(16), bytes.size() / 2, bytes.size() - 1}) {
     writeFile(dir.path("t.tsm"), std::vector<uint8_t>(bytes.begin(), bytes.begin() + length));
     Expected<std::shared_ptr<Module>> module = Module::loadFile(dir.path("t.tsm"));
     ASSERT_FALSE(module) << length;

@@ -31,8 +31,8 @@ std::string parseError(const std::vector<uint8_t> &bytes) {
 }
 
 TEST(Npy, RoundTripF32) {
-  for (const Shape &shape : {Shape{}, Shape{0}, Shape{3}, Shape{2, 3}, Shape{2, 0, 4},
-                             Shape{1, 2, 3, 4}}) {
+  for (const Shape &shape :
+       {Shape{}, Shape{0}, Shape{3}, Shape{2, 3}, Shape{2, 0, 4}, Shape{1, 2, 3, 4}}) {
     Expected<Tensor> source = Tensor::zeros(DType::F32, shape);
     ASSERT_TRUE(source);
     for (uint64_t i = 0; i < source->numElements(); ++i)
@@ -85,9 +85,9 @@ TEST(Npy, Versions2And3AndVariants) {
   EXPECT_EQ(parseError(makeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 8, 3)),
             "<no error>");
   // Key order, double quotes, no trailing comma, Python 2 long suffix, extra spaces.
-  EXPECT_EQ(parseError(makeNpy("{ \"shape\" : ( 2L , 3 ) , 'descr':'<i4','fortran_order':False}",
-                               24)),
-            "<no error>");
+  EXPECT_EQ(
+      parseError(makeNpy("{ \"shape\" : ( 2L , 3 ) , 'descr':'<i4','fortran_order':False}", 24)),
+      "<no error>");
   Expected<Tensor> scalar =
       parseNpy(makeNpy("{'descr': '<i8', 'fortran_order': False, 'shape': (), }", 8).data(),
                makeNpy("{'descr': '<i8', 'fortran_order': False, 'shape': (), }", 8).size());
@@ -109,10 +109,10 @@ TEST(Npy, BadInputs) {
     std::vector<uint8_t> cut(full.begin(), full.begin() + length);
     ASSERT_NE(parseError(cut), "<no error>") << length;
   }
-  EXPECT_NE(parseError(std::vector<uint8_t>(full.begin(), full.begin() + 20)).find("truncated header"),
-            std::string::npos);
-  EXPECT_EQ(parseError(makeNpy(good, 20)),
-            "truncated data: f32[2, 3] needs 24 bytes, file has 20");
+  EXPECT_NE(
+      parseError(std::vector<uint8_t>(full.begin(), full.begin() + 20)).find("truncated header"),
+      std::string::npos);
+  EXPECT_EQ(parseError(makeNpy(good, 20)), "truncated data: f32[2, 3] needs 24 bytes, file has 20");
   EXPECT_EQ(parseError(makeNpy(good, 28)),
             "data size mismatch: f32[2, 3] needs 24 bytes, file has 28");
   EXPECT_EQ(parseError(makeNpy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", 24)),
@@ -130,20 +130,22 @@ TEST(Npy, BadInputs) {
   EXPECT_NE(parseError(makeNpy("{'descr': '<U8', 'fortran_order': False, 'shape': (2,), }", 64))
                 .find("unsupported dtype '<U8'"),
             std::string::npos);
-  EXPECT_NE(parseError(makeNpy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }",
-                               8))
-                .find("structured"),
-            std::string::npos);
+  EXPECT_NE(
+      parseError(makeNpy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", 8))
+          .find("structured"),
+      std::string::npos);
   EXPECT_EQ(parseError(makeNpy("{'descr': '<f4', 'fortran_order': False, }", 0)),
             "malformed header: missing 'shape'");
   EXPECT_NE(parseError(makeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", 0))
                 .find("non-negative integers"),
             std::string::npos);
-  EXPECT_NE(parseError(makeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}", 8))
-                .find("unexpected key 'x'"),
-            std::string::npos);
+  EXPECT_NE(
+      parseError(makeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}", 8))
+          .find("unexpected key 'x'"),
+      std::string::npos);
   EXPECT_NE(parseError(makeNpy("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, "
-                               "'shape': (2,), }", 8))
+                               "'shape': (2,), }",
+                               8))
                 .find("duplicate key 'descr'"),
             std::string::npos);
   EXPECT_NE(parseError(makeNpy("{'descr': '<f4', 'fortran_order': 0, 'shape': (2,), }", 8))
@@ -152,10 +154,12 @@ TEST(Npy, BadInputs) {
   EXPECT_NE(parseError(makeNpy("not a dict", 8)).find("malformed header"), std::string::npos);
   EXPECT_NE(parseError(makeNpy(good + " trailing", 24)).find("unexpected text"), std::string::npos);
   EXPECT_EQ(parseError(makeNpy("{'descr': '<f4', 'fortran_order': False, "
-                               "'shape': (4294967296, 4294967296), }", 0)),
+                               "'shape': (4294967296, 4294967296), }",
+                               0)),
             "absurd shape [4294967296, 4294967296]");
   EXPECT_NE(parseError(makeNpy("{'descr': '<f4', 'fortran_order': False, "
-                               "'shape': (99999999999999999999,), }", 0))
+                               "'shape': (99999999999999999999,), }",
+                               0))
                 .find("absurd dimension"),
             std::string::npos);
   std::vector<uint8_t> huge = makeNpy(good, 24, 2);
@@ -164,7 +168,8 @@ TEST(Npy, BadInputs) {
 }
 
 TEST(Npy, RandomGarbageAfterMagic) {
-  std::vector<uint8_t> base = makeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 8);
+  std::vector<uint8_t> base =
+      makeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 8);
   uint32_t state = 1;
   for (int trial = 0; trial < 3000; ++trial) {
     std::vector<uint8_t> bytes = base;

@@ -1,5 +1,5 @@
-#include "tessera/FmaPeak.h"
 #include "tessera/Packing.h"
+#include "tessera/FmaPeak.h"
 
 #include <gtest/gtest.h>
 

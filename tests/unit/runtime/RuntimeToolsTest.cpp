@@ -48,8 +48,8 @@ protected:
 
 TEST_F(RuntimeTools, RunWritesOutput) {
   std::string outPath = dir.path("y.npy");
-  CommandResult r = call(runCommand, {modulePath, "--input", "x=" + inputPath, "--output=y=" + outPath,
-                                      "--threads", "2"});
+  CommandResult r = call(runCommand, {modulePath, "--input", "x=" + inputPath,
+                                      "--output=y=" + outPath, "--threads", "2"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   Expected<Tensor> y = readNpyFile(outPath);
@@ -79,18 +79,18 @@ TEST_F(RuntimeTools, RunUsageErrors) {
   EXPECT_NE(missing.err.find("missing input 'x'; expected inputs:\n  x: f32[2, 16]"),
             std::string::npos)
       << missing.err;
-  CommandResult unknown = call(runCommand, {modulePath, "--input", "x=" + inputPath,
-                                            "--input", "z=" + inputPath});
+  CommandResult unknown =
+      call(runCommand, {modulePath, "--input", "x=" + inputPath, "--input", "z=" + inputPath});
   EXPECT_EQ(unknown.code, 2);
   EXPECT_NE(unknown.err.find("unknown input 'z'; expected inputs:\n  x: f32[2, 16]"),
             std::string::npos)
       << unknown.err;
-  CommandResult twice = call(runCommand, {modulePath, "--input", "x=" + inputPath,
-                                          "--input", "x=" + inputPath});
+  CommandResult twice =
+      call(runCommand, {modulePath, "--input", "x=" + inputPath, "--input", "x=" + inputPath});
   EXPECT_EQ(twice.code, 2);
   EXPECT_NE(twice.err.find("input 'x' given more than once"), std::string::npos);
-  CommandResult badOutput = call(runCommand, {modulePath, "--input", "x=" + inputPath,
-                                              "--output", "w=o.npy"});
+  CommandResult badOutput =
+      call(runCommand, {modulePath, "--input", "x=" + inputPath, "--output", "w=o.npy"});
   EXPECT_EQ(badOutput.code, 2);
   EXPECT_NE(badOutput.err.find("unknown output 'w'; expected outputs:\n  y: f32[2, 16]"),
             std::string::npos);

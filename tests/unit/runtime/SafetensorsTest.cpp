@@ -105,8 +105,8 @@ TEST(Safetensors, ConvertsToF32) {
 }
 
 TEST(Safetensors, UnconvertibleDType) {
-  std::vector<uint8_t> bytes =
-      makeFile(R"({"i":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})", std::vector<uint8_t>(8));
+  std::vector<uint8_t> bytes = makeFile(R"({"i":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})",
+                                        std::vector<uint8_t>(8));
   Expected<std::unique_ptr<SafetensorsFile>> file =
       SafetensorsFile::fromBytes(bytes.data(), bytes.size(), "c");
   ASSERT_TRUE(file);
@@ -193,8 +193,7 @@ TEST(Safetensors, TruncationsAndGarbage) {
       encodeSafetensorsF32({{"a", {2, 5}, values.data()}, {"b", {3}, values.data()}});
   ASSERT_TRUE(full);
   for (size_t length = 0; length < full->size(); ++length)
-    ASSERT_NE(openError(std::vector<uint8_t>(full->begin(), full->begin() + length)),
-              "<no error>")
+    ASSERT_NE(openError(std::vector<uint8_t>(full->begin(), full->begin() + length)), "<no error>")
         << length;
   std::mt19937 rng(3);
   for (int trial = 0; trial < 3000; ++trial) {

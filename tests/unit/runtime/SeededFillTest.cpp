@@ -36,8 +36,8 @@ TEST(SeededFill, DeterministicAndChunkIndependent) {
   std::vector<float> whole(1000), pieces(1000);
   fillSeededUniformF32(whole.data(), whole.size(), 7, -2.0f, 3.0f);
   for (size_t first = 0; first < 1000; first += 300)
-    fillSeededUniformF32(pieces.data() + first, std::min<size_t>(300, 1000 - first), 7, -2.0f,
-                         3.0f, first);
+    fillSeededUniformF32(pieces.data() + first, std::min<size_t>(300, 1000 - first), 7, -2.0f, 3.0f,
+                         first);
   EXPECT_EQ(whole, pieces);
   for (size_t i = 0; i < whole.size(); ++i) {
     EXPECT_EQ(whole[i], seededUniformF32(7, i, -2.0f, 3.0f));
@@ -58,8 +58,6 @@ TEST(SeededFill, RoughlyUniform) {
   EXPECT_NEAR(sum / v.size(), 0.5, 0.01);
 }
 
-TEST(SeededFill, IndexWrapsModulo2To64) {
-  EXPECT_EQ(seededUnit(~0ull, 1), seededUnit(0, 0));
-}
+TEST(SeededFill, IndexWrapsModulo2To64) { EXPECT_EQ(seededUnit(~0ull, 1), seededUnit(0, 0)); }
 
 } // namespace

@@ -161,8 +161,8 @@ TEST(Session, InputValidation) {
   ASSERT_FALSE(null);
   EXPECT_EQ(null.error().message(), "input 'x': data pointer is null");
   std::vector<float> y(32);
-  Error wrongOutput = session->run({{DType::F32, {2, 16}, x.data()}},
-                                   {{DType::F32, {32}, y.data()}});
+  Error wrongOutput =
+      session->run({{DType::F32, {2, 16}, x.data()}}, {{DType::F32, {32}, y.data()}});
   ASSERT_TRUE(wrongOutput);
   EXPECT_EQ(wrongOutput.message(), "output 'y': expected f32[2, 16], got f32[32]");
 }

@@ -24,7 +24,7 @@ flatbuffers::Offset<fb::TensorSpec> buildSpec(flatbuffers::FlatBufferBuilder &b,
 }
 
 std::vector<flatbuffers::Offset<fb::TensorSpec>> buildSpecs(flatbuffers::FlatBufferBuilder &b,
-                                                           const std::vector<TSpec> &specs) {
+                                                            const std::vector<TSpec> &specs) {
   std::vector<flatbuffers::Offset<fb::TensorSpec>> out;
   for (const TSpec &spec : specs)
     out.push_back(buildSpec(b, spec));
@@ -101,18 +101,18 @@ std::vector<uint8_t> buildModule(const TestModule &m) {
     std::vector<flatbuffers::Offset<fb::SourceFile>> sources;
     for (const auto &[path, sha] : m.build->sources)
       sources.push_back(fb::CreateSourceFile(b, b.CreateString(path), b.CreateString(sha)));
-    buildInfo = fb::CreateBuildInfo(b, b.CreateVector(sources), b.CreateString(m.build->config),
-                                    b.CreateString(m.build->options),
-                                    b.CreateString(m.build->weights));
+    buildInfo =
+        fb::CreateBuildInfo(b, b.CreateVector(sources), b.CreateString(m.build->config),
+                            b.CreateString(m.build->options), b.CreateString(m.build->weights));
   }
   auto inputs = buildSpecs(b, m.inputs);
   auto outputs = buildSpecs(b, m.outputs);
-  auto module = fb::CreateModule(
-      b, m.formatVersion, b.CreateString(m.name), b.CreateString(m.producer),
-      b.CreateVector(inputs), b.CreateVector(outputs), b.CreateVector(constants),
-      b.CreateVector(executables), m.arenaSize, b.CreateVector(dispatches), /*checksum=*/0,
-      maps.empty() ? 0 : b.CreateVector(maps), m.imageFlags ? b.CreateString(*m.imageFlags) : 0,
-      buildInfo);
+  auto module =
+      fb::CreateModule(b, m.formatVersion, b.CreateString(m.name), b.CreateString(m.producer),
+                       b.CreateVector(inputs), b.CreateVector(outputs), b.CreateVector(constants),
+                       b.CreateVector(executables), m.arenaSize, b.CreateVector(dispatches),
+                       /*checksum=*/0, maps.empty() ? 0 : b.CreateVector(maps),
+                       m.imageFlags ? b.CreateString(*m.imageFlags) : 0, buildInfo);
   fb::FinishModuleBuffer(b, module);
 
   std::vector<uint8_t> bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
@@ -203,7 +203,8 @@ TempDir::~TempDir() {
 
 void writeFile(const std::string &path, const std::vector<uint8_t> &bytes) {
   std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char *>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char *>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   if (!out)
     throw std::runtime_error("cannot write " + path);
 }

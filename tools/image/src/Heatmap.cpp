@@ -56,10 +56,10 @@ Image blendHeatmap(const Image &picture, const float *values, int64_t rows, int6
       Rgb color = heatColor(t);
       float alpha = 0.2f + 0.6f * t;
       // The picture in gray underneath, so every color is the heat map's.
-      float base = picture.channels >= 3 ? 0.299f * picture.at(y, x, 0) +
-                                               0.587f * picture.at(y, x, 1) +
-                                               0.114f * picture.at(y, x, 2)
-                                         : float(picture.at(y, x, 0));
+      float base = picture.channels >= 3
+                       ? 0.299f * picture.at(y, x, 0) + 0.587f * picture.at(y, x, 1) +
+                             0.114f * picture.at(y, x, 2)
+                       : float(picture.at(y, x, 0));
       for (int64_t c = 0; c < 3; ++c)
         out.at(y, x, c) = uint8_t(std::lround(base * (1 - alpha) + color[size_t(c)] * alpha));
     }

@@ -230,7 +230,8 @@ Expected<Image> centerCrop(const Image &image, int64_t width, int64_t height) {
   Image out{width, height, image.channels, {}};
   out.pixels.resize(size_t(width) * height * image.channels);
   for (int64_t y = 0; y < height; ++y)
-    std::memcpy(&out.at(y, 0, 0), image.pixels.data() + ((top + y) * image.width + left) * image.channels,
+    std::memcpy(&out.at(y, 0, 0),
+                image.pixels.data() + ((top + y) * image.width + left) * image.channels,
                 size_t(width) * image.channels);
   return out;
 }

@@ -92,9 +92,8 @@ Expected<ImageShape> imageShapeOf(const Shape &shape, Layout layout, const std::
   result.height = result.channelsLast ? dims[0] : dims[1];
   result.width = result.channelsLast ? dims[1] : dims[2];
   if (!isChannels(result.channels))
-    return runtime::makeError(what, " is ", runtime::formatShape(shape), " with ",
-                              result.channels, " channels in ",
-                              result.channelsLast ? "nhwc" : "nchw",
+    return runtime::makeError(what, " is ", runtime::formatShape(shape), " with ", result.channels,
+                              " channels in ", result.channelsLast ? "nhwc" : "nchw",
                               " layout; an image has 1 or 3");
   return result;
 }
@@ -168,8 +167,8 @@ runtime::Error checkNormalization(const Preprocess &preprocess, int64_t channels
 
 } // namespace
 
-Expected<Tensor> imageToTensor(const Image &image, const Preprocess &preprocess,
-                               const Shape &shape, const std::string &what) {
+Expected<Tensor> imageToTensor(const Image &image, const Preprocess &preprocess, const Shape &shape,
+                               const std::string &what) {
   Expected<ImageShape> layout = imageShapeOf(shape, preprocess.layout, what);
   if (!layout)
     return layout.takeError();

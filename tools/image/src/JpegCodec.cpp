@@ -72,8 +72,8 @@ Expected<Image> decodeJpeg(const uint8_t *data, size_t size) {
   image->channels = decoder->output_components;
   image->pixels.resize(size_t(image->width) * image->height * image->channels);
   while (decoder->output_scanline < decoder->output_height) {
-    JSAMPROW row = image->pixels.data() +
-                   size_t(decoder->output_scanline) * image->width * image->channels;
+    JSAMPROW row =
+        image->pixels.data() + size_t(decoder->output_scanline) * image->width * image->channels;
     jpeg_read_scanlines(decoder.get(), &row, 1);
   }
   jpeg_finish_decompress(decoder.get());

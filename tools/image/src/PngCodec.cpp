@@ -6,8 +6,8 @@
 
 #include <csetjmp>
 #include <cstdio>
-#include <memory>
 #include <cstring>
+#include <memory>
 
 namespace tessera::image::detail {
 using runtime::Error;

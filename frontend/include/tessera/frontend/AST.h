@@ -61,11 +61,11 @@ struct Expr {
   std::string text;        // String contents, Name, Member's member name, Call's callee name
   char op = 0;             // Unary ('-') and Binary ('+', '-', '*', '/', '%', or a code below)
 
-  ExprPtr base;                     // Member, Index
-  ExprPtr lhs, rhs;                 // Binary (lhs, rhs); Unary (lhs only)
+  ExprPtr base;                      // Member, Index
+  ExprPtr lhs, rhs;                  // Binary (lhs, rhs); Unary (lhs only)
   std::vector<Subscript> subscripts; // Index
-  std::vector<ExprPtr> args;        // Call positional args; List elements
-  std::vector<KeywordArg> kwargs;   // Call keyword args
+  std::vector<ExprPtr> args;         // Call positional args; List elements
+  std::vector<KeywordArg> kwargs;    // Call keyword args
 
   Expr(Kind kind, SourceLoc loc) : kind(kind), loc(loc) {}
 };
@@ -78,18 +78,30 @@ inline constexpr char kFloorDiv = 'F', kLess = '<', kLessEqual = 'L', kGreater =
 /// The source spelling of a binary operator code ("//", "<=", ...).
 inline const char *binaryOpSpelling(char op) {
   switch (op) {
-  case '+': return "+";
-  case '-': return "-";
-  case '*': return "*";
-  case '/': return "/";
-  case '%': return "%";
-  case kFloorDiv: return "//";
-  case kLess: return "<";
-  case kLessEqual: return "<=";
-  case kGreater: return ">";
-  case kGreaterEqual: return ">=";
-  case kEqualEqual: return "==";
-  case kNotEqual: return "!=";
+  case '+':
+    return "+";
+  case '-':
+    return "-";
+  case '*':
+    return "*";
+  case '/':
+    return "/";
+  case '%':
+    return "%";
+  case kFloorDiv:
+    return "//";
+  case kLess:
+    return "<";
+  case kLessEqual:
+    return "<=";
+  case kGreater:
+    return ">";
+  case kGreaterEqual:
+    return ">=";
+  case kEqualEqual:
+    return "==";
+  case kNotEqual:
+    return "!=";
   }
   return "?";
 }
@@ -116,14 +128,14 @@ struct Stmt {
   Kind kind;
   SourceLoc loc;
 
-  std::string name;            // Assign target; For loop variable
-  ExprPtr value;               // Assign value
-  std::vector<ExprPtr> values; // Return values
-  ExprPtr start, stop;         // For range [start, stop)
-  std::vector<StmtPtr> body;   // For body; If's then-branch
+  std::string name;              // Assign target; For loop variable
+  ExprPtr value;                 // Assign value
+  std::vector<ExprPtr> values;   // Return values
+  ExprPtr start, stop;           // For range [start, stop)
+  std::vector<StmtPtr> body;     // For body; If's then-branch
   std::vector<StmtPtr> elseBody; // If's else-branch (may be empty)
-  ExprPtr path;                // Param: a Name / Member / Index chain, e.g. blocks[i].norm1.weight
-  TensorTypeExpr type;         // Param
+  ExprPtr path;        // Param: a Name / Member / Index chain, e.g. blocks[i].norm1.weight
+  TensorTypeExpr type; // Param
 
   Stmt(Kind kind, SourceLoc loc) : kind(kind), loc(loc) {}
 };
@@ -171,7 +183,7 @@ struct PreprocessDecl {
 struct Program {
   std::vector<ConfigEntry> configs;
   std::vector<PreprocessDecl> preprocess; // at most one is allowed (checked at elaboration)
-  std::vector<StmtPtr> params; // top-level `param` statements
+  std::vector<StmtPtr> params;            // top-level `param` statements
   std::vector<FnDecl> fns;
   std::vector<GraphDecl> graphs;
 };

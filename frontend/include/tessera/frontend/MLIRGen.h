@@ -4,10 +4,10 @@
 #ifndef TESSERA_FRONTEND_MLIRGEN_H
 #define TESSERA_FRONTEND_MLIRGEN_H
 
+#include "tessera/Limits.h"
 #include "tessera/frontend/AST.h"
 #include "tessera/frontend/Diagnostics.h"
 #include "tessera/ir/GraphAttributes.h"
-#include "tessera/Limits.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"

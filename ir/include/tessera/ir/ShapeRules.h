@@ -20,13 +20,13 @@ std::string formatShape(llvm::ArrayRef<int64_t> shape);
 
 std::string broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs,
                             Shape &result);
-std::string matmulShape(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs,
-                        bool transposeLhs, bool transposeRhs, Shape &result);
+std::string matmulShape(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs, bool transposeLhs,
+                        bool transposeRhs, Shape &result);
 /// `bias` may be null.
 std::string linearShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
                         const llvm::ArrayRef<int64_t> *bias, Shape &result);
-std::string reduceShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> axes,
-                        bool keepdims, Shape &result);
+std::string reduceShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> axes, bool keepdims,
+                        Shape &result);
 /// `weight` and `bias` may be null.
 std::string layerNormShape(llvm::ArrayRef<int64_t> input, const llvm::ArrayRef<int64_t> *weight,
                            const llvm::ArrayRef<int64_t> *bias, Shape &result);
