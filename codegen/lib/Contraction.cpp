@@ -37,11 +37,10 @@ bool hasUnitInnerStride(MemRefType type) {
   return type.getRank() > 0 && strides.back() == 1;
 }
 
-namespace {
-
-/// The body is `yield out + x * y` (either operand order) with x, y the two input arguments.
 bool isMultiplyAccumulate(linalg::GenericOp op) {
   Block &body = op.getRegion().front();
+  if (body.getNumArguments() != 3)
+    return false;
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
   if (yield.getNumOperands() != 1 || body.getOperations().size() != 3)
     return false;
@@ -56,6 +55,8 @@ bool isMultiplyAccumulate(linalg::GenericOp op) {
   Value x = body.getArgument(0), y = body.getArgument(1);
   return (mul.getLhs() == x && mul.getRhs() == y) || (mul.getLhs() == y && mul.getRhs() == x);
 }
+
+namespace {
 
 bool uses(AffineMap map, unsigned dim) {
   return llvm::any_of(map.getResults(), [&](AffineExpr e) { return e.isFunctionOfDim(dim); });

@@ -64,6 +64,9 @@ int64_t chooseRows(int64_t vectors, int64_t lanes);
 /// True when the memref's innermost dimension has unit stride (static layout).
 bool hasUnitInnerStride(mlir::MemRefType type);
 
+/// The payload is exactly `yield out + x * y` (either operand order), x and y the two inputs.
+bool isMultiplyAccumulate(mlir::linalg::GenericOp op);
+
 } // namespace tessera::codegen
 
 #endif // TESSERA_CODEGEN_CONTRACTION_H

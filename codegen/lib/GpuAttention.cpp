@@ -13,10 +13,13 @@
 // private attributions, never in SSA values.
 #include "tessera/codegen/Passes.h"
 
+#include "GpuKernelBuilders.h"
+
 #include "tessera/ir/TessDialect.h"
 #include "tessera/passes/PassReport.h"
 
 #include <limits>
+#include <numeric>
 
 namespace tessera {
 #define GEN_PASS_DEF_GPUATTENTION
@@ -132,24 +135,6 @@ struct GpuAttentionPass : tessera::impl::GpuAttentionBase<GpuAttentionPass> {
     auto cidx = [&](OpBuilder &ob, int64_t value) {
       return Value(ob.create<arith::ConstantIndexOp>(loc, value));
     };
-    Value one = cidx(b, 1);
-    auto launch = b.create<gpu::LaunchOp>(
-        loc, cidx(b, grid), one, one, cidx(b, threads), one, one, Value(), Type(), ValueRange{},
-        TypeRange{shared(d, keysAlongRows), shared(e, valuesAlongRows)},
-        TypeRange{priv(d), priv(e), priv(2)});
-    Block *body = &launch.getBody().front();
-    b.setInsertionPointToStart(body);
-    b.create<gpu::TerminatorOp>(loc);
-    b.setInsertionPointToStart(body);
-    Value keyTileBuf = launch.getWorkgroupAttributions()[0];
-    Value valueTileBuf = launch.getWorkgroupAttributions()[1];
-    Value query = launch.getPrivateAttributions()[0];
-    Value acc = launch.getPrivateAttributions()[1];
-    Value stats = launch.getPrivateAttributions()[2]; // running maximum, running sum
-    Value bid = launch.getBlockIds().x, tid = launch.getThreadIds().x;
-    // The grid's size as the kernel sees it, not the constant above: any grid is correct.
-    Value gridSize = b.create<gpu::GridDimOp>(loc, gpu::Dimension::x);
-
     auto fconst = [&](OpBuilder &ob, double value) {
       return Value(ob.create<arith::ConstantOp>(loc, ob.getF32FloatAttr(float(value))));
     };
@@ -159,20 +144,23 @@ struct GpuAttentionPass : tessera::impl::GpuAttentionBase<GpuAttentionPass> {
 
     // Work items (batch·head, query tile), strided over the grid; every bound below the work
     // loop depends only on the item, so the block's threads agree on it.
-    b.create<scf::ForOp>(
-        loc, bid, cidx(b, work), gridSize, ValueRange{},
-        [&](OpBuilder &wb, Location, Value item, ValueRange) {
+    tessera::codegen::createWorkLoopLaunch(
+        b, loc, grid, threads, work,
+        TypeRange{shared(d, keysAlongRows), shared(e, valuesAlongRows)},
+        TypeRange{priv(d), priv(e), priv(2)}, [&](OpBuilder &wb, Value item, gpu::LaunchOp launch) {
+          Value keyTileBuf = launch.getWorkgroupAttributions()[0];
+          Value valueTileBuf = launch.getWorkgroupAttributions()[1];
+          Value query = launch.getPrivateAttributions()[0];
+          Value acc = launch.getPrivateAttributions()[1];
+          Value stats = launch.getPrivateAttributions()[2]; // running maximum, running sum
+          Value tid = launch.getThreadIds().x;
           Value tiles = cidx(wb, queryTiles);
           Value bh = wb.create<arith::DivUIOp>(loc, item, tiles);
           Value qt = wb.create<arith::RemUIOp>(loc, item, tiles);
           SmallVector<Value> batchIdx(batchRank);
-          Value rest = bh;
-          for (int64_t x = batchRank - 1; x >= 0; --x) {
-            Value size = cidx(wb, qType.getShape()[x]);
-            batchIdx[x] = x == 0 ? rest : wb.create<arith::RemUIOp>(loc, rest, size);
-            if (x > 0)
-              rest = wb.create<arith::DivUIOp>(loc, rest, size);
-          }
+          SmallVector<unsigned> batchDims(batchRank);
+          std::iota(batchDims.begin(), batchDims.end(), 0u);
+          tessera::codegen::delinearize(wb, loc, bh, batchDims, qType.getShape(), batchIdx);
           Value rowBase = wb.create<arith::MulIOp>(loc, qt, cidx(wb, threads));
           Value i = wb.create<arith::AddIOp>(loc, rowBase, tid);
           Value valid = wb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, i, cidx(wb, m));
@@ -269,7 +257,6 @@ struct GpuAttentionPass : tessera::impl::GpuAttentionBase<GpuAttentionPass> {
                                          at({i, c}));
             }
           });
-          wb.create<scf::YieldOp>(loc);
         });
     op.erase();
   }

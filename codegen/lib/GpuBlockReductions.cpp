@@ -13,6 +13,8 @@
 // nothing but block-uniform values across its barriers, so the emulator can run it.
 #include "tessera/codegen/Passes.h"
 
+#include "GpuKernelBuilders.h"
+
 #include "tessera/passes/PassReport.h"
 
 #include "mlir/IR/IRMapping.h"
@@ -55,14 +57,6 @@ double identityOf(Operation *combine) {
   if (isa<arith::MaximumFOp, arith::MaxNumFOp>(combine))
     return -inf;
   return inf;
-}
-
-Value readAt(OpBuilder &b, Location loc, Value operand, AffineMap map, ValueRange ivs) {
-  SmallVector<Value> indices;
-  for (AffineExpr e : map.getResults())
-    indices.push_back(
-        b.create<affine::AffineApplyOp>(loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
-  return b.create<memref::LoadOp>(loc, operand, indices);
 }
 
 struct GpuBlockReductionsPass : tessera::impl::GpuBlockReductionsBase<GpuBlockReductionsPass> {
@@ -186,17 +180,6 @@ struct GpuBlockReductionsPass : tessera::impl::GpuBlockReductionsBase<GpuBlockRe
     auto sharedType =
         MemRefType::get({int64_t(numOutputs), threads}, f32, MemRefLayoutAttrInterface{},
                         gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
-    Value one = cidx(b, 1);
-    auto launch =
-        b.create<gpu::LaunchOp>(loc, cidx(b, grid), one, one, cidx(b, threads), one, one, Value(),
-                                Type(), ValueRange{}, TypeRange{sharedType}, TypeRange{});
-    Block *body = &launch.getBody().front();
-    b.setInsertionPointToStart(body);
-    b.create<gpu::TerminatorOp>(loc);
-    b.setInsertionPointToStart(body);
-    Value partials = launch.getWorkgroupAttributions()[0];
-    Value bid = launch.getBlockIds().x, tid = launch.getThreadIds().x;
-    Value gridSize = b.create<gpu::GridDimOp>(loc, gpu::Dimension::x);
 
     // Clones `combine` on (a, b).
     auto combineWith = [&](OpBuilder &ob, Operation *combine, Value x, Value y) {
@@ -206,18 +189,14 @@ struct GpuBlockReductionsPass : tessera::impl::GpuBlockReductionsBase<GpuBlockRe
       return ob.clone(*combine, map)->getResult(0);
     };
 
-    b.create<scf::ForOp>(
-        loc, bid, cidx(b, outputsCount), gridSize, ValueRange{},
-        [&](OpBuilder &rb, Location, Value item, ValueRange) {
+    tessera::codegen::createWorkLoopLaunch(
+        b, loc, grid, threads, outputsCount, TypeRange{sharedType}, TypeRange{},
+        [&](OpBuilder &rb, Value item, gpu::LaunchOp launch) {
+          Value partials = launch.getWorkgroupAttributions()[0];
+          Value tid = launch.getThreadIds().x;
           // The output element, innermost parallel dimension fastest.
           SmallVector<Value> ivs(numLoops, Value());
-          Value rest = item;
-          for (int k = int(parallel.size()) - 1; k >= 0; --k) {
-            Value n = cidx(rb, ranges[parallel[k]]);
-            ivs[parallel[k]] = k == 0 ? rest : rb.create<arith::RemUIOp>(loc, rest, n);
-            if (k > 0)
-              rest = rb.create<arith::DivUIOp>(loc, rest, n);
-          }
+          tessera::codegen::delinearize(rb, loc, item, parallel, ranges, ivs);
           // Each thread folds elements tid, tid + threads, ... of the flattened reduction.
           SmallVector<Value> identities;
           for (Operation *c : combiners)
@@ -227,19 +206,13 @@ struct GpuBlockReductionsPass : tessera::impl::GpuBlockReductionsBase<GpuBlockRe
               loc, tid, cidx(rb, reduced), cidx(rb, threads), identities,
               [&](OpBuilder &fb, Location, Value flat, ValueRange accs) {
                 SmallVector<Value> all = ivs;
-                Value r = flat;
-                for (int k = int(reduction.size()) - 1; k >= 0; --k) {
-                  Value n = cidx(fb, ranges[reduction[k]]);
-                  all[reduction[k]] = k == 0 ? r : fb.create<arith::RemUIOp>(loc, r, n);
-                  if (k > 0)
-                    r = fb.create<arith::DivUIOp>(loc, r, n);
-                }
+                tessera::codegen::delinearize(fb, loc, flat, reduction, ranges, all);
                 Block *payload = op.getBlock();
                 IRMapping map;
                 for (unsigned i = 0; i < numInputs; ++i) {
                   Value in = op.getDpsInputs()[i];
                   map.map(payload->getArgument(i),
-                          isa<MemRefType>(in.getType()) ? readAt(fb, loc, in, maps[i], all) : in);
+                          tessera::codegen::loadAt(fb, loc, in, maps[i], all));
                 }
                 for (unsigned i = 0; i < numOutputs; ++i)
                   map.map(payload->getArgument(numInputs + i), accs[i]);
@@ -286,17 +259,14 @@ struct GpuBlockReductionsPass : tessera::impl::GpuBlockReductionsBase<GpuBlockRe
             Value total =
                 sb.create<memref::LoadOp>(loc, partials, ValueRange{cidx(sb, i), cidx(sb, 0)});
             AffineMap outMap = maps[numInputs + i];
-            Value start = starts[i] ? starts[i] : readAt(sb, loc, inits[i], outMap, outIvs);
+            Value start =
+                starts[i] ? starts[i] : tessera::codegen::loadAt(sb, loc, inits[i], outMap, outIvs);
             Value result = combineWith(sb, combiners[i], start, total);
-            SmallVector<Value> indices;
-            for (AffineExpr e : outMap.getResults())
-              indices.push_back(sb.create<affine::AffineApplyOp>(
-                  loc, AffineMap::get(outMap.getNumDims(), 0, e), outIvs));
-            sb.create<memref::StoreOp>(loc, result, inits[i], indices);
+            sb.create<memref::StoreOp>(loc, result, inits[i],
+                                       tessera::codegen::indicesAt(sb, loc, outMap, outIvs));
           }
           // The next output's partials overwrite these; thread 0 must have read them first.
           rb.create<gpu::BarrierOp>(loc);
-          rb.create<scf::YieldOp>(loc);
         });
     op->erase();
   }

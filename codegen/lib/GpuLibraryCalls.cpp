@@ -9,6 +9,7 @@
 // dimensions), and the output must have unit stride along rows or columns.
 #include "tessera/codegen/Passes.h"
 
+#include "Contraction.h"
 #include "Program.h"
 #include "tessera/passes/PassReport.h"
 
@@ -20,6 +21,7 @@ namespace tessera {
 } // namespace tessera
 
 using namespace mlir;
+using tessera::codegen::isMultiplyAccumulate;
 
 namespace {
 
@@ -85,29 +87,6 @@ int64_t extent(ArrayRef<unsigned> group, ArrayRef<int64_t> ranges) {
   for (unsigned d : group)
     n *= ranges[d];
   return n;
-}
-
-/// True for a payload `out + in0 * in1` (either operand order).
-bool isMultiplyAccumulate(linalg::GenericOp op) {
-  Block &b = op.getRegion().front();
-  if (b.getNumArguments() != 3)
-    return false;
-  auto yield = cast<linalg::YieldOp>(b.getTerminator());
-  if (yield.getNumOperands() != 1)
-    return false;
-  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add)
-    return false;
-  Value acc = b.getArgument(2);
-  Value product = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : Value();
-  auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
-  if (!mul)
-    return false;
-  Value x = b.getArgument(0), y = b.getArgument(1);
-  bool operands =
-      (mul.getLhs() == x && mul.getRhs() == y) || (mul.getLhs() == y && mul.getRhs() == x);
-  // Nothing else in the payload.
-  return operands && std::distance(b.begin(), b.end()) == 3;
 }
 
 struct Gemm {

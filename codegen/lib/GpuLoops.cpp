@@ -6,6 +6,7 @@
 // output with a grid-wide barrier between them.
 #include "tessera/codegen/Passes.h"
 
+#include "GpuKernelBuilders.h"
 #include "Program.h"
 #include "tessera/passes/PassReport.h"
 
@@ -22,22 +23,12 @@ namespace {
 
 /// Element `map`(ivs) of `operand`: a load for a buffer, the value itself for a scalar.
 Value readOperand(OpBuilder &b, Location loc, Value operand, AffineMap map, ValueRange ivs) {
-  if (!isa<MemRefType>(operand.getType()))
-    return operand;
-  SmallVector<Value> indices;
-  for (AffineExpr e : map.getResults())
-    indices.push_back(
-        b.create<affine::AffineApplyOp>(loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
-  return b.create<memref::LoadOp>(loc, operand, indices);
+  return tessera::codegen::loadAt(b, loc, operand, map, ivs);
 }
 
 void writeOperand(OpBuilder &b, Location loc, Value value, Value buffer, AffineMap map,
                   ValueRange ivs) {
-  SmallVector<Value> indices;
-  for (AffineExpr e : map.getResults())
-    indices.push_back(
-        b.create<affine::AffineApplyOp>(loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
-  b.create<memref::StoreOp>(loc, value, buffer, indices);
+  b.create<memref::StoreOp>(loc, value, buffer, tessera::codegen::indicesAt(b, loc, map, ivs));
 }
 
 /// Clones the payload of `op` with its block arguments bound to `args` and the loop indices to

@@ -12,6 +12,9 @@
 // it against the reference.
 #include "tessera/codegen/Passes.h"
 
+#include "Contraction.h"
+#include "GpuKernelBuilders.h"
+
 #include "tessera/passes/PassReport.h"
 
 namespace tessera {
@@ -20,6 +23,10 @@ namespace tessera {
 } // namespace tessera
 
 using namespace mlir;
+using tessera::codegen::createWorkLoopLaunch;
+using tessera::codegen::delinearize;
+using tessera::codegen::indicesAt;
+using tessera::codegen::isMultiplyAccumulate;
 
 namespace {
 
@@ -29,24 +36,6 @@ constexpr int64_t kThreads = 256;
 constexpr int64_t kSide = 16;                 // threads along each side of the tile
 constexpr int64_t kPerThread = kTile / kSide; // register block: kPerThread x kPerThread
 constexpr int64_t kPad = 4; // extra columns of a shared tile against bank conflicts
-
-/// True for a payload `out + in0 * in1` (either order), nothing else.
-bool isMultiplyAccumulate(linalg::GenericOp op) {
-  Block &b = op.getRegion().front();
-  if (b.getNumArguments() != 3 || std::distance(b.begin(), b.end()) != 3)
-    return false;
-  auto yield = cast<linalg::YieldOp>(b.getTerminator());
-  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add)
-    return false;
-  Value acc = b.getArgument(2);
-  Value product = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : Value();
-  auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
-  if (!mul)
-    return false;
-  Value x = b.getArgument(0), y = b.getArgument(1);
-  return (mul.getLhs() == x && mul.getRhs() == y) || (mul.getLhs() == y && mul.getRhs() == x);
-}
 
 /// The op's loops as a batched matrix product.
 struct Grouping {
@@ -80,26 +69,6 @@ std::optional<Grouping> group(linalg::GenericOp op) {
     }
   }
   return g;
-}
-
-/// Writes the loop indices of `loops` for flat position `flat` (last loop fastest) into `ivs`.
-void delinearize(OpBuilder &b, Location loc, Value flat, ArrayRef<unsigned> loops,
-                 ArrayRef<int64_t> ranges, SmallVectorImpl<Value> &ivs) {
-  Value rest = flat;
-  for (int i = int(loops.size()) - 1; i >= 0; --i) {
-    Value n = b.create<arith::ConstantIndexOp>(loc, ranges[loops[i]]);
-    ivs[loops[i]] = i == 0 ? rest : b.create<arith::RemUIOp>(loc, rest, n);
-    if (i > 0)
-      rest = b.create<arith::DivUIOp>(loc, rest, n);
-  }
-}
-
-SmallVector<Value> apply(OpBuilder &b, Location loc, AffineMap map, ArrayRef<Value> ivs) {
-  SmallVector<Value> indices;
-  for (AffineExpr e : map.getResults())
-    indices.push_back(
-        b.create<affine::AffineApplyOp>(loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
-  return indices;
 }
 
 struct GpuTiledContractionsPass
@@ -183,26 +152,17 @@ struct GpuTiledContractionsPass
     auto cidx = [&](OpBuilder &ob, int64_t v) {
       return Value(ob.create<arith::ConstantIndexOp>(loc, v));
     };
-    Value one = cidx(b, 1);
-    auto launch = b.create<gpu::LaunchOp>(loc, cidx(b, grid), one, one, cidx(b, kThreads), one, one,
-                                          Value(), Type(), ValueRange{},
-                                          TypeRange{sharedTile, sharedTile}, TypeRange{accType});
-    Block *body = &launch.getBody().front();
-    b.setInsertionPointToStart(body);
-    b.create<gpu::TerminatorOp>(loc);
-    b.setInsertionPointToStart(body);
-    Value aTile = launch.getWorkgroupAttributions()[0];
-    Value bTile = launch.getWorkgroupAttributions()[1];
-    Value acc = launch.getPrivateAttributions()[0];
-    Value bid = launch.getBlockIds().x, tid = launch.getThreadIds().x;
-    Value gridSize = b.create<gpu::GridDimOp>(loc, gpu::Dimension::x);
-    Value zeroF = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0.0f));
     auto fastmath = arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::reassoc |
                                                            arith::FastMathFlags::contract);
 
-    b.create<scf::ForOp>(
-        loc, bid, cidx(b, work), gridSize, ValueRange{},
-        [&](OpBuilder &wb, Location, Value item, ValueRange) {
+    createWorkLoopLaunch(
+        b, loc, grid, kThreads, work, TypeRange{sharedTile, sharedTile}, TypeRange{accType},
+        [&](OpBuilder &wb, Value item, gpu::LaunchOp launch) {
+          Value aTile = launch.getWorkgroupAttributions()[0];
+          Value bTile = launch.getWorkgroupAttributions()[1];
+          Value acc = launch.getPrivateAttributions()[0];
+          Value tid = launch.getThreadIds().x;
+          Value zeroF = wb.create<arith::ConstantOp>(loc, wb.getF32FloatAttr(0.0f));
           Value tilesPerBatch = cidx(wb, rowTiles * colTiles);
           Value batch = wb.create<arith::DivUIOp>(loc, item, tilesPerBatch);
           Value inBatch = wb.create<arith::RemUIOp>(loc, item, tilesPerBatch);
@@ -242,7 +202,8 @@ struct GpuTiledContractionsPass
                           delinearize(rb, loc, batch, g.batch, ranges, ivs);
                           delinearize(rb, loc, row, own, ranges, ivs);
                           delinearize(rb, loc, step, g.k, ranges, ivs);
-                          Value v = rb.create<memref::LoadOp>(loc, in, apply(rb, loc, map, ivs));
+                          Value v =
+                              rb.create<memref::LoadOp>(loc, in, indicesAt(rb, loc, map, ivs));
                           rb.create<scf::YieldOp>(loc, ValueRange{v});
                         },
                         [&](OpBuilder &rb, Location) {
@@ -300,14 +261,13 @@ struct GpuTiledContractionsPass
               delinearize(sb, loc, batch, g.batch, ranges, ivs);
               delinearize(sb, loc, row, g.m, ranges, ivs);
               delinearize(sb, loc, col, g.n, ranges, ivs);
-              SmallVector<Value> indices = apply(sb, loc, maps[2], ivs);
+              SmallVector<Value> indices = indicesAt(sb, loc, maps[2], ivs);
               Value old = sb.create<memref::LoadOp>(loc, out, indices);
               Value sum =
                   sb.create<memref::LoadOp>(loc, acc, ValueRange{cidx(sb, i * kPerThread + j)});
               sb.create<memref::StoreOp>(loc, sb.create<arith::AddFOp>(loc, old, sum), out,
                                          indices);
             }
-          wb.create<scf::YieldOp>(loc);
         });
     op->erase();
   }
