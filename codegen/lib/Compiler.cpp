@@ -77,7 +77,7 @@ llvm::Error checkPassOptions(const CompileOptions &options) {
   return llvm::Error::success();
 }
 
-void addLinalgPhase(PassManager &pm, const CompileOptions &options) {
+void addLinalgPhase(OpPassManager &pm, const CompileOptions &options) {
   if (enabled(options, "tessera-fuse-attention"))
     pm.addNestedPass<func::FuncOp>(createFuseAttention());
   if (options.exposeAttention)
@@ -100,15 +100,18 @@ void addLinalgPhase(PassManager &pm, const CompileOptions &options) {
   pm.addPass(createCSEPass());
 }
 
-void addDispatchPhase(PassManager &pm, const CompileOptions &options, unsigned vectorBits) {
-  bufferization::OneShotBufferizationOptions bufferization;
-  bufferization.bufferizeFunctionBoundaries = true;
-  bufferization.setFunctionBoundaryTypeConversion(
-      bufferization::LayoutMapOption::IdentityLayoutMap);
+void addDispatchPhase(OpPassManager &pm, const CompileOptions &options, unsigned vectorBits) {
   pm.addNestedPass<func::FuncOp>(createSplitSharedFills());
   pm.addNestedPass<func::FuncOp>(createProtectGraphArgs());
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  // Configured through its pass options rather than an options struct, so that the textual
+  // pipeline (tessera opt --print-pipeline) carries them and tessera-opt reproduces the phase.
+  std::unique_ptr<Pass> bufferize = bufferization::createOneShotBufferizePass();
+  if (failed(bufferize->initializeOptions("bufferize-function-boundaries=true "
+                                          "function-boundary-type-conversion=identity-layout-map",
+                                          [](const llvm::Twine &) { return failure(); })))
+    llvm::report_fatal_error("one-shot-bufferize rejected its options");
+  pm.addPass(std::move(bufferize));
   pm.addPass(bufferization::createBufferResultsToOutParamsPass());
   pm.addPass(createCanonicalizerPass());
   if (enabled(options, "tessera-fold-output-copies"))
@@ -282,9 +285,69 @@ void registerCompilerDialects(DialectRegistry &registry) {
   NVVM::registerNVVMTargetInterfaceExternalModels(registry);
 }
 
+namespace {
+/// The options of the registered phase pipelines: the subset of CompileOptions that decides
+/// which passes run in them (--pass-option values are not among them; tessera opt
+/// --print-pipeline prints a phase with every option spelled out).
+struct PhasePipelineOptions : public PassPipelineOptions<PhasePipelineOptions> {
+  ListOption<std::string> disable{*this, "disable",
+                                  llvm::cl::desc("Optional passes to skip, as --disable-pass")};
+  Option<bool> exposeAttention{
+      *this, "expose-attention",
+      llvm::cl::desc("Return every fused attention's probabilities, as --expose-attention"),
+      llvm::cl::init(false)};
+  Option<unsigned> vectorBits{
+      *this, "vector-bits",
+      llvm::cl::desc("Width of the target CPU's vector registers (kernel shapes follow it)"),
+      llvm::cl::init(512)};
+
+  CompileOptions compileOptions() const {
+    CompileOptions options;
+    options.disabledPasses.insert(disable.begin(), disable.end());
+    options.exposeAttention = exposeAttention;
+    return options;
+  }
+};
+} // namespace
+
 void registerCompilerPasses() {
   registerTesseraPassesPasses();
   registerTesseraCodegenPasses();
+  PassPipelineRegistration<PhasePipelineOptions>(
+      "tessera-linalg-phase",
+      "tess to linalg on tensors, with the graph-level passes: tessera opt --compile-to linalg",
+      [](OpPassManager &pm, const PhasePipelineOptions &o) {
+        addLinalgPhase(pm, o.compileOptions());
+      });
+  PassPipelineRegistration<PhasePipelineOptions>(
+      "tessera-dispatch-phase",
+      "linalg on tensors to planned, bufferized dispatch functions (run after "
+      "tessera-linalg-phase): tessera opt --compile-to dispatch",
+      [](OpPassManager &pm, const PhasePipelineOptions &o) {
+        addDispatchPhase(pm, o.compileOptions(), o.vectorBits);
+      });
+}
+
+llvm::Expected<std::string> phasePipeline(MLIRContext &context, Phase phase,
+                                          const CompileOptions &options) {
+  if (auto err = checkPassOptions(options))
+    return err;
+  if (phase == Phase::LLVM)
+    return makeError("the llvm phase is not one pass pipeline yet (program extraction and the "
+                     "target's code generation run between passes); print linalg or dispatch");
+  PassManager pm(&context, ModuleOp::getOperationName());
+  if (phase == Phase::Tess)
+    return std::string("builtin.module()");
+  auto bits = targetVectorBits(options.targetCpu.empty() ? hostTargetCpu() : options.targetCpu);
+  if (!bits)
+    return bits.takeError();
+  addLinalgPhase(pm, options);
+  if (phase >= Phase::Dispatch)
+    addDispatchPhase(pm, options, *bits);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  pm.printAsTextualPipeline(os);
+  return text;
 }
 
 std::vector<std::string> configurablePasses() {

@@ -154,6 +154,8 @@ std::string formatExpr(const Expr &expr) {
 
 std::string formatProgram(const Program &program) {
   std::string out;
+  for (const ImportDecl &decl : program.imports)
+    out += "import " + formatString(decl.path) + "\n";
   for (const ConfigEntry &config : program.configs)
     out += "config " + config.name + " = " + formatOptional(config.value) + "\n";
   for (const PreprocessDecl &decl : program.preprocess)
@@ -161,8 +163,11 @@ std::string formatProgram(const Program &program) {
   formatBody(program.params, 0, out);
   for (const FnDecl &fn : program.fns) {
     out += "fn " + fn.name + "(";
-    for (size_t i = 0; i < fn.params.size(); ++i)
+    for (size_t i = 0; i < fn.params.size(); ++i) {
       out += (i ? ", " : "") + fn.params[i];
+      if (i < fn.defaults.size() && fn.defaults[i])
+        out += " = " + formatOptional(fn.defaults[i]);
+    }
     out += ") {\n";
     formatBody(fn.body, 2, out);
     out += "}\n";

@@ -1,5 +1,7 @@
 #include "Builtins.h"
 
+#include "ArgumentBinding.h"
+
 #include "tessera/ir/ShapeRules.h"
 #include "tessera/ir/TessDialect.h"
 
@@ -1233,61 +1235,30 @@ std::optional<Val> callBuiltin(Elaborator &el, const Builtin &builtin, const Exp
                                const std::vector<std::pair<std::string, Val>> &kwargs) {
   CallArgs a{el, builtin, call, {}, {}, {}, {}};
   size_t n = builtin.params.size();
-  a.values.resize(n);
-  a.locs.assign(n, call.loc);
-  size_t firstPositional = 0;
+  // Variadic builtins: the leading positional arguments bind the required parameters
+  // (einsum's equation); the remaining ones are the variadic tensors.
+  size_t lead = args.size();
   if (builtin.variadic) {
-    // Leading positional arguments bind the required parameters (einsum's equation); the
-    // remaining ones are the variadic tensors.
-    size_t lead = 0;
+    lead = 0;
     while (lead < n && builtin.params[lead].required && lead < args.size())
       ++lead;
-    for (size_t i = 0; i < lead; ++i)
-      a.values[i] = args[i], a.locs[i] = argLocs[i];
     a.rest.assign(args.begin() + lead, args.end());
     a.restLocs.assign(argLocs.begin() + lead, argLocs.end());
-    firstPositional = lead;
-  } else if (args.size() > n) {
-    std::string sig = builtinSignatures()[&builtin - builtins().data()];
-    el.error(argLocs[n], std::string(builtin.name) + " takes at most " + std::to_string(n) +
-                             (n == 1 ? " argument" : " arguments") + ", got " +
-                             std::to_string(args.size()) + "; usage: " + sig);
+  }
+  std::vector<ParamSpec> params;
+  for (const Param &p : builtin.params)
+    params.push_back({p.name, p.required});
+  std::optional<BoundArgs> bound = bindArguments(
+      el, builtin.name, params, call, std::vector<Val>(args.begin(), args.begin() + lead),
+      std::vector<SourceLoc>(argLocs.begin(), argLocs.begin() + lead), kwargs,
+      builtinSignatures()[&builtin - builtins().data()]);
+  if (!bound)
     return std::nullopt;
-  }
-  for (size_t i = 0; !builtin.variadic && i < args.size(); ++i)
-    a.values[i] = args[i], a.locs[i] = argLocs[i];
-  (void)firstPositional;
-  for (size_t k = 0; k < kwargs.size(); ++k) {
-    const auto &[name, value] = kwargs[k];
-    size_t idx = n;
-    for (size_t i = 0; i < n; ++i)
-      if (name == builtin.params[i].name)
-        idx = i;
-    if (idx == n) {
-      std::string sig = builtinSignatures()[&builtin - builtins().data()];
-      el.error(call.kwargs[k].loc,
-               std::string(builtin.name) + " has no argument '" + name + "'; usage: " + sig);
-      return std::nullopt;
-    }
-    if (a.values[idx]) {
-      el.error(call.kwargs[k].loc,
-               "argument '" + name + "' of " + builtin.name + " is given twice");
-      return std::nullopt;
-    }
-    a.values[idx] = value;
-    a.locs[idx] = call.kwargs[k].loc;
-  }
-  for (size_t i = 0; i < n; ++i) {
-    if (a.values[i])
-      continue;
-    if (builtin.params[i].required) {
-      std::string sig = builtinSignatures()[&builtin - builtins().data()];
-      el.error(call.loc, std::string(builtin.name) + " is missing argument '" +
-                             builtin.params[i].name + "'; usage: " + sig);
-      return std::nullopt;
-    }
-    a.values[i] = defaultFor(builtin.name, builtin.params[i].name);
-  }
+  a.values = std::move(bound->values);
+  a.locs = std::move(bound->locs);
+  for (size_t i = 0; i < n; ++i)
+    if (!a.values[i])
+      a.values[i] = defaultFor(builtin.name, builtin.params[i].name);
   return builtin.handler(a);
 }
 

@@ -25,6 +25,16 @@ std::string SourceFile::lineText(uint32_t line) const {
   return text_.substr(begin, end - begin);
 }
 
+uint32_t DiagnosticEngine::addFile(std::unique_ptr<SourceFile> file) {
+  files_.push_back(file.get());
+  ownedFiles_.push_back(std::move(file));
+  return static_cast<uint32_t>(files_.size() - 1);
+}
+
+const SourceFile &DiagnosticEngine::file(uint32_t index) const {
+  return *files_[index < files_.size() ? index : 0];
+}
+
 void DiagnosticEngine::error(SourceLoc loc, const std::string &message) {
   ++errorCount_;
   report(loc, "error", message);
@@ -42,7 +52,8 @@ std::string DiagnosticEngine::str() const {
 }
 
 void DiagnosticEngine::report(SourceLoc loc, const char *severity, const std::string &message) {
-  std::string out = file_.path();
+  const SourceFile &source = file(loc.file);
+  std::string out = source.path();
   if (loc.line == 0) {
     // No position known (e.g. a problem with the file as a whole): no source excerpt.
     out += ": ";
@@ -58,7 +69,7 @@ void DiagnosticEngine::report(SourceLoc loc, const char *severity, const std::st
 
   // Echo the line byte for byte so that the caret stays aligned with byte columns; bytes a
   // terminal could misrender (control characters, lone UTF-8 pieces) become '?'. Tabs are kept.
-  std::string line = file_.lineText(loc.line);
+  std::string line = source.lineText(loc.line);
   for (char &c : line) {
     unsigned char byte = static_cast<unsigned char>(c);
     if (byte != '\t' && (byte < 0x20 || byte > 0x7e))

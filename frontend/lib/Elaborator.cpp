@@ -1,5 +1,6 @@
 #include "Elaborator.h"
 
+#include "ArgumentBinding.h"
 #include "Builtins.h"
 
 #include "tessera/Limits.h"
@@ -63,7 +64,7 @@ Elaborator::Elaborator(MLIRContext &context, const Program &program, const Sourc
     : context_(context), program_(program), file_(file), diags_(diags), builder_(&context) {}
 
 Location Elaborator::loc(SourceLoc l) {
-  return FileLineColLoc::get(&context_, file_.path(), l.line, l.col);
+  return FileLineColLoc::get(&context_, diags_.file(l.file).path(), l.line, l.col);
 }
 
 bool Elaborator::error(SourceLoc l, const std::string &message) {
@@ -76,6 +77,11 @@ void Elaborator::note(SourceLoc l, const std::string &message) { diags_.note(l, 
 OwningOpRef<ModuleOp> Elaborator::run(const MLIRGenOptions &options) {
   maxTensorBytes_ = std::min(options.maxTensorBytes, limits::kMaxTensorBytes);
   maxStatements_ = options.maxStatements;
+  if (!program_.imports.empty()) {
+    error(program_.imports.front().loc,
+          "import is not resolved here: the program must be read with loadProgram()");
+    return nullptr;
+  }
   // Fns first so that configs and graphs may refer to any of them.
   for (const FnDecl &fn : program_.fns) {
     if (findBuiltin(fn.name)) {
@@ -139,15 +145,20 @@ OwningOpRef<ModuleOp> Elaborator::run(const MLIRGenOptions &options) {
   }
   (*module)->setAttr("tess.config", builder_.getDictionaryAttr(configAttrs));
   (*module)->setAttr("tess.graph", builder_.getStringAttr(graph->name));
-  // Where the graph came from, for the module's build record.
-  llvm::SHA256 hasher;
-  hasher.update(llvm::StringRef(file_.text()));
-  std::array<uint8_t, 32> digest = hasher.final();
-  (*module)->setAttr(kSourcesAttr,
-                     builder_.getArrayAttr({builder_.getDictionaryAttr(
-                         {builder_.getNamedAttr("path", builder_.getStringAttr(file_.path())),
-                          builder_.getNamedAttr("sha256", builder_.getStringAttr(llvm::toHex(
-                                                              digest, /*LowerCase=*/true)))})}));
+  // Where the graph came from, for the module's build record: the file compiled, then the
+  // files it imports, in the order they were read.
+  SmallVector<Attribute> sources;
+  for (uint32_t i = 0; i < diags_.fileCount(); ++i) {
+    const SourceFile &source = diags_.file(i);
+    llvm::SHA256 hasher;
+    hasher.update(llvm::StringRef(source.text()));
+    std::array<uint8_t, 32> digest = hasher.final();
+    sources.push_back(builder_.getDictionaryAttr(
+        {builder_.getNamedAttr("path", builder_.getStringAttr(source.path())),
+         builder_.getNamedAttr("sha256",
+                               builder_.getStringAttr(llvm::toHex(digest, /*LowerCase=*/true)))}));
+  }
+  (*module)->setAttr(kSourcesAttr, builder_.getArrayAttr(sources));
   if (!program_.preprocess.empty()) {
     const PreprocessDecl &decl = program_.preprocess.front();
     if (program_.preprocess.size() > 1) {
@@ -168,8 +179,9 @@ OwningOpRef<ModuleOp> Elaborator::run(const MLIRGenOptions &options) {
     // The flags are checked by the driver, which knows them; it reports at this location.
     (*module)->setAttr(kPreprocessAttr, builder_.getStringAttr(flags->s));
     (*module)->setAttr(kPreprocessLocAttr,
-                       builder_.getStringAttr(file_.path() + ":" + std::to_string(decl.loc.line) +
-                                              ":" + std::to_string(decl.loc.col)));
+                       builder_.getStringAttr(diags_.file(decl.loc.file).path() + ":" +
+                                              std::to_string(decl.loc.line) + ":" +
+                                              std::to_string(decl.loc.col)));
   }
 
   if (failed(verify(*module))) {
@@ -534,7 +546,9 @@ bool Elaborator::execStmt(const Stmt &stmt, Scope &scope,
                                " statements while being elaborated (loops nested too deep?)");
   switch (stmt.kind) {
   case Stmt::Kind::Assign: {
-    if (configs_.count(stmt.name) && !scope.count(stmt.name))
+    // A fn's names are its own (a layer imported from another file cannot know the importer's
+    // configs), so there an assignment shadows a config; in a graph it is a mistake.
+    if (callDepth_ == 0 && configs_.count(stmt.name) && !scope.count(stmt.name))
       return error(stmt.loc, "cannot assign to config '" + stmt.name + "'");
     std::optional<Val> v = eval(*stmt.value, scope);
     if (!v)
@@ -806,23 +820,29 @@ std::optional<Val> Elaborator::evalCall(const Expr &e, Scope &scope) {
       }
     kwargs.emplace_back(k.name, *v);
   }
-  if (auto it = fns_.find(e.text); it != fns_.end()) {
-    if (!kwargs.empty()) {
-      error(e.kwargs.front().loc, "fn '" + e.text + "' takes positional arguments only");
-      return std::nullopt;
-    }
-    return callFn(*it->second, e, std::move(args));
-  }
+  if (auto it = fns_.find(e.text); it != fns_.end())
+    return callFn(*it->second, e, args, argLocs, kwargs);
   if (const Builtin *b = findBuiltin(e.text))
     return callBuiltin(*this, *b, e, args, argLocs, kwargs);
   error(e.loc, "unknown function '" + e.text + "'");
   return std::nullopt;
 }
 
-std::optional<Val> Elaborator::callFn(const FnDecl &fn, const Expr &call, std::vector<Val> args) {
-  if (args.size() != fn.params.size()) {
-    error(call.loc, "fn '" + fn.name + "' takes " + std::to_string(fn.params.size()) +
-                        " arguments, got " + std::to_string(args.size()));
+std::optional<Val> Elaborator::callFn(const FnDecl &fn, const Expr &call,
+                                      const std::vector<Val> &args,
+                                      const std::vector<SourceLoc> &argLocs,
+                                      const std::vector<std::pair<std::string, Val>> &kwargs) {
+  std::vector<ParamSpec> params;
+  std::string usage = fn.name + "(";
+  for (size_t i = 0; i < fn.params.size(); ++i) {
+    bool hasDefault = i < fn.defaults.size() && fn.defaults[i];
+    params.push_back({fn.params[i], !hasDefault});
+    usage += (i ? ", " : "") + fn.params[i] + (hasDefault ? "=" : "");
+  }
+  usage += ")";
+  std::optional<BoundArgs> bound =
+      bindArguments(*this, "fn '" + fn.name + "'", params, call, args, argLocs, kwargs, usage);
+  if (!bound) {
     note(fn.loc, "'" + fn.name + "' is defined here");
     return std::nullopt;
   }
@@ -831,10 +851,24 @@ std::optional<Val> Elaborator::callFn(const FnDecl &fn, const Expr &call, std::v
                         fn.name + "' recursive?)");
     return std::nullopt;
   }
-  Scope scope;
-  for (size_t i = 0; i < args.size(); ++i)
-    scope[fn.params[i]] = args[i];
+  // Defaults are evaluated in the callee's scope, in order, so that one may use the
+  // parameters before it (`fn stage(x, blocks, lambdas_from = blocks)`). They count as part
+  // of the call, so a default that calls its own fn hits the depth limit.
   ++callDepth_;
+  Scope scope;
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (!bound->values[i]) {
+      std::optional<Val> v = eval(*fn.defaults[i], scope);
+      if (!v) {
+        --callDepth_;
+        note(call.loc,
+             "in the default of '" + fn.params[i] + "' for the call of '" + fn.name + "' here");
+        return std::nullopt;
+      }
+      bound->values[i] = std::move(v);
+    }
+    scope[fn.params[i]] = std::move(*bound->values[i]);
+  }
   std::optional<std::vector<Val>> returned;
   bool ok = execBlock(fn.body, scope, returned);
   --callDepth_;

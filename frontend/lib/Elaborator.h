@@ -130,7 +130,9 @@ private:
   std::optional<Val> evalCall(const Expr &e, Scope &scope);
   std::optional<Val> evalUnary(const Expr &e, Scope &scope);
   std::optional<Val> evalBinary(const Expr &e, Scope &scope);
-  std::optional<Val> callFn(const FnDecl &fn, const Expr &call, std::vector<Val> args);
+  std::optional<Val> callFn(const FnDecl &fn, const Expr &call, const std::vector<Val> &args,
+                            const std::vector<SourceLoc> &argLocs,
+                            const std::vector<std::pair<std::string, Val>> &kwargs);
   std::optional<Val> sliceTensor(const Expr &e, mlir::Value tensor, Scope &scope);
 
   mlir::MLIRContext &context_;

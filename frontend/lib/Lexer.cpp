@@ -30,6 +30,7 @@ constexpr Keyword kKeywords[] = {
     {"in", TokenKind::KwIn},         {"true", TokenKind::KwTrue},
     {"false", TokenKind::KwFalse},   {"if", TokenKind::KwIf},
     {"else", TokenKind::KwElse},     {"preprocess", TokenKind::KwPreprocess},
+    {"import", TokenKind::KwImport},
 };
 
 } // namespace
@@ -59,6 +60,8 @@ const char *tokenKindSpelling(TokenKind kind) {
     return "config";
   case TokenKind::KwPreprocess:
     return "preprocess";
+  case TokenKind::KwImport:
+    return "import";
   case TokenKind::KwParam:
     return "param";
   case TokenKind::KwFn:
@@ -166,7 +169,7 @@ SourceLoc Lexer::locAt(size_t offset) const {
   // Tokens never span lines, so every offset asked about lies on the current line.
   size_t col = offset - lineStart_ + 1;
   constexpr size_t kMax = std::numeric_limits<uint32_t>::max();
-  return SourceLoc{line_, static_cast<uint32_t>(col < kMax ? col : kMax)};
+  return SourceLoc{line_, static_cast<uint32_t>(col < kMax ? col : kMax), fileId_};
 }
 
 Token Lexer::make(TokenKind kind, size_t begin, size_t end) {

@@ -20,6 +20,7 @@ enum class TokenKind {
   // Keywords.
   KwConfig,
   KwPreprocess,
+  KwImport,
   KwParam,
   KwFn,
   KwGraph,
@@ -80,8 +81,9 @@ std::string describeByte(unsigned char byte);
 
 class Lexer {
 public:
-  /// `text` must outlive the lexer and every token it returns.
-  explicit Lexer(std::string_view text) : text_(text) {}
+  /// `text` must outlive the lexer and every token it returns. Every token's location carries
+  /// `fileId` (the file's index in its DiagnosticEngine).
+  explicit Lexer(std::string_view text, uint32_t fileId = 0) : text_(text), fileId_(fileId) {}
 
   /// The next token. After an Eof or Error token, keeps returning that same token, so that a
   /// parser can never run past the end or past a lexical error.
@@ -98,12 +100,13 @@ private:
   Token makeError(size_t offset, std::string message);
 
   std::string_view text_;
+  uint32_t fileId_;
   size_t pos_ = 0;
   uint32_t line_ = 1;
   size_t lineStart_ = 0;
-  SourceLoc lastTokenEnd_{1, 1}; // where end of file is reported
-  bool done_ = false;            // an Eof or Error token has been returned
-  Token last_;                   // that token, repeated by every later lex()
+  SourceLoc lastTokenEnd_{1, 1, fileId_}; // where end of file is reported
+  bool done_ = false;                     // an Eof or Error token has been returned
+  Token last_;                            // that token, repeated by every later lex()
 };
 
 } // namespace tessera::frontend

@@ -43,7 +43,8 @@ ExprPtr makeExpr(Expr::Kind kind, SourceLoc loc) { return std::make_unique<Expr>
 
 class Parser {
 public:
-  Parser(const SourceFile &file, DiagnosticEngine &diags) : lexer_(file.text()), diags_(diags) {
+  Parser(const SourceFile &file, DiagnosticEngine &diags, uint32_t fileId)
+      : lexer_(file.text(), fileId), diags_(diags) {
     tok_ = lexer_.lex();
   }
 
@@ -58,6 +59,7 @@ private:
 
   // Diagnostics. All return false (or null) so that callers can `return error(...)`.
   bool error(const Token &at, const std::string &message);
+  bool errorAt(SourceLoc loc, const std::string &message);
   bool errorExpected(const std::string &what) {
     return error(tok_, "expected " + what + ", found " + describeToken(tok_));
   }
@@ -68,6 +70,7 @@ private:
 
   // Declarations.
   bool parseConfig(Program &program);
+  bool parseImport(Program &program);
   bool parseFn(Program &program);
   bool parseGraph(Program &program);
   bool parseGraphArg(const std::string &what, GraphArg &arg);
@@ -147,6 +150,14 @@ bool Parser::error(const Token &at, const std::string &message) {
   return false;
 }
 
+bool Parser::errorAt(SourceLoc loc, const std::string &message) {
+  if (failed_)
+    return false;
+  failed_ = true;
+  diags_.error(loc, message);
+  return false;
+}
+
 bool Parser::expect(TokenKind kind, const std::string &context) {
   if (consumeIf(kind))
     return true;
@@ -194,6 +205,9 @@ std::optional<Program> Parser::parseProgram() {
     case TokenKind::KwConfig:
       ok = parseConfig(program);
       break;
+    case TokenKind::KwImport:
+      ok = parseImport(program);
+      break;
     case TokenKind::KwPreprocess: {
       PreprocessDecl decl;
       decl.loc = consume().loc;
@@ -217,7 +231,7 @@ std::optional<Program> Parser::parseProgram() {
       ok = parseGraph(program);
       break;
     default:
-      ok = errorExpected("'graph', 'fn', 'config', 'param' or 'preprocess' at top level");
+      ok = errorExpected("'graph', 'fn', 'config', 'param', 'import' or 'preprocess' at top level");
       break;
     }
     if (!ok)
@@ -240,6 +254,18 @@ bool Parser::parseConfig(Program &program) {
   return true;
 }
 
+bool Parser::parseImport(Program &program) {
+  ImportDecl decl;
+  decl.loc = consume().loc; // 'import'
+  if (!tok_.is(TokenKind::String))
+    return errorExpected("the path of the imported file as a string after 'import'");
+  decl.path = consume().text;
+  if (decl.path.empty())
+    return error(tok_, "the path after 'import' is empty");
+  program.imports.push_back(std::move(decl));
+  return true;
+}
+
 bool Parser::parseFn(Program &program) {
   FnDecl fn;
   fn.loc = consume().loc; // 'fn'
@@ -255,8 +281,22 @@ bool Parser::parseFn(Program &program) {
       SourceLoc paramLoc;
       if (!expectName("a parameter name", param, paramLoc))
         return false;
+      for (const std::string &earlier : fn.params)
+        if (earlier == param)
+          return errorAt(paramLoc, "fn '" + fn.name + "' has two parameters named '" + param + "'");
+      ExprPtr defaultValue;
+      if (consumeIf(TokenKind::Equal)) {
+        defaultValue = parseExpr();
+        if (!defaultValue)
+          return false;
+      } else if (!fn.defaults.empty() && fn.defaults.back()) {
+        // As in Python: a call could not bind it by position without the ones before it.
+        return errorAt(paramLoc, "parameter '" + param + "' of fn '" + fn.name +
+                                     "' needs a default, as the parameters before it have");
+      }
       fn.params.push_back(std::move(param));
       fn.paramLocs.push_back(paramLoc);
+      fn.defaults.push_back(std::move(defaultValue));
     } while (consumeIf(TokenKind::Comma));
   }
   if (!expectClosing(TokenKind::RParen, open) || !parseBlock("function '" + fn.name + "'", fn.body))
@@ -747,8 +787,9 @@ ExprPtr Parser::parseList() {
 
 } // namespace
 
-std::optional<Program> parseProgram(const SourceFile &file, DiagnosticEngine &diags) {
-  Parser parser(file, diags);
+std::optional<Program> parseProgram(const SourceFile &file, DiagnosticEngine &diags,
+                                    uint32_t fileId) {
+  Parser parser(file, diags, fileId);
   return parser.parseProgram();
 }
 

@@ -7,8 +7,8 @@
 #include "tessera/SeededFill.h"
 #include "tessera/Session.h"
 #include "tessera/codegen/Compiler.h"
+#include "tessera/frontend/Imports.h"
 #include "tessera/frontend/MLIRGen.h"
-#include "tessera/frontend/Parser.h"
 #include "tessera/ir/GraphAttributes.h"
 #include "tessera/ir/Interpreter.h"
 
@@ -78,7 +78,7 @@ OwningOpRef<ModuleOp> E2ETest::fromDSL(const std::string &path, const std::strin
                                        const std::map<std::string, std::string> &overrides) {
   frontend::SourceFile file(path, text);
   frontend::DiagnosticEngine diags(file);
-  std::optional<frontend::Program> program = frontend::parseProgram(file, diags);
+  std::optional<frontend::Program> program = frontend::loadProgram(file, diags);
   OwningOpRef<ModuleOp> module;
   if (program) {
     ScopedDiagnosticHandler handler(context_.get(), [&](Diagnostic &d) {

@@ -8,8 +8,8 @@
 
 #include "tessera/Module.h"
 #include "tessera/codegen/Compiler.h"
+#include "tessera/frontend/Imports.h"
 #include "tessera/frontend/MLIRGen.h"
-#include "tessera/frontend/Parser.h"
 #include "tessera/ir/GraphAttributes.h"
 #include "tessera/passes/PassReport.h"
 
@@ -49,7 +49,7 @@ mlir::OwningOpRef<mlir::ModuleOp> frontEnd(mlir::MLIRContext &context, const Dri
   }
   frontend::SourceFile file(o.input, (*buffer)->getBuffer().str());
   frontend::DiagnosticEngine diags(file);
-  std::optional<frontend::Program> program = frontend::parseProgram(file, diags);
+  std::optional<frontend::Program> program = frontend::loadProgram(file, diags);
   mlir::OwningOpRef<mlir::ModuleOp> module;
   if (program) {
     // Any MLIR diagnostic here would be an internal error; keep it with the others.
@@ -208,6 +208,16 @@ int optCommand(int argc, char **argv, const char *progName) {
     return kExitFailure;
   if (!o->dotPath.empty())
     return checkPreprocess(*module, progName) ? writeGraphOf(*module, *o, progName) : kExitFailure;
+  if (o->printPipeline) {
+    llvm::Expected<std::string> pipeline =
+        codegen::phasePipeline(*context, o->compileTo, o->compile);
+    if (!pipeline) {
+      std::cerr << progName << ": --print-pipeline: " << llvm::toString(pipeline.takeError())
+                << "\n";
+      return kExitUsage;
+    }
+    std::cerr << *pipeline << "\n";
+  }
   llvm::Error lowered = codegen::lowerToPhase(*module, o->compileTo, o->compile);
   if (o->compile.passStatistics)
     std::cerr << takeStatisticsReport();

@@ -34,7 +34,10 @@ std::string driverFlagsHelp(bool forOpt) {
          "  --dot FILE               compile the whole pipeline and write the dispatch graph\n"
          "                           for Graphviz instead of IR (as tessera dump --dot; - is\n"
          "                           stdout)\n"
-         "  -o FILE                  write the IR to FILE instead of stdout\n";
+         "  -o FILE                  write the IR to FILE instead of stdout\n"
+         "  --print-pipeline         also print to stderr the passes up to PHASE (linalg or\n"
+         "                           dispatch) with all their options, as the pipeline that\n"
+         "                           tessera-opt --pass-pipeline=... runs on the tess IR\n";
   else
     s += "  -o FILE                  the module to write (required)\n"
          "  --weights FILE           bind parameters by name from a .safetensors file; without\n"
@@ -227,6 +230,8 @@ std::optional<DriverOptions> parseDriverOptions(int argc, char **argv, const cha
         return std::nullopt;
       }
       o.dotPath = *v;
+    } else if (forOpt && a == "--print-pipeline") {
+      o.printPipeline = true;
     } else if (forOpt && a == "--compile-to") {
       auto v = takeValue(a);
       if (!v)

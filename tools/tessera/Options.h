@@ -20,6 +20,7 @@ struct DriverOptions {
   codegen::Phase compileTo = codegen::Phase::LLVM; // opt only
   bool compileToGiven = false;                     // opt only
   std::string dotPath;                             // opt only: --dot
+  bool printPipeline = false;                      // opt only: --print-pipeline
   bool help = false;
 };
 

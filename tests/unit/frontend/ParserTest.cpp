@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <random>
 
 using namespace tessera::frontend;
@@ -315,11 +316,12 @@ TEST(ParserTest, SemicolonsAndCommentsAreOptionalSeparators) {
 
 TEST(ParserTest, FormatRoundTrips) {
   const char *source = R"(
+import "layers/mlp.tg"
 config B = 2, T = 8, D = 4 * 16, H = D / -2 % 3, eps = 1e-6, act = "ge\"lu"
 preprocess "--preset inception"
 param embed: f32[V, D]
 param blocks[i + 1].attn.qkv[0]: f32[D, 3 * D]
-fn mlp(x, p) {
+fn mlp(x, p, scale = 2 * D, act = "tanh") {
   h = gelu(matmul(x, p.w1), approximate = true)
   return matmul(h, p.w2)[:, ::2, 1:-1], [h, x,]
 }
@@ -342,6 +344,50 @@ TEST(ParserTest, PreprocessTakesAnExpression) {
   EXPECT_EQ(program.preprocess[0].flags->kind, Expr::Kind::Name);
   EXPECT_EQ(formatProgram(program).substr(0, 39), "config pre = \"--mean 0\"\npreprocess pre\n");
   EXPECT_NE(parseError("preprocess\ngraph g(x: f32[2]) -> (y: f32[2]) { return x }"), "");
+}
+
+TEST(ParserTest, ImportsAndFnDefaults) {
+  Program program = parseOk("import \"a.tg\"\nfn f(x, k = 3, s = k + 1) { return x }\n"
+                            "import \"sub/b.tg\"\n");
+  ASSERT_EQ(program.imports.size(), 2u);
+  EXPECT_EQ(program.imports[0].path, "a.tg");
+  EXPECT_EQ(program.imports[1].path, "sub/b.tg");
+  EXPECT_EQ(program.imports[1].loc.line, 3u);
+  ASSERT_EQ(program.fns.size(), 1u);
+  const FnDecl &fn = program.fns[0];
+  ASSERT_EQ(fn.defaults.size(), 3u);
+  EXPECT_EQ(fn.defaults[0], nullptr);
+  ASSERT_NE(fn.defaults[1], nullptr);
+  EXPECT_EQ(fn.defaults[1]->intValue, 3);
+  EXPECT_EQ(formatExpr(*fn.defaults[2]), "(k + 1)");
+  EXPECT_EQ(parseError("fn f(a = 1, b) { return a }"),
+            "t.tg:1:13: error: parameter 'b' of fn 'f' needs a default, as the parameters before "
+            "it have\n"
+            "  fn f(a = 1, b) { return a }\n"
+            "              ^\n");
+  EXPECT_EQ(parseError("fn f(a, b, a) { return a }"),
+            "t.tg:1:12: error: fn 'f' has two parameters named 'a'\n"
+            "  fn f(a, b, a) { return a }\n"
+            "             ^\n");
+  EXPECT_NE(parseError("import layers"), "");
+  EXPECT_NE(parseError("import \"\""), "");
+}
+
+TEST(ParserTest, LocationsCarryTheFileIndex) {
+  SourceFile main("m.tg", "x");
+  DiagnosticEngine diags(main);
+  uint32_t id =
+      diags.addFile(std::make_unique<SourceFile>("lib/l.tg", "fn f(x) { return x +* 1 }"));
+  EXPECT_EQ(id, 1u);
+  EXPECT_FALSE(parseProgram(diags.file(id), diags, id).has_value());
+  EXPECT_EQ(diags.str(), "lib/l.tg:1:21: error: expected an expression, found '*'\n"
+                         "  fn f(x) { return x +* 1 }\n"
+                         "                      ^\n");
+  uint32_t goodId = diags.addFile(std::make_unique<SourceFile>("g.tg", "fn g(y) { return y }"));
+  std::optional<Program> program = parseProgram(diags.file(goodId), diags, goodId);
+  ASSERT_TRUE(program.has_value());
+  EXPECT_EQ(program->fns[0].loc.file, goodId);
+  EXPECT_EQ(program->fns[0].body[0]->loc.file, goodId);
 }
 
 TEST(ParserTest, KeywordsAreNotNames) {
@@ -424,13 +470,14 @@ TEST(ParserErrorTest, InvalidEscape) {
 
 TEST(ParserErrorTest, TopLevel) {
   EXPECT_EQ(parseError("config a = 1\nx = 2\n"),
-            "t.tg:2:1: error: expected 'graph', 'fn', 'config', 'param' or 'preprocess' at top "
-            "level, found "
+            "t.tg:2:1: error: expected 'graph', 'fn', 'config', 'param', 'import' or "
+            "'preprocess' at top level, found "
             "'x'\n"
             "  x = 2\n"
             "  ^\n");
   EXPECT_EQ(parseError("config a = 1 b = 2"), "t.tg:1:14: error: expected 'graph', 'fn', 'config', "
-                                              "'param' or 'preprocess' at top level, found "
+                                              "'param', 'import' or 'preprocess' at top level, "
+                                              "found "
                                               "'b'\n"
                                               "  config a = 1 b = 2\n"
                                               "               ^\n");
@@ -587,8 +634,8 @@ TEST(ParserErrorTest, LongTokensAreShortenedInMessages) {
   std::string name(100000, 'a');
   std::string message = parse(name).diagnostics;
   EXPECT_EQ(message.substr(0, message.find('\n') + 1),
-            "t.tg:1:1: error: expected 'graph', 'fn', 'config', 'param' or 'preprocess' at top "
-            "level, found "
+            "t.tg:1:1: error: expected 'graph', 'fn', 'config', 'param', 'import' or "
+            "'preprocess' at top level, found "
             "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'\n");
 }
 

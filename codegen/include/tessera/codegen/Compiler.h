@@ -77,6 +77,13 @@ enum class Phase { Tess, Linalg, Dispatch, LLVM };
 /// Runs the pipeline in place on `module` (a module from mlirGen) up to and including `phase`.
 llvm::Error lowerToPhase(mlir::ModuleOp module, Phase phase, const CompileOptions &options);
 
+/// The passes lowerToPhase runs up to `phase` (linalg or dispatch), with their options, as the
+/// textual pipeline `tessera-opt --pass-pipeline=...` takes: running it on the tess IR gives
+/// the same IR as lowerToPhase. The phases are also registered as pipelines of their own,
+/// tessera-linalg-phase and tessera-dispatch-phase, with the default options.
+llvm::Expected<std::string> phasePipeline(mlir::MLIRContext &context, Phase phase,
+                                          const CompileOptions &options);
+
 /// Compiles `module` (from mlirGen; consumed) into the bytes of a .tsm file.
 llvm::Expected<std::vector<uint8_t>> compileToModule(mlir::ModuleOp module,
                                                      const CompileOptions &options);

@@ -12,10 +12,12 @@
 
 namespace tessera::frontend {
 
-/// 1-based line and column of the first character of a construct.
+/// 1-based line and column of the first character of a construct, in the file that
+/// DiagnosticEngine::file(file) names (0: the file given to the compiler; imports follow).
 struct SourceLoc {
   uint32_t line = 0;
   uint32_t col = 0;
+  uint32_t file = 0;
 };
 
 struct Expr;
@@ -147,13 +149,24 @@ struct ConfigEntry {
   ExprPtr value;
 };
 
-/// `fn name(a, b) { ... }`: a reusable block, inlined at every call.
+/// `fn name(a, b, c = 1) { ... }`: a reusable block, inlined at every call. Arguments bind by
+/// position or by name, as a builtin's do; a parameter with a default may be left out, and its
+/// default is evaluated at each call with the parameters before it already bound.
 struct FnDecl {
   SourceLoc loc;
   std::string name;
   std::vector<std::string> params;
   std::vector<SourceLoc> paramLocs;
+  std::vector<ExprPtr> defaults; // one per parameter; null where the parameter has none
   std::vector<StmtPtr> body;
+};
+
+/// `import "layers/lambda.tg"`: the fns, configs and params of another file, found relative to
+/// the importing file's directory. Resolved by loadProgram() (Imports.h), which merges the
+/// imported declarations into the program and empties this list.
+struct ImportDecl {
+  SourceLoc loc;
+  std::string path;
 };
 
 /// One named, typed graph input or output.
@@ -181,6 +194,7 @@ struct PreprocessDecl {
 
 /// A whole .tg file, declarations in source order.
 struct Program {
+  std::vector<ImportDecl> imports; // unresolved imports (parseProgram); empty after loadProgram
   std::vector<ConfigEntry> configs;
   std::vector<PreprocessDecl> preprocess; // at most one is allowed (checked at elaboration)
   std::vector<StmtPtr> params;            // top-level `param` statements
@@ -195,8 +209,8 @@ struct Program {
 std::string formatExpr(const Expr &expr);
 
 /// Renders a program as source text, one construct per line, indented by two spaces per block:
-/// configs first, then params, fns and graphs, each group in source order. Parses back to an
-/// equal program; used in tests and AST dumps.
+/// imports and configs first, then params, fns and graphs, each group in source order. Parses back
+/// to an equal program; used in tests and AST dumps.
 std::string formatProgram(const Program &program);
 
 } // namespace tessera::frontend

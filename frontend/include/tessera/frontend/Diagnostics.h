@@ -5,6 +5,7 @@
 
 #include "tessera/frontend/AST.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,9 +31,18 @@ private:
 ///   path:line:col: error: message
 ///     <source line>
 ///     <spaces>^
+/// where path is that of the file the location's `file` index names: 0 is the file the engine
+/// was made for, imported files are added with addFile().
 class DiagnosticEngine {
 public:
-  explicit DiagnosticEngine(const SourceFile &file) : file_(file) {}
+  explicit DiagnosticEngine(const SourceFile &file) : files_{&file} {}
+
+  /// Takes an imported file and returns its index for SourceLoc::file.
+  uint32_t addFile(std::unique_ptr<SourceFile> file);
+  /// The files known so far, the main file first.
+  size_t fileCount() const { return files_.size(); }
+  /// The file of index `index`; the main file when out of range.
+  const SourceFile &file(uint32_t index) const;
 
   void error(SourceLoc loc, const std::string &message);
   void note(SourceLoc loc, const std::string &message);
@@ -47,7 +57,8 @@ public:
 private:
   void report(SourceLoc loc, const char *severity, const std::string &message);
 
-  const SourceFile &file_;
+  std::vector<const SourceFile *> files_;
+  std::vector<std::unique_ptr<SourceFile>> ownedFiles_;
   std::vector<std::string> messages_;
   unsigned errorCount_ = 0;
 };

@@ -11,8 +11,11 @@ namespace tessera::frontend {
 
 /// Parses a whole file. On any syntax error, reports it to `diags` (file:line:col + caret) and
 /// returns std::nullopt. Never crashes or hangs on any input, including binary data, and bounds
-/// nesting depth so that hostile input cannot overflow the stack.
-std::optional<Program> parseProgram(const SourceFile &file, DiagnosticEngine &diags);
+/// nesting depth so that hostile input cannot overflow the stack. Imports are parsed, not
+/// followed: loadProgram() (Imports.h) reads the files they name. Locations carry `fileId`,
+/// the file's index in `diags`.
+std::optional<Program> parseProgram(const SourceFile &file, DiagnosticEngine &diags,
+                                    uint32_t fileId = 0);
 
 } // namespace tessera::frontend
 
