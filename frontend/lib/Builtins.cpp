@@ -43,6 +43,9 @@ using Handler = std::optional<Val> (*)(CallArgs &);
 struct Param {
   const char *name;
   bool required;
+  /// The value of an optional parameter the call leaves out, as a DSL literal ("-1", "1e-5",
+  /// "\"none\"", "false"); null when leaving it out means "absent" (e.g. linear's `out`).
+  const char *defaultValue = nullptr;
 };
 
 } // namespace
@@ -142,9 +145,9 @@ bool check(CallArgs &a, const std::string &err) {
 // Handlers
 //===----------------------------------------------------------------------===//
 
-template <typename OpT, double (*Scalar)(double)> std::optional<Val> unary(CallArgs &a) {
+template <typename OpT> std::optional<Val> unary(CallArgs &a) {
   if (a.at(0)->isNumber())
-    return Val::ofFloat(Scalar(a.at(0)->number()));
+    return Val::ofFloat(OpT::evaluate(a.at(0)->number()));
   std::optional<Value> x = a.tensor(0);
   if (!x)
     return std::nullopt;
@@ -154,19 +157,6 @@ template <typename OpT, double (*Scalar)(double)> std::optional<Val> unary(CallA
   }
   return Val::ofTensor(a.b().create<OpT>(a.loc(), *x));
 }
-
-double reluS(double x) { return x > 0 ? x : 0; }
-double expS(double x) { return std::exp(x); }
-double sqrtS(double x) { return std::sqrt(x); }
-double rsqrtS(double x) { return 1 / std::sqrt(x); }
-double tanhS(double x) { return std::tanh(x); }
-double sigmoidS(double x) { return 1 / (1 + std::exp(-x)); }
-double negS(double x) { return -x; }
-double sinS(double x) { return std::sin(x); }
-double cosS(double x) { return std::cos(x); }
-double floorS(double x) { return std::floor(x); }
-double logS(double x) { return std::log(x); }
-double absS(double x) { return std::fabs(x); }
 
 std::optional<Val> gelu(CallArgs &a) {
   std::optional<Value> x = a.tensor(0);
@@ -984,15 +974,15 @@ std::optional<Val> dim(CallArgs &a) {
 
 const std::vector<Builtin> &builtins() {
   static const std::vector<Builtin> table = {
-      {"relu", {{"x", true}}, false, unary<tess::ReluOp, reluS>, "max(x, 0)"},
-      {"exp", {{"x", true}}, false, unary<tess::ExpOp, expS>, "e^x"},
-      {"sqrt", {{"x", true}}, false, unary<tess::SqrtOp, sqrtS>, "square root"},
-      {"rsqrt", {{"x", true}}, false, unary<tess::RsqrtOp, rsqrtS>, "1 / sqrt(x)"},
-      {"tanh", {{"x", true}}, false, unary<tess::TanhOp, tanhS>, "hyperbolic tangent"},
-      {"sigmoid", {{"x", true}}, false, unary<tess::SigmoidOp, sigmoidS>, "1 / (1 + e^-x)"},
-      {"neg", {{"x", true}}, false, unary<tess::NegOp, negS>, "-x"},
+      {"relu", {{"x", true}}, false, unary<tess::ReluOp>, "max(x, 0)"},
+      {"exp", {{"x", true}}, false, unary<tess::ExpOp>, "e^x"},
+      {"sqrt", {{"x", true}}, false, unary<tess::SqrtOp>, "square root"},
+      {"rsqrt", {{"x", true}}, false, unary<tess::RsqrtOp>, "1 / sqrt(x)"},
+      {"tanh", {{"x", true}}, false, unary<tess::TanhOp>, "hyperbolic tangent"},
+      {"sigmoid", {{"x", true}}, false, unary<tess::SigmoidOp>, "1 / (1 + e^-x)"},
+      {"neg", {{"x", true}}, false, unary<tess::NegOp>, "-x"},
       {"gelu",
-       {{"x", true}, {"approximate", false}},
+       {{"x", true}, {"approximate", false, "\"none\""}},
        false,
        gelu,
        "GELU; approximate = \"none\" (erf, default), \"tanh\" or \"sigmoid\" (x*sigmoid(1.702x))"},
@@ -1003,37 +993,37 @@ const std::vector<Builtin> &builtins() {
       {"maximum", {{"a", true}, {"b", true}}, false, binary<'>'>, "elementwise max (broadcasting)"},
       {"minimum", {{"a", true}, {"b", true}}, false, binary<'<'>, "elementwise min (broadcasting)"},
       {"matmul",
-       {{"a", true}, {"b", true}, {"transpose_a", false}, {"transpose_b", false}},
+       {{"a", true}, {"b", true}, {"transpose_a", false, "false"}, {"transpose_b", false, "false"}},
        false,
        matmul,
        "batched matrix product, batch dimensions broadcast"},
       {"linear",
-       {{"x", true}, {"params", true}, {"out", false}, {"bias", false}},
+       {{"x", true}, {"params", true}, {"out", false}, {"bias", false, "true"}},
        false,
        linear,
        "x @ params.weight^T + params.bias (torch layout); out = N declares the parameters"},
       {"sum",
-       {{"x", true}, {"axis", false}, {"keepdims", false}},
+       {{"x", true}, {"axis", false}, {"keepdims", false, "false"}},
        false,
        reduce<tess::ReduceSumOp>,
        "sum over axis (int or list; default all)"},
       {"mean",
-       {{"x", true}, {"axis", false}, {"keepdims", false}},
+       {{"x", true}, {"axis", false}, {"keepdims", false, "false"}},
        false,
        reduce<tess::ReduceMeanOp>,
        "mean over axis (int or list; default all)"},
       {"max",
-       {{"x", true}, {"axis", false}, {"keepdims", false}},
+       {{"x", true}, {"axis", false}, {"keepdims", false, "false"}},
        false,
        reduce<tess::ReduceMaxOp>,
        "maximum over axis (int or list; default all)"},
       {"softmax",
-       {{"x", true}, {"axis", false}},
+       {{"x", true}, {"axis", false, "-1"}},
        false,
        softmax,
        "softmax along axis (default -1)"},
       {"layer_norm",
-       {{"x", true}, {"params", false}, {"eps", false}},
+       {{"x", true}, {"params", false}, {"eps", false, "1e-5"}},
        false,
        layerNorm,
        "LayerNorm over the last dimension; params.weight/.bias [D]; eps default 1e-5"},
@@ -1048,18 +1038,18 @@ const std::vector<Builtin> &builtins() {
        transpose,
        "permute dimensions (default: swap the last two)"},
       {"permute", {{"x", true}, {"perm", true}}, false, transpose, "permute dimensions"},
-      {"concat", {{"axis", false}}, true, concat, "concat(a, b, ..., axis = 0)"},
+      {"concat", {{"axis", false, "0"}}, true, concat, "concat(a, b, ..., axis = 0)"},
       {"dim", {{"x", true}, {"axis", true}}, false, dim, "size of one dimension (an integer)"},
       {"path",
        {{"name", true}},
        false,
        pathOf,
        "a parameter path from a string; path(\"\") is the root (top-level names)"},
-      {"sin", {{"x", true}}, false, unary<tess::SinOp, sinS>, "sine"},
-      {"cos", {{"x", true}}, false, unary<tess::CosOp, cosS>, "cosine"},
-      {"floor", {{"x", true}}, false, unary<tess::FloorOp, floorS>, "round down"},
-      {"log", {{"x", true}}, false, unary<tess::LogOp, logS>, "natural logarithm"},
-      {"abs", {{"x", true}}, false, unary<tess::AbsOp, absS>, "absolute value"},
+      {"sin", {{"x", true}}, false, unary<tess::SinOp>, "sine"},
+      {"cos", {{"x", true}}, false, unary<tess::CosOp>, "cosine"},
+      {"floor", {{"x", true}}, false, unary<tess::FloorOp>, "round down"},
+      {"log", {{"x", true}}, false, unary<tess::LogOp>, "natural logarithm"},
+      {"abs", {{"x", true}}, false, unary<tess::AbsOp>, "absolute value"},
       {"pow", {{"a", true}, {"b", true}}, false, binary<'^'>, "a ** b (broadcasting, floats)"},
       {"less", {{"a", true}, {"b", true}}, false, compare<kLt>, "a < b (bool, broadcasting)"},
       {"less_equal", {{"a", true}, {"b", true}}, false, compare<kLe>, "a <= b"},
@@ -1078,13 +1068,13 @@ const std::vector<Builtin> &builtins() {
        cast,
        "convert to \"f32\", \"i32\", \"i64\" or \"bool\""},
       {"iota",
-       {{"shape", true}, {"axis", true}, {"dtype", false}},
+       {{"shape", true}, {"axis", true}, {"dtype", false, "\"f32\""}},
        false,
        iota,
        "tensor whose elements are their index along axis"},
-      {"arange", {{"n", true}, {"dtype", false}}, false, arange, "[0, 1, ..., n-1]"},
+      {"arange", {{"n", true}, {"dtype", false, "\"f32\""}}, false, arange, "[0, 1, ..., n-1]"},
       {"full",
-       {{"shape", true}, {"value", true}, {"dtype", false}},
+       {{"shape", true}, {"value", true}, {"dtype", false, "\"f32\""}},
        false,
        full,
        "constant tensor"},
@@ -1094,7 +1084,7 @@ const std::vector<Builtin> &builtins() {
        broadcastTo,
        "numpy broadcast to shape"},
       {"gather",
-       {{"x", true}, {"indices", true}, {"axis", false}},
+       {{"x", true}, {"indices", true}, {"axis", false, "0"}},
        false,
        gather,
        "slices of x at integer indices along axis (indices clamped to range)"},
@@ -1104,12 +1094,12 @@ const std::vector<Builtin> &builtins() {
        embedding,
        "rows of params.weight [num, dim] (torch.nn.Embedding)"},
       {"argmax",
-       {{"x", true}, {"axis", false}, {"keepdims", false}},
+       {{"x", true}, {"axis", false, "-1"}, {"keepdims", false, "false"}},
        false,
        argReduce<tess::ArgMaxOp>,
        "index (i64) of the maximum along axis (first on ties)"},
       {"argmin",
-       {{"x", true}, {"axis", false}, {"keepdims", false}},
+       {{"x", true}, {"axis", false, "-1"}, {"keepdims", false, "false"}},
        false,
        argReduce<tess::ArgMinOp>,
        "index (i64) of the minimum along axis (first on ties)"},
@@ -1118,16 +1108,16 @@ const std::vector<Builtin> &builtins() {
         {"params", true},
         {"out", false},
         {"kernel", false},
-        {"stride", false},
-        {"padding", false},
-        {"dilation", false},
-        {"groups", false},
-        {"bias", false}},
+        {"stride", false, "1"},
+        {"padding", false, "0"},
+        {"dilation", false, "1"},
+        {"groups", false, "1"},
+        {"bias", false, "true"}},
        false,
        conv2d,
        "NCHW convolution with params.weight [out, C/groups, kh, kw] and params.bias"},
       {"max_pool2d",
-       {{"x", true}, {"kernel", true}, {"stride", false}, {"padding", false}},
+       {{"x", true}, {"kernel", true}, {"stride", false}, {"padding", false, "0"}},
        false,
        maxPool2d,
        "NCHW max pooling (stride defaults to kernel)"},
@@ -1135,23 +1125,27 @@ const std::vector<Builtin> &builtins() {
        {{"x", true},
         {"kernel", true},
         {"stride", false},
-        {"padding", false},
-        {"count_include_pad", false}},
+        {"padding", false, "0"},
+        {"count_include_pad", false, "true"}},
        false,
        avgPool2d,
        "NCHW average pooling (stride defaults to kernel)"},
       {"unfold",
-       {{"x", true}, {"kernel", true}, {"stride", false}, {"padding", false}},
+       {{"x", true}, {"kernel", true}, {"stride", false, "1"}, {"padding", false, "0"}},
        false,
        unfold,
        "sliding blocks [N, C*kh*kw, L] (torch.nn.functional.unfold)"},
       {"fold",
-       {{"x", true}, {"size", true}, {"kernel", true}, {"stride", false}, {"padding", false}},
+       {{"x", true},
+        {"size", true},
+        {"kernel", true},
+        {"stride", false, "1"},
+        {"padding", false, "0"}},
        false,
        fold,
        "sum blocks [N, C*kh*kw, L] into [N, C, h, w] (torch.nn.functional.fold)"},
       {"interpolate",
-       {{"x", true}, {"size", false}, {"scale", false}, {"mode", false}},
+       {{"x", true}, {"size", false}, {"scale", false}, {"mode", false, "\"nearest\""}},
        false,
        interpolate,
        "resample NCHW: nearest, bilinear or bicubic (align_corners = False)"},
@@ -1161,45 +1155,12 @@ const std::vector<Builtin> &builtins() {
        einsum,
        "einsum(\"ij,jk->ik\", a, b): contraction over named axes"},
       {"batch_norm",
-       {{"x", true}, {"params", true}, {"eps", false}},
+       {{"x", true}, {"params", true}, {"eps", false, "1e-5"}},
        false,
        batchNorm,
        "eval-mode BatchNorm over dim 1: weight, bias, running_mean, running_var"},
   };
   return table;
-}
-
-/// Defaults of optional arguments, by builtin and parameter name.
-std::optional<Val> defaultFor(const std::string &fn, const std::string &param) {
-  if (param == "approximate")
-    return Val::ofString("none");
-  if (param == "transpose_a" || param == "transpose_b" || param == "keepdims")
-    return Val::ofBool(false);
-  if (param == "bias")
-    return Val::ofBool(true);
-  if (fn == "softmax" && param == "axis")
-    return Val::ofInt(-1);
-  if (fn == "concat" && param == "axis")
-    return Val::ofInt(0);
-  if ((fn == "argmax" || fn == "argmin") && param == "axis")
-    return Val::ofInt(-1);
-  if (fn == "gather" && param == "axis")
-    return Val::ofInt(0);
-  if (param == "dtype")
-    return Val::ofString("f32");
-  if (param == "stride" && (fn == "conv2d" || fn == "unfold" || fn == "fold"))
-    return Val::ofInt(1);
-  if (param == "count_include_pad")
-    return Val::ofBool(true);
-  if (param == "mode")
-    return Val::ofString("nearest");
-  if (param == "padding")
-    return Val::ofInt(0);
-  if (param == "dilation" || param == "groups")
-    return Val::ofInt(1);
-  if (param == "eps")
-    return Val::ofFloat(1e-5);
-  return std::nullopt;
 }
 
 } // namespace
@@ -1223,7 +1184,7 @@ std::vector<std::string> builtinSignatures() {
       first = false;
       s += p.name;
       if (!p.required)
-        s += "=";
+        s += std::string("=") + (p.defaultValue ? p.defaultValue : "");
     }
     out.push_back(s + "): " + b.doc);
   }
@@ -1257,8 +1218,8 @@ std::optional<Val> callBuiltin(Elaborator &el, const Builtin &builtin, const Exp
   a.values = std::move(bound->values);
   a.locs = std::move(bound->locs);
   for (size_t i = 0; i < n; ++i)
-    if (!a.values[i])
-      a.values[i] = defaultFor(builtin.name, builtin.params[i].name);
+    if (!a.values[i] && builtin.params[i].defaultValue)
+      a.values[i] = parseLiteral(builtin.params[i].defaultValue);
   return builtin.handler(a);
 }
 

@@ -195,9 +195,7 @@ OwningOpRef<ModuleOp> Elaborator::run(const MLIRGenOptions &options) {
 // Config and parameters
 //===----------------------------------------------------------------------===//
 
-namespace {
-/// Parses a -D value as a DSL literal: integer, float, true/false or a (quoted or bare) string.
-std::optional<Val> parseOverride(const std::string &text) {
+std::optional<Val> parseLiteral(const std::string &text) {
   if (text == "true")
     return Val::ofBool(true);
   if (text == "false")
@@ -218,7 +216,6 @@ std::optional<Val> parseOverride(const std::string &text) {
     s = s.substr(1, s.size() - 2);
   return Val::ofString(s);
 }
-} // namespace
 
 bool Elaborator::evalConfigs(const MLIRGenOptions &options) {
   std::map<std::string, SourceLoc> seen;
@@ -232,7 +229,7 @@ bool Elaborator::evalConfigs(const MLIRGenOptions &options) {
     std::optional<Val> v;
     auto it = options.configOverrides.find(c.name);
     if (it != options.configOverrides.end()) {
-      v = parseOverride(it->second);
+      v = parseLiteral(it->second);
       if (!v)
         return error(c.loc, "-D " + c.name + "= needs a value");
     } else {

@@ -76,6 +76,10 @@ struct Val {
   double number() const { return kind == Kind::Int ? double(i) : f; }
 };
 
+/// A DSL literal as -D values and builtin defaults spell it: an integer, a float, true/false or
+/// a (quoted or bare) string; std::nullopt for empty text.
+std::optional<Val> parseLiteral(const std::string &text);
+
 /// "an integer", "a tensor f32[2, 3]", ... for diagnostics.
 std::string describe(const Val &v);
 

@@ -131,7 +131,7 @@ private:
   const NDArray &get(Value v) { return env_.find(v)->second; }
 
   std::string evalConstant(ConstantOp op, NDArray &out);
-  std::string evalUnary(Operation *op, NDArray &out);
+  std::string evalUnary(ElementwiseUnaryOpInterface op, NDArray &out);
   std::string evalBinary(Operation *op, NDArray &out);
   std::string evalMatmul(MatmulOp op, NDArray &out);
   std::string evalLinear(LinearOp op, NDArray &out);
@@ -242,9 +242,8 @@ Interpreter::run(func::FuncOp graph, const std::map<std::string, NDArray> &value
 std::string Interpreter::eval(Operation *op, NDArray &out) {
   if (auto c = dyn_cast<ConstantOp>(op))
     return evalConstant(c, out);
-  if (isa<ReluOp, ExpOp, SqrtOp, RsqrtOp, NegOp, TanhOp, SigmoidOp, GeluOp, SinOp, CosOp, FloorOp,
-          LogOp, AbsOp>(op))
-    return evalUnary(op, out);
+  if (auto unary = dyn_cast<ElementwiseUnaryOpInterface>(op))
+    return evalUnary(unary, out);
   if (isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, PowOp>(op))
     return evalBinary(op, out);
   if (auto m = dyn_cast<MatmulOp>(op))
@@ -337,57 +336,12 @@ std::string Interpreter::evalConstant(ConstantOp op, NDArray &out) {
   return "";
 }
 
-double geluExact(double x) { return x * 0.5 * (1.0 + std::erf(x / std::sqrt(2.0))); }
-double geluTanh(double x) {
-  const double pi = 3.14159265358979323846;
-  const double c = std::sqrt(2.0 / pi);
-  return x * 0.5 * (1.0 + std::tanh(c * (x + 0.044715 * x * x * x)));
-}
-double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
-double geluSigmoid(double x) { return x * sigmoid(1.702 * x); }
-
-std::string Interpreter::evalUnary(Operation *op, NDArray &out) {
+std::string Interpreter::evalUnary(ElementwiseUnaryOpInterface op, NDArray &out) {
   const NDArray &x = get(op->getOperand(0));
-  double (*f)(double) = nullptr;
-  if (isa<ReluOp>(op))
-    f = [](double v) { return v > 0 ? v : (std::isnan(v) ? v : 0.0); };
-  else if (isa<ExpOp>(op))
-    f = [](double v) { return std::exp(v); };
-  else if (isa<SqrtOp>(op))
-    f = [](double v) { return std::sqrt(v); };
-  else if (isa<RsqrtOp>(op))
-    f = [](double v) { return 1.0 / std::sqrt(v); };
-  else if (isa<NegOp>(op))
-    f = [](double v) { return -v; };
-  else if (isa<TanhOp>(op))
-    f = [](double v) { return std::tanh(v); };
-  else if (isa<SigmoidOp>(op))
-    f = sigmoid;
-  else if (isa<SinOp>(op))
-    f = [](double v) { return std::sin(v); };
-  else if (isa<CosOp>(op))
-    f = [](double v) { return std::cos(v); };
-  else if (isa<FloorOp>(op))
-    f = [](double v) { return std::floor(v); };
-  else if (isa<LogOp>(op))
-    f = [](double v) { return std::log(v); };
-  else if (isa<AbsOp>(op))
-    f = [](double v) { return std::fabs(v); };
-  else if (auto g = dyn_cast<GeluOp>(op)) {
-    StringRef approx = g.getApproximate();
-    if (approx == "none")
-      f = geluExact;
-    else if (approx == "tanh")
-      f = geluTanh;
-    else if (approx == "sigmoid")
-      f = geluSigmoid;
-    else
-      return "unknown gelu approximation '" + approx.str() + "'";
-  }
   out.shape = x.shape;
   out.data.resize(x.data.size());
   for (size_t i = 0; i < x.data.size(); ++i)
-    out.data[i] = f(x.data[i]);
+    out.data[i] = op.evaluateElement(x.data[i]);
   return "";
 }
 

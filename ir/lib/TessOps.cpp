@@ -11,6 +11,7 @@ using namespace mlir;
 using namespace tessera::tess;
 
 #include "tessera/ir/TessDialect.cpp.inc"
+#include "tessera/ir/TessInterfaces.cpp.inc"
 
 void TessDialect::initialize() {
   addOperations<
@@ -392,6 +393,17 @@ LogicalResult GeluOp::verify() {
     return emitOpError("approximate must be \"none\", \"tanh\" or \"sigmoid\", got \"")
            << a << "\"";
   return success();
+}
+
+double GeluOp::evaluateElement(double x) {
+  StringRef a = getApproximate();
+  if (a == "tanh") {
+    const double c = std::sqrt(2.0 / 3.14159265358979323846);
+    return x * 0.5 * (1.0 + std::tanh(c * (x + 0.044715 * x * x * x)));
+  }
+  if (a == "sigmoid")
+    return x * SigmoidOp::evaluate(1.702 * x);
+  return x * 0.5 * (1.0 + std::erf(x / std::sqrt(2.0)));
 }
 
 LogicalResult SoftmaxOp::verify() {

@@ -10,7 +10,10 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <cmath>
+
 #include "tessera/ir/TessDialect.h.inc"
+#include "tessera/ir/TessInterfaces.h.inc"
 
 #define GET_OP_CLASSES
 #include "tessera/ir/TessOps.h.inc"

@@ -3,7 +3,9 @@
 // Tensor-level operations of Tessera graphs. Every value is a ranked tensor with a static shape;
 // shapes are inferred when ops are built (InferTypeOpInterface), so a graph that verifies has
 // consistent shapes everywhere. Semantics are stated precisely in each `description` and
-// implemented independently by the reference interpreter (ir/lib/Interpreter.cpp).
+// implemented by the reference interpreter (ir/lib/Interpreter.cpp), independently of the
+// lowering to linalg; elementwise unary ops state theirs here, as `evaluate`, for both the
+// interpreter and the frontend.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +18,7 @@ include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "TessInterfaces.td"
 
 def Tess_Dialect : Dialect {
   let name = "tess";
@@ -54,29 +57,41 @@ def Tess_ConstantOp : Tess_Op<"constant", [ConstantLike, Pure,
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-class Tess_UnaryOp<string mnemonic, string formula, list<Trait> traits = []>
-    : Tess_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType], traits)> {
+// `evaluation` is the body of `static double evaluate(double x)`, the op's reference semantics
+// of one element (ElementwiseUnaryOpInterface); an op declared without it does not build.
+class Tess_UnaryOp<string mnemonic, string formula, code evaluation, list<Trait> traits = []>
+    : Tess_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType,
+                                     Tess_ElementwiseUnaryOpInterface], traits)> {
   let summary = "elementwise " # mnemonic;
   let description = "result[i] = " # formula # " for every element i.";
   let arguments = (ins Tess_FloatTensor:$input);
   let results = (outs Tess_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+  let extraClassDeclaration = [{
+    static double evaluate(double x) { }] # evaluation # [{ }
+    double evaluateElement(double x) { return evaluate(x); }
+  }];
 }
 
-def Tess_ReluOp : Tess_UnaryOp<"relu", "max(input[i], 0)">;
-def Tess_ExpOp : Tess_UnaryOp<"exp", "e ** input[i]">;
-def Tess_SqrtOp : Tess_UnaryOp<"sqrt", "sqrt(input[i])">;
-def Tess_RsqrtOp : Tess_UnaryOp<"rsqrt", "1 / sqrt(input[i])">;
-def Tess_NegOp : Tess_UnaryOp<"neg", "-input[i]">;
-def Tess_TanhOp : Tess_UnaryOp<"tanh", "tanh(input[i])">;
-def Tess_SigmoidOp : Tess_UnaryOp<"sigmoid", "1 / (1 + e ** -input[i])">;
-def Tess_SinOp : Tess_UnaryOp<"sin", "sin(input[i])">;
-def Tess_CosOp : Tess_UnaryOp<"cos", "cos(input[i])">;
-def Tess_FloorOp : Tess_UnaryOp<"floor", "the largest integer <= input[i]">;
-def Tess_LogOp : Tess_UnaryOp<"log", "the natural logarithm of input[i]">;
-def Tess_AbsOp : Tess_UnaryOp<"abs", "|input[i]|">;
+def Tess_ReluOp : Tess_UnaryOp<"relu", "max(input[i], 0)",
+                               [{ return x > 0 || std::isnan(x) ? x : 0.0; }]>;
+def Tess_ExpOp : Tess_UnaryOp<"exp", "e ** input[i]", [{ return std::exp(x); }]>;
+def Tess_SqrtOp : Tess_UnaryOp<"sqrt", "sqrt(input[i])", [{ return std::sqrt(x); }]>;
+def Tess_RsqrtOp : Tess_UnaryOp<"rsqrt", "1 / sqrt(input[i])", [{ return 1.0 / std::sqrt(x); }]>;
+def Tess_NegOp : Tess_UnaryOp<"neg", "-input[i]", [{ return -x; }]>;
+def Tess_TanhOp : Tess_UnaryOp<"tanh", "tanh(input[i])", [{ return std::tanh(x); }]>;
+def Tess_SigmoidOp : Tess_UnaryOp<"sigmoid", "1 / (1 + e ** -input[i])",
+                                  [{ return 1.0 / (1.0 + std::exp(-x)); }]>;
+def Tess_SinOp : Tess_UnaryOp<"sin", "sin(input[i])", [{ return std::sin(x); }]>;
+def Tess_CosOp : Tess_UnaryOp<"cos", "cos(input[i])", [{ return std::cos(x); }]>;
+def Tess_FloorOp : Tess_UnaryOp<"floor", "the largest integer <= input[i]",
+                                [{ return std::floor(x); }]>;
+def Tess_LogOp : Tess_UnaryOp<"log", "the natural logarithm of input[i]",
+                              [{ return std::log(x); }]>;
+def Tess_AbsOp : Tess_UnaryOp<"abs", "|input[i]|", [{ return std::fabs(x); }]>;
 
-def Tess_GeluOp : Tess_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+def Tess_GeluOp : Tess_Op<"gelu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Tess_ElementwiseUnaryOpInterface>]> {
   let summary = "Gaussian error linear unit";
   let description = [{
     `approximate = "none"` (default): result = x * 0.5 * (1 + erf(x / sqrt(2))), as
