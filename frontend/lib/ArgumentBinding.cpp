@@ -2,15 +2,17 @@
 
 namespace tessera::frontend {
 
-std::optional<BoundArgs>
-bindArguments(Elaborator &el, const std::string &callee, llvm::ArrayRef<ParamSpec> params,
-              const Expr &call, const std::vector<Val> &args, const std::vector<SourceLoc> &argLocs,
-              const std::vector<std::pair<std::string, Val>> &kwargs, const std::string &usage) {
+std::optional<BoundArgs> bindArguments(Elaborator &el, const std::string &callee,
+                                       llvm::ArrayRef<ParamSpec> params, const Expr &call,
+                                       const std::vector<Val> &args,
+                                       const std::vector<SourceLoc> &argLocs,
+                                       const std::vector<std::pair<std::string, Val>> &kwargs,
+                                       llvm::function_ref<std::string()> usage) {
   size_t n = params.size();
   if (args.size() > n) {
     el.error(argLocs[n], callee + " takes at most " + std::to_string(n) +
                              (n == 1 ? " argument" : " arguments") + ", got " +
-                             std::to_string(args.size()) + "; usage: " + usage);
+                             std::to_string(args.size()) + "; usage: " + usage());
     return std::nullopt;
   }
   BoundArgs bound;
@@ -26,7 +28,7 @@ bindArguments(Elaborator &el, const std::string &callee, llvm::ArrayRef<ParamSpe
       if (name == params[i].name)
         idx = i;
     if (idx == n) {
-      el.error(at, callee + " has no argument '" + name + "'; usage: " + usage);
+      el.error(at, callee + " has no argument '" + name + "'; usage: " + usage());
       return std::nullopt;
     }
     if (bound.values[idx]) {
@@ -38,7 +40,8 @@ bindArguments(Elaborator &el, const std::string &callee, llvm::ArrayRef<ParamSpe
   }
   for (size_t i = 0; i < n; ++i) {
     if (!bound.values[i] && params[i].required) {
-      el.error(call.loc, callee + " is missing argument '" + params[i].name + "'; usage: " + usage);
+      el.error(call.loc,
+               callee + " is missing argument '" + params[i].name + "'; usage: " + usage());
       return std::nullopt;
     }
   }

@@ -6,6 +6,7 @@
 #include "Elaborator.h"
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <optional>
 #include <string>
@@ -28,13 +29,15 @@ struct BoundArgs {
 
 /// Binds `args` (at `argLocs`) by position and `kwargs` (at call.kwargs' locations) by name to
 /// `params`. Reports at the offending argument, naming `callee` ("relu", "fn 'block'") and
-/// ending in "; usage: " + `usage`: more positional arguments than parameters, a keyword that
-/// names no parameter, a parameter given twice, and a required parameter left out. Returns
-/// std::nullopt after reporting.
-std::optional<BoundArgs>
-bindArguments(Elaborator &el, const std::string &callee, llvm::ArrayRef<ParamSpec> params,
-              const Expr &call, const std::vector<Val> &args, const std::vector<SourceLoc> &argLocs,
-              const std::vector<std::pair<std::string, Val>> &kwargs, const std::string &usage);
+/// ending in "; usage: " + `usage()` (called only to report, as building it is not free): more
+/// positional arguments than parameters, a keyword that names no parameter, a parameter given
+/// twice, and a required parameter left out. Returns std::nullopt after reporting.
+std::optional<BoundArgs> bindArguments(Elaborator &el, const std::string &callee,
+                                       llvm::ArrayRef<ParamSpec> params, const Expr &call,
+                                       const std::vector<Val> &args,
+                                       const std::vector<SourceLoc> &argLocs,
+                                       const std::vector<std::pair<std::string, Val>> &kwargs,
+                                       llvm::function_ref<std::string()> usage);
 
 } // namespace tessera::frontend
 

@@ -1212,7 +1212,7 @@ std::optional<Val> callBuiltin(Elaborator &el, const Builtin &builtin, const Exp
   std::optional<BoundArgs> bound = bindArguments(
       el, builtin.name, params, call, std::vector<Val>(args.begin(), args.begin() + lead),
       std::vector<SourceLoc>(argLocs.begin(), argLocs.begin() + lead), kwargs,
-      builtinSignatures()[&builtin - builtins().data()]);
+      [&] { return builtinSignatures()[&builtin - builtins().data()]; });
   if (!bound)
     return std::nullopt;
   a.values = std::move(bound->values);

@@ -830,13 +830,14 @@ std::optional<Val> Elaborator::callFn(const FnDecl &fn, const Expr &call,
                                       const std::vector<SourceLoc> &argLocs,
                                       const std::vector<std::pair<std::string, Val>> &kwargs) {
   std::vector<ParamSpec> params;
-  std::string usage = fn.name + "(";
-  for (size_t i = 0; i < fn.params.size(); ++i) {
-    bool hasDefault = i < fn.defaults.size() && fn.defaults[i];
-    params.push_back({fn.params[i], !hasDefault});
-    usage += (i ? ", " : "") + fn.params[i] + (hasDefault ? "=" : "");
-  }
-  usage += ")";
+  for (size_t i = 0; i < fn.params.size(); ++i)
+    params.push_back({fn.params[i], !(i < fn.defaults.size() && fn.defaults[i])});
+  auto usage = [&] {
+    std::string text = fn.name + "(";
+    for (size_t i = 0; i < params.size(); ++i)
+      text += (i ? ", " : "") + params[i].name + (params[i].required ? "" : "=");
+    return text + ")";
+  };
   std::optional<BoundArgs> bound =
       bindArguments(*this, "fn '" + fn.name + "'", params, call, args, argLocs, kwargs, usage);
   if (!bound) {
